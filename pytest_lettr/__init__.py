@@ -1,0 +1,28 @@
+"""pytest-lettr: a pytest plugin and a fake Lettr server.
+
+::
+
+    from pytest_lettr import LettrServer
+
+    with LettrServer() as server:
+        print(server.v1_url, server.admin_key)
+"""
+
+from __future__ import annotations
+
+from .clock import Clock
+from .errors import LettrError
+from .server import EmailOutbox, LettrServer
+from .state import ApiKey, AuditEntry, CreatedKey, Email
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Clock",
+    "CreatedKey",
+    "Email",
+    "EmailOutbox",
+    "LettrError",
+    "LettrServer",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP dialects: thin translations between a wire format and the account state."""

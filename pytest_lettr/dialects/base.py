@@ -1,0 +1,318 @@
+"""What both dialects share: routes, the per-request context, JSON parsing and the check order.
+
+A dialect lists :class:`Route` objects; :meth:`Dialect.handle` matches one with werkzeug's
+``Map``, runs the checks in the documented order (key → revoked → expired → IP → rate limit →
+permission → validation → action) and renders domain errors in the dialect's envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .. import errors
+from ..permissions import allows, ip_allowed
+from ..state import Account, Actor, ApiKey
+from ..state.limits import RateLimitStatus
+
+if TYPE_CHECKING:
+    from ..server import ServerOptions
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+JSON_CONTENT_TYPES = ("application/json",)
+
+Handler = Callable[["Call"], "Reply"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: ``permission`` is the atomic permission checked, ``scope`` the name errors show."""
+
+    method: str
+    path: str
+    handler: Handler
+    permission: str | None
+    scope: str | None = None
+    authenticated: bool = True
+    write: bool = False  # refused for sandbox keys (current API)
+
+
+@dataclass
+class Reply:
+    """What a handler returns: a status, a JSON-able body and extra headers."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """Everything a handler needs about the request it serves."""
+
+    request: Request
+    account: Account
+    options: ServerOptions
+    route: Route
+    args: dict[str, str]
+    key: ApiKey | None = None
+    actor: Actor = field(default_factory=Actor.system)
+    rate_limit: RateLimitStatus | None = None
+    _body: Any = None
+    _parsed: bool = False
+
+    @property
+    def query(self) -> MultiDict[str, str]:
+        return self.request.args
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object (empty body → ``{}``); raises the dialect's 400/413/415."""
+        if not self._parsed:
+            self._body = parse_json_object(self.request)
+            self._parsed = True
+        return self._body  # type: ignore[no-any-return]
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise errors.InvalidJson(f"Duplicate key '{name}' in JSON object")
+        result[name] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise errors.InvalidJson(f"'{name}' is not valid JSON")
+
+
+def _depth(raw: bytes) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def parse_json_object(request: Request) -> dict[str, Any]:
+    """Parse the body as one JSON object: 413 over 10 MiB, 415 if not JSON, 400 if malformed."""
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        return {}
+    if request.mimetype not in JSON_CONTENT_TYPES and not request.mimetype.endswith("+json"):
+        raise errors.UnsupportedMediaType("Content-Type must be application/json")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.InvalidJson("Request body is not valid UTF-8") from None
+    if (b"[" in raw or b"{" in raw) and _depth(raw) > MAX_JSON_DEPTH:
+        raise errors.InvalidJson(f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        body = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except errors.InvalidJson:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise errors.InvalidJson(f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise errors.InvalidJson("Request body must be a JSON object")
+    return body
+
+
+def bearer_token(request: Request) -> str | None:
+    """The key from ``Authorization: Bearer <key>``; raises Unauthorized when malformed or doubled."""
+    values = request.headers.getlist("Authorization")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise errors.Unauthorized("Send exactly one Authorization header")
+    scheme, _, token = values[0].strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthorized("Authorization header must be 'Bearer <API key>'")
+    return token.strip()
+
+
+def client_ip(request: Request, trust_forwarded_for: bool) -> str | None:
+    """The socket peer, or the first ``X-Forwarded-For`` address when the server trusts it."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.remote_addr
+
+
+class Dialect:
+    """Routing and the check order; subclasses render envelopes and add their own rules."""
+
+    prefix = ""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes: dict[str, Route] = {}
+        rules = []
+        for route in routes:
+            endpoint = f"{route.method} {route.path}"
+            self.routes[endpoint] = route
+            rules.append(Rule(self.prefix + route.path, endpoint=endpoint, methods=[route.method],
+                              strict_slashes=False))
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    # -- hooks for subclasses -----------------------------------------------------------------
+    def render(self, call: Call | None, reply: Reply) -> Response:
+        raise NotImplementedError
+
+    def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
+        raise NotImplementedError
+
+    def authenticate(self, call: Call, token: str | None) -> ApiKey:
+        """Key present, well-formed, known, not revoked, not expired."""
+        if token is None:
+            raise errors.Unauthorized("Missing API key. Send it as 'Authorization: Bearer <key>'")
+        return call.account.keys.authenticate(token)
+
+    def after_auth(self, call: Call) -> None:
+        """Extra checks between the IP check and the rate limit (sandbox rules, quotas)."""
+
+    def response_headers(self, call: Call) -> dict[str, str]:
+        status = call.rate_limit
+        if status is None:
+            return {}
+        return {"X-RateLimit-Limit": str(status.limit), "X-RateLimit-Remaining": str(status.remaining),
+                "X-RateLimit-Reset": str(status.reset)}
+
+    # -- the pipeline -------------------------------------------------------------------------
+    def handle(self, request: Request, account: Account, options: ServerOptions) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            response = self.render_error(None, errors.LettrError(
+                f"Method {request.method} not allowed on {request.path}; use {allowed}",
+                code="method_not_allowed"))
+            response.headers["Allow"] = allowed
+            return response
+        except NotFound:
+            return self.render_error(None, errors.NotFound(f"No such endpoint: {request.method} "
+                                                           f"{request.path}"))
+        route = self.routes[endpoint]
+        call = Call(request, account, options, route, dict(args))
+        account.release_scheduled()
+        try:
+            self.authorize(call)
+            return self.run(call)
+        except errors.LettrError as error:
+            self.audit_refusal(call, error)
+            response = self.render_error(call, error)
+            response.headers.extend(self.response_headers(call))
+            return response
+
+    def authorize(self, call: Call) -> None:
+        request, account = call.request, call.account
+        ip = client_ip(request, call.options.trust_forwarded_for)
+        user_agent = request.headers.get("User-Agent")
+        call.actor = Actor(id=None, type="api_key", ip_address=ip, user_agent=user_agent)
+        if not call.route.authenticated:
+            return
+        token: str | None = None
+        try:
+            if "api_key" in request.args:
+                raise errors.Unauthorized("API keys are never accepted in the query string; "
+                                          "send 'Authorization: Bearer <key>'")
+            token = bearer_token(request)
+            key = self.authenticate(call, token)
+        except errors.Unauthorized as error:
+            error.extra.setdefault("key_prefix", (token or "")[:7] or None)
+            raise
+        call.key = key
+        call.actor = Actor(id=key.id, type="api_key", ip_address=ip, user_agent=user_agent,
+                           key_prefix=key.key_prefix)
+        if not ip_allowed(key.ip_restrictions, ip):
+            raise errors.Forbidden("Request from unauthorized IP address", restriction="ip")
+        self.after_auth(call)
+        call.rate_limit = account.rate_limiter.hit(key.id, key.rate_limit)
+        permission = call.route.permission
+        if permission is not None:
+            if not allows(key.permissions, permission):
+                shown = call.route.scope or permission
+                raise errors.Forbidden(f"API key lacks required permission: {shown}",
+                                       required_permission=shown)
+            account.note_permission_used(key.id, permission)
+
+    def run(self, call: Call) -> Response:
+        idem_key = call.request.headers.get("Idempotency-Key")
+        if call.request.method != "POST" or not idem_key or call.key is None:
+            return self._finish(call, call.route.handler(call))
+        scope = (call.key.id, self.prefix, idem_key)
+        fingerprint = call.account.idempotency.fingerprint(
+            call.request.method, call.request.path, call.request.get_data(cache=True))
+        stored = call.account.idempotency.begin(scope, fingerprint)
+        if stored is not None:
+            replay = Response(stored.body, status=stored.status, headers=stored.headers)
+            replay.headers["Idempotency-Replayed"] = "true"
+            replay.headers.extend(self.response_headers(call))
+            return replay
+        try:
+            response = self._finish(call, call.route.handler(call))
+        except errors.LettrError as error:
+            response = self.render_error(call, error)
+        except BaseException:
+            call.account.idempotency.abandon(scope)
+            raise
+        call.account.idempotency.finish(scope, response.status_code, [
+            (k, v) for k, v in response.headers.items() if k.lower() in ("content-type", "location")
+        ], response.get_data())
+        response.headers.extend(self.response_headers(call))
+        return response
+
+    def _finish(self, call: Call, reply: Reply) -> Response:
+        response = self.render(call, reply)
+        if not call.request.headers.get("Idempotency-Key"):
+            response.headers.extend(self.response_headers(call))
+        return response
+
+    def audit_refusal(self, call: Call, error: errors.LettrError) -> None:
+        """``auth.failed`` for 401s, ``auth.forbidden`` for permission and restriction 403s."""
+        if isinstance(error, errors.Unauthorized):
+            call.account.record("auth.failed", call.actor, "api_key", None, {
+                "reason": error.code, "keyPrefix": error.extra.get("key_prefix"),
+                "method": call.request.method, "path": call.request.path})
+        elif isinstance(error, errors.Forbidden) and (error.required_permission or error.restriction):
+            metadata: dict[str, Any] = {"method": call.request.method, "path": call.request.path}
+            if error.required_permission:
+                metadata["requiredPermission"] = error.required_permission
+            if error.restriction:
+                metadata["restriction"] = error.restriction
+            call.account.record("auth.forbidden", call.actor, "api_key",
+                                call.key.id if call.key else None, metadata)
+
+
+def dump_json(body: Any) -> bytes:
+    """Compact UTF-8 JSON, the way every response body is written."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(dump_json(body), status=status, headers=headers, content_type="application/json")

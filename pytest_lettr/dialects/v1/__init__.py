@@ -1,0 +1,32 @@
+"""The v1 dialect (``/v1/...``): camelCase bodies and the ``{"error": {...}}`` envelope.
+
+Each resource module lists its ``ROUTES``; :data:`MODULES` below is the whole v1 API.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from werkzeug.wrappers import Response
+
+from ... import errors
+from ..base import Call, Dialect, Reply, json_response
+from . import emails, keys
+from .wire import error_response
+
+MODULES = (keys, emails)
+
+
+class V1Dialect(Dialect):
+    """Serves ``/v1``; every error is ``{"error": {"code", "message", "param"?}}``."""
+
+    prefix = "/v1"
+
+    def __init__(self) -> None:
+        super().__init__(chain.from_iterable(module.ROUTES for module in MODULES))
+
+    def render(self, call: Call | None, reply: Reply) -> Response:
+        return json_response(reply.status, reply.body, reply.headers)
+
+    def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
+        return error_response(error)

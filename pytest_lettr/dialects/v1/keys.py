@@ -1,0 +1,176 @@
+"""v1 API keys: ``/v1/api-keys``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ... import errors
+from ...permissions import covers, parse_ip_restrictions, validate_permissions
+from ...state.keys import ApiKey
+from ..base import Call, Reply, Route
+from .listing import list_reply
+from .validation import (
+    check_choice,
+    check_int,
+    check_object,
+    check_string_list,
+    optional,
+    parse_timestamp,
+    require_string,
+)
+from .wire import ts
+
+RATE_PERIODS = ("second", "minute", "hour")
+
+
+def render_key(key: ApiKey, call: Call, secret: str | None = None) -> dict[str, Any]:
+    now = call.account.clock.now()
+    body: dict[str, Any] = {
+        "id": key.id,
+        "object": "api_key",
+        "name": key.name,
+        "keyPrefix": key.key_prefix,
+        "permissions": list(key.permissions),
+        "domainRestrictions": list(key.domain_restrictions),
+        "ipRestrictions": list(key.ip_restrictions),
+        "expiresAt": ts(key.expires_at),
+        "rateLimit": key.rate_limit,
+        "lastUsedAt": ts(key.last_used_at),
+        "createdAt": ts(key.created_at),
+        "rotationDueAt": ts(key.rotation_due_at),
+        "rotationDue": key.rotation_due(now),
+    }
+    if secret is not None:
+        body["key"] = secret
+    return body
+
+
+def _rate_limit(value: Any, param: str) -> dict[str, Any]:
+    obj = check_object(value, param)
+    unknown = set(obj) - {"requests", "period"}
+    if unknown:
+        raise errors.InvalidParameter(f"Unknown field '{sorted(unknown)[0]}' in '{param}'",
+                                      param=f"{param}.{sorted(unknown)[0]}")
+    requests = check_int(obj.get("requests"), f"{param}.requests", minimum=1, maximum=1_000_000)
+    period = check_choice(obj.get("period"), f"{param}.period", RATE_PERIODS)
+    return {"requests": requests, "period": period}
+
+
+def _future(call: Call) -> Any:
+    def check(value: Any, param: str) -> datetime:
+        moment = parse_timestamp(value, param)
+        if moment <= call.account.clock.now():
+            raise errors.InvalidParameter(f"The '{param}' field must be in the future", param=param)
+        return moment
+
+    return check
+
+
+def _domains(value: Any, param: str) -> list[str]:
+    domains = check_string_list(value, param, max_items=100, item_max_length=253)
+    for i, domain in enumerate(domains):
+        if "@" in domain or "." not in domain or " " in domain:
+            raise errors.InvalidParameter(f"'{domain}' is not a domain name", param=f"{param}.{i}")
+    return [d.lower() for d in domains]
+
+
+def _settings(call: Call, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Validated key settings from a create or update body (python attribute names)."""
+    settings: dict[str, Any] = {}
+    if "name" in body or not partial:
+        settings["name"] = require_string(body, "name", max_length=100)
+    if "permissions" in body:
+        settings["permissions"] = validate_permissions(body["permissions"])
+    elif not partial:
+        settings["permissions"] = ["*"]
+    fields = {
+        "domainRestrictions": ("domain_restrictions", _domains),
+        "ipRestrictions": ("ip_restrictions", lambda v, p: parse_ip_restrictions(v, p)),
+        "expiresAt": ("expires_at", _future(call)),
+        "rateLimit": ("rate_limit", _rate_limit),
+    }
+    for wire_name, (attr, check) in fields.items():
+        if wire_name in body:
+            if body[wire_name] is None:
+                settings[attr] = [] if attr.endswith("restrictions") else None
+            else:
+                settings[attr] = check(body[wire_name], wire_name)
+    assert call.key is not None
+    if "permissions" in settings and not covers(call.key.permissions, settings["permissions"]):
+        raise errors.Forbidden("A key cannot grant permissions it does not hold", param="permissions")
+    return settings
+
+
+def _audit_view(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as audit metadata (camelCase, timestamps as strings)."""
+    names = {"domain_restrictions": "domainRestrictions", "ip_restrictions": "ipRestrictions",
+             "expires_at": "expiresAt", "rate_limit": "rateLimit"}
+    return {names.get(k, k): (ts(v) if isinstance(v, datetime) else v) for k, v in settings.items()}
+
+
+def create_key(call: Call) -> Reply:
+    settings = _settings(call, call.json(), partial=False)
+    assert call.key is not None
+    name = settings.pop("name")
+    mode = "test" if call.key.mode == "test" else "live"
+    created = call.account.keys.create(name, settings.pop("permissions"), mode=mode, **settings)
+    call.account.record("api_key.created", call.actor, "api_key", created.id,
+                        {"name": name, "keyPrefix": created.api_key.key_prefix,
+                         "permissions": created.api_key.permissions, **_audit_view(settings)})
+    return Reply(201, render_key(created.api_key, call, created.key))
+
+
+def list_keys(call: Call) -> Reply:
+    return list_reply(call, call.account.keys.active(), lambda k: render_key(k, call))
+
+
+def get_key(call: Call) -> Reply:
+    return Reply(200, render_key(call.account.keys.get(call.args["key_id"]), call))
+
+
+def update_key(call: Call) -> Reply:
+    key_id = call.args["key_id"]
+    call.account.keys.get(key_id)
+    settings = _settings(call, call.json(), partial=True)
+    key, changed = call.account.keys.update(key_id, **settings)
+    if changed:
+        call.account.record("api_key.updated", call.actor, "api_key", key.id,
+                            {"changes": _audit_view(changed)})
+    return Reply(200, render_key(key, call))
+
+
+def delete_key(call: Call) -> Reply:
+    key_id = call.args["key_id"]
+    assert call.key is not None
+    target = call.account.keys.get(key_id)
+    if target is call.key:
+        raise errors.LettrError("An API key cannot delete itself", code="cannot_delete_self", param="id")
+    call.account.keys.delete(key_id)
+    call.account.record("api_key.deleted", call.actor, "api_key", key_id,
+                        {"name": target.name, "keyPrefix": target.key_prefix})
+    return Reply(200, {"id": key_id, "object": "api_key", "deleted": True})
+
+
+def rotate_key(call: Call) -> Reply:
+    key_id = call.args["key_id"]
+    call.account.keys.get(key_id)
+    grace = optional(call.json(), "gracePeriodSeconds",
+                     lambda v, p: check_int(v, p, minimum=0, maximum=30 * 24 * 3600), default=0)
+    created = call.account.keys.rotate(key_id, grace or 0)
+    call.account.record("api_key.rotated", call.actor, "api_key", key_id,
+                        {"newKeyId": created.id, "keyPrefix": created.api_key.key_prefix,
+                         "gracePeriodSeconds": grace})
+    return Reply(201, render_key(created.api_key, call, created.key))
+
+
+ROUTES = [
+    Route("POST", "/api-keys", create_key, "api-keys:create"),
+    Route("GET", "/api-keys", list_keys, "api-keys:read"),
+    Route("GET", "/api-keys/<key_id>", get_key, "api-keys:read"),
+    Route("PATCH", "/api-keys/<key_id>", update_key, "api-keys:update"),
+    Route("DELETE", "/api-keys/<key_id>", delete_key, "api-keys:delete"),
+    Route("POST", "/api-keys/<key_id>/rotate", rotate_key, "api-keys:create"),
+]
+
+

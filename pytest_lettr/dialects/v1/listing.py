@@ -1,0 +1,51 @@
+"""v1 list endpoints: ``limit``, ``starting_after`` / ``ending_before``, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from ...errors import InvalidParameter
+from ...state.pagination import paginate
+from ..base import Call, Reply
+from .validation import query_limit
+from .wire import page_body
+
+T = TypeVar("T")
+
+
+class HasId(Protocol):
+    id: str
+
+
+def page_reply(
+    call: Call,
+    positions: Sequence[int],
+    fetch: Callable[[int], T],
+    position_of: Callable[[str], int | None],
+    render: Callable[[T], dict[str, Any]],
+) -> Reply:
+    """One page of a list as a v1 ``{"object": "list", ...}`` reply."""
+    limit = query_limit(call.query)
+    after, before = call.query.get("starting_after"), call.query.get("ending_before")
+    if after is not None and before is not None:
+        raise InvalidParameter("Use either 'starting_after' or 'ending_before', not both",
+                               param="ending_before")
+    cursors: dict[str, int | None] = {}
+    for name, value in (("starting_after", after), ("ending_before", before)):
+        if value is not None:
+            position = position_of(value)
+            if position is None:
+                raise InvalidParameter(f"The '{name}' cursor '{value[:64]}' is not a known id", param=name)
+            cursors[name] = position
+    page = paginate(positions, fetch, limit=limit, **cursors)
+    return Reply(200, page_body([render(item) for item in page.items], page.has_more, page.total_count))
+
+
+def list_reply(call: Call, items: Sequence[T], render: Callable[[T], dict[str, Any]],
+               all_ids: Sequence[str] | None = None) -> Reply:
+    """Paginate a small in-memory list (oldest first). ``all_ids`` lets cursors name items the
+    filters left out (they still mark a position); by default only listed ids are cursors."""
+    ids = [item.id for item in items]  # type: ignore[attr-defined]
+    index = {item_id: i for i, item_id in enumerate(ids)}
+    return page_reply(call, range(len(items)), items.__getitem__, index.get, render)

@@ -1,0 +1,113 @@
+"""The pytest plugin: fixtures ``lettr_server`` and ``lettr_env``, the ``lettr`` marker, options.
+
+::
+
+    def test_signup_sends_welcome(lettr_server, lettr_env):
+        signup("ada@example.com")            # the app reads LETTR_API_KEY / LETTR_BASE_URL
+        lettr_server.assert_sent(to="ada@example.com", subject_contains="Welcome")
+
+    @pytest.mark.lettr(strict_domains=True, plan="enterprise")
+    def test_unverified_sender_is_refused(lettr_server): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .server import LettrServer
+
+ACCOUNT_OPTIONS = ("strict_domains", "plan", "sensitive_data", "owner_email")
+SERVER_OPTIONS = ("trust_forwarded_for",)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lettr", "fake Lettr server (pytest-lettr)")
+    group.addoption("--lettr-seed", dest="lettr_seed", default=None,
+                    help="seed for ids, keys and faker data of the fake Lettr (default: ini lettr_seed or 0)")
+    parser.addini("lettr_seed", "seed for ids, keys and faker data of the fake Lettr", default="0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "lettr(**options): configure the test's Lettr account, e.g. strict_domains=True, "
+        "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, "
+        "rate_limit=(requests, per_seconds)",
+    )
+
+
+def lettr_seed(config: pytest.Config) -> str:
+    """The seed in force: ``--lettr-seed``, else ini ``lettr_seed``, else ``0``."""
+    value = config.getoption("lettr_seed") or config.getini("lettr_seed") or "0"
+    return str(value)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"lettr: seed={lettr_seed(config)} (reproduce with --lettr-seed={lettr_seed(config)})"
+
+
+def marker_options(node: pytest.Item) -> dict[str, Any]:
+    """The merged keyword options of every ``@pytest.mark.lettr`` on a test (closest wins)."""
+    options: dict[str, Any] = {}
+    for mark in reversed(list(node.iter_markers("lettr"))):
+        if mark.args:
+            raise pytest.UsageError("@pytest.mark.lettr takes keyword options only")
+        options.update(mark.kwargs)
+    return options
+
+
+@pytest.fixture(scope="session")
+def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
+    """One running :class:`LettrServer` for the whole session (one per xdist worker)."""
+    server = LettrServer(seed=lettr_seed(request.config))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lettr_server(lettr_server_session: LettrServer, request: pytest.FixtureRequest) -> Iterator[LettrServer]:
+    """A running fake Lettr with a fresh account for this test.
+
+    Attributes: ``url``, ``v1_url``, ``api_url``, ``admin_key``, ``clock``, ``emails``,
+    ``create_key()``, ``assert_sent()``, ``suppress()``, ``add_domain()``, ``set_rate_limit()``,
+    ``audit_log``, ``httpserver``. Configure it with ``@pytest.mark.lettr(...)``.
+    """
+    server = lettr_server_session
+    options = marker_options(request.node)
+    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit"}
+    if unknown:
+        raise pytest.UsageError(f"unknown @pytest.mark.lettr option(s): {', '.join(sorted(unknown))}")
+    server.reset(request.node.nodeid, **{k: v for k, v in options.items() if k in ACCOUNT_OPTIONS})
+    saved = {name: getattr(server.options, name) for name in SERVER_OPTIONS}
+    for name in SERVER_OPTIONS:
+        if name in options:
+            setattr(server.options, name, bool(options[name]))
+    if "rate_limit" in options:
+        requests, per_seconds = options["rate_limit"]
+        server.set_rate_limit(requests, per_seconds)
+    try:
+        yield server
+        server.check_handler_errors()
+    finally:
+        for name, value in saved.items():
+            setattr(server.options, name, value)
+
+
+@pytest.fixture
+def lettr_env(lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> LettrServer:
+    """Point the app under test at the fake Lettr through its environment.
+
+    Sets ``LETTR_API_KEY`` (the admin key), ``LETTR_BASE_URL`` (the v1 base URL) and
+    ``LETTR_API_BASE_URL`` (the current API's base URL, for the official SDK).
+    Apps should read keys from the environment, never hard-code them.
+    """
+    monkeypatch.setenv("LETTR_API_KEY", lettr_server.admin_key)
+    monkeypatch.setenv("LETTR_BASE_URL", lettr_server.v1_url)
+    monkeypatch.setenv("LETTR_API_BASE_URL", lettr_server.api_url)
+    return lettr_server

@@ -1,0 +1,328 @@
+"""LettrServer: a real HTTP server on localhost that behaves like Lettr.
+
+In tests, use the ``lettr_server`` fixture. Elsewhere::
+
+    from pytest_lettr import LettrServer
+
+    with LettrServer(seed=42) as server:
+        client = httpx.Client(base_url=server.v1_url,
+                              headers={"Authorization": f"Bearer {server.admin_key}"})
+        client.post("/emails", json={...})
+        server.assert_sent(to="ada@example.com")
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Request, Response
+
+from . import errors
+from .clock import Clock
+from .dialects.base import Dialect
+from .dialects.v1 import V1Dialect
+from .dialects.v1.wire import error_response
+from .state import Account, AccountOptions, CreatedKey, Email
+from .state.audit import AuditEntry
+from .state.domains import Domain
+from .state.emails import address_of
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+
+@dataclass
+class ServerOptions:
+    """Switches that outlive an account (they belong to the server)."""
+
+    trust_forwarded_for: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class EmailOutbox(Sequence[Email]):
+    """A live, read-only view of the account's sent emails, oldest first.
+
+    Reads like a list (``len(server.emails)``, ``server.emails[-1].subject``) and asserts::
+
+        server.emails.assert_sent(to="ada@example.com", subject_contains="Welcome")
+    """
+
+    def __init__(self, server: LettrServer) -> None:
+        self._server = server
+
+    def __len__(self) -> int:
+        return len(self._server.account.outbox)
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(self._server.account.outbox)[index] if isinstance(index, slice) else \
+            self._server.account.outbox[index]
+
+    def __iter__(self) -> Any:
+        return iter(self._server.account.outbox)
+
+    def __repr__(self) -> str:
+        return f"<EmailOutbox {len(self)} email(s)>"
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other if isinstance(other, list) else NotImplemented
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def filter(self, **match: Any) -> list[Email]:
+        """Emails for which every ``field=value`` holds (see :meth:`Email.matches`)."""
+        return [email for email in self if email.matches(**match)]
+
+    def assert_sent(self, count: int | None = None, **match: Any) -> Email:
+        """Assert an email matching ``match`` was sent (exactly ``count`` of them, if given);
+        return the newest match. The failure message lists everything that was sent."""
+        found = self.filter(**match)
+        if found and (count is None or len(found) == count):
+            return found[-1]
+        wanted = ", ".join(f"{k}={v!r}" for k, v in match.items()) or "anything"
+        lines = [f"  {i}. to={e.to} subject={e.subject!r} status={e.status} from={e.from_!r}"
+                 for i, e in enumerate(self, 1)]
+        expected = f"{count} email(s)" if count is not None else "an email"
+        raise AssertionError(
+            f"expected {expected} matching {wanted}; found {len(found)}. "
+            f"Sent ({len(self)}):\n" + ("\n".join(lines) if lines else "  (nothing was sent)"))
+
+    def assert_not_sent(self, **match: Any) -> None:
+        found = self.filter(**match)
+        if found:
+            raise AssertionError(f"expected no email matching {match}, found {len(found)}: "
+                                 + ", ".join(f"{e.id} to={e.to}" for e in found))
+
+
+class LettrServer:
+    """A fake Lettr on ``127.0.0.1``: both API dialects over one in-memory account.
+
+    The account is swapped by :meth:`reset` (the fixture does it before every test); the HTTP
+    server keeps running.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        seed: int | str | None = None,
+        admin_key: str | None = None,
+        strict_domains: bool = False,
+        plan: str = "pro",
+        sensitive_data: str = "warn",
+        trust_forwarded_for: bool = False,
+        threaded: bool = True,
+    ) -> None:
+        self.seed = seed
+        self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
+        self._fixed_admin_key = admin_key
+        self._account_defaults = AccountOptions(strict_domains=strict_domains, plan=plan,
+                                                sensitive_data=sensitive_data)
+        self._faker: Any = None
+        self.httpserver = HTTPServer(host=host, port=port, threaded=threaded)
+        self.handler_errors: list[str] = []
+        self._errors_lock = threading.Lock()
+        self.dialects: dict[str, Dialect] = {"/v1": V1Dialect()}
+        self._install_api_dialect()
+        self.emails = EmailOutbox(self)
+        self.account: Account = self._new_account(None)
+
+    def _install_api_dialect(self) -> None:
+        try:
+            from .dialects.api import ApiDialect
+        except ImportError:  # the current API is optional while it is being built
+            return
+        self.dialects["/api"] = ApiDialect()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> LettrServer:
+        """Start serving (returns immediately); the mock is the server's catch-all handler."""
+        if not self.httpserver.is_running():
+            self._install_handler()
+            self.httpserver.start()
+        return self
+
+    def _install_handler(self) -> None:
+        """Forget handlers, log and assertions of the last test; the mock is the catch-all.
+
+        A test's own ``httpserver.expect_oneshot_request(...)`` is matched before it, so one
+        response can be overridden (fault injection) while everything else stays the mock.
+        """
+        self.httpserver.clear()
+        self.httpserver.expect_request(re.compile(".*")).respond_with_handler(self._dispatch)
+
+    def stop(self) -> None:
+        if self.httpserver.is_running():
+            self.httpserver.clear()
+            self.httpserver.stop()
+
+    def is_running(self) -> bool:
+        return self.httpserver.is_running()
+
+    def __enter__(self) -> LettrServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.url if self.is_running() else "stopped"
+        return f"<LettrServer {state} emails={len(self.account.outbox)}>"
+
+    def _new_account(self, seed_material: str | None, **overrides: Any) -> Account:
+        if self._faker is None:
+            from faker import Faker
+
+            self._faker = Faker()
+        defaults = self._account_defaults
+        options = AccountOptions(
+            strict_domains=overrides.pop("strict_domains", defaults.strict_domains),
+            plan=overrides.pop("plan", defaults.plan),
+            sensitive_data=overrides.pop("sensitive_data", defaults.sensitive_data),
+            owner_email=overrides.pop("owner_email", None),
+        )
+        if overrides:
+            raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
+        seed = f"{self.seed}:{seed_material or ''}"
+        return Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+
+    def reset(self, seed_material: str | None = None, **account_options: Any) -> Account:
+        """A fresh account (no emails, empty audit log, one owner, plan ``pro``, a new admin key).
+
+        ``seed_material`` (the fixture passes the test's node id) makes ids and keys depend only on
+        the seed and the test, so a failing test reproduces on its own. Options:
+        ``strict_domains``, ``plan``, ``sensitive_data``, ``owner_email``.
+        """
+        self.account = self._new_account(seed_material, **account_options)
+        self._install_handler()
+        with self._errors_lock:
+            self.handler_errors.clear()
+        return self.account
+
+    # -- addresses ----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (``https://`` when serving TLS)."""
+        scheme = "https" if self.httpserver.ssl_context is not None else "http"
+        host = self.httpserver.host
+        host = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{host}:{self.httpserver.port}"
+
+    @property
+    def v1_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api"
+
+    @property
+    def admin_key(self) -> str:
+        """The full-access ``le_`` key of the current account."""
+        return self.account.admin_key.key
+
+    @property
+    def clock(self) -> Clock:
+        return self.account.clock
+
+    # -- dispatch -----------------------------------------------------------------------------
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        for prefix, dialect in self.dialects.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                try:
+                    return dialect.handle(request, self.account, self.options)
+                except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
+                    with self._errors_lock:
+                        self.handler_errors.append(traceback.format_exc())
+                    return dialect.render_error(None, errors.LettrError(
+                        "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
+        return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+
+    def check_handler_errors(self) -> None:
+        """Raise if any request hit a bug in the mock (the fixture calls this after each test)."""
+        with self._errors_lock:
+            found, self.handler_errors[:] = list(self.handler_errors), []
+        if found:
+            raise AssertionError("the Lettr mock failed while serving a request:\n" + found[0])
+
+    # -- test helpers -------------------------------------------------------------------------
+    def create_key(
+        self,
+        name: str = "Test key",
+        permissions: Iterable[str] = ("*",),
+        ip_restrictions: Iterable[str] = (),
+        domain_restrictions: Iterable[str] = (),
+        expires_at: datetime | None = None,
+        *,
+        mode: str = "live",
+        rate_limit: dict[str, Any] | None = None,
+    ) -> CreatedKey:
+        """Mint a key straight into the account; ``.key`` is the secret, ``.id`` its id.
+
+        ``mode``: ``live`` (``le_``), ``test`` (``le_test_``), ``api`` (``lttr_``) or ``sandbox``
+        (``lttr_sandbox_``). Permissions and IP restrictions are validated as the API does.
+        """
+        from .permissions import parse_ip_restrictions, validate_permissions
+
+        perms = validate_permissions(list(permissions))
+        ips = parse_ip_restrictions(list(ip_restrictions))
+        return self.account.keys.create(name, perms, mode=mode, ip_restrictions=ips,
+                                        domain_restrictions=domain_restrictions, expires_at=expires_at,
+                                        rate_limit=rate_limit, owner_email=self.account.owner.email)
+
+    def assert_sent(self, count: int | None = None, **match: Any) -> Email:
+        """Shortcut for :meth:`EmailOutbox.assert_sent`."""
+        return self.emails.assert_sent(count, **match)
+
+    def suppress(self, *addresses: str) -> None:
+        """Put addresses on the suppression list: sending to them gets 400 ``suppressed``."""
+        self.account.suppressions.update(address_of(a) for a in addresses)
+
+    @property
+    def strict_domains(self) -> bool:
+        """In strict-domain mode the sender's domain must be a verified domain (else ``invalid_from``)."""
+        return self.account.options.strict_domains
+
+    @strict_domains.setter
+    def strict_domains(self, value: bool) -> None:
+        self.account.options.strict_domains = bool(value)
+
+    def add_domain(self, name: str, verified: bool = True, region: str = "us") -> Domain:
+        """Add a sending domain to the account (verified by default)."""
+        account = self.account
+        domain = Domain(id=account.entropy.new_id("dom_"), name=name.lower(),
+                        status="verified" if verified else "pending", created_at=account.clock.now(),
+                        region=region, verified_at=account.clock.now() if verified else None)
+        if verified:
+            domain.record_status = {"spf": True, "dkim": True, "dmarc": True}
+        account.domains[domain.id] = domain
+        return domain
+
+    def set_rate_limit(self, requests: int | None, per_seconds: float = 1) -> None:
+        """Turn rate limiting on (``requests`` per ``per_seconds`` per key) or off (``None``)."""
+        if requests is None:
+            self.account.rate_limiter.disable()
+        else:
+            self.account.rate_limiter.enable(requests, per_seconds)
+
+    @property
+    def audit_log(self) -> list[AuditEntry]:
+        """The account's audit entries, oldest first."""
+        return list(self.account.audit)
+
+    def permissions_used(self, key_id: str) -> set[str]:
+        """The permissions a key's requests actually needed so far."""
+        return set(self.account.permissions_used.get(key_id, set()))
+
+
+__all__ = ["EmailOutbox", "LettrServer", "ServerOptions"]

@@ -1,0 +1,207 @@
+"""One Lettr account: the single source of truth both dialects and all fixtures read.
+
+An account is cheap to make; the server swaps in a fresh one for every test.
+
+>>> account = Account(seed="42:test_example")
+>>> account.admin_key.key.startswith("le_")
+True
+>>> len(account.outbox), account.settings.plan
+(0, 'pro')
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..clock import Clock, isoformat
+from ..errors import Forbidden, InvalidParameter, LettrError, SensitiveData
+from ..permissions import sender_domain_allowed
+from ..randomness import Entropy
+from .audit import Actor, AuditLog
+from .domains import Domain
+from .emails import Email, Outbox, address_of
+from .keys import CreatedKey, KeyStore
+from .limits import IdempotencyStore, RateLimiter
+from .team import Member, TeamSettings
+
+SENSITIVE_DATA_MODES = ("warn", "error", "off")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to an email (or the account), as webhooks deliver it."""
+
+    id: str
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+    email_id: str | None = None
+
+
+@dataclass
+class AccountOptions:
+    """Per-account switches a test sets through the marker or the server."""
+
+    strict_domains: bool = False
+    sensitive_data: str = "warn"
+    plan: str = "pro"
+    owner_email: str | None = None
+
+
+class Account:
+    """Keys, team, emails, domains, webhooks, audit log and events of one Lettr account."""
+
+    def __init__(self, seed: int | str | None = None, clock: Clock | None = None,
+                 options: AccountOptions | None = None, admin_key: str | None = None,
+                 faker: Any = None) -> None:
+        self.clock = clock or Clock()
+        self.entropy = Entropy(seed, faker)
+        self.options = options or AccountOptions()
+        self.lock = threading.RLock()
+        self.keys = KeyStore(self.clock, self.entropy)
+        self.outbox = Outbox()
+        self.audit = AuditLog(self.clock, self.entropy)
+        self.rate_limiter = RateLimiter(self.clock)
+        self.idempotency = IdempotencyStore(self.clock)
+        self.settings = TeamSettings(plan=self.options.plan)
+        self.members: dict[str, Member] = {}
+        self.domains: dict[str, Domain] = {}
+        self.suppressions: set[str] = set()
+        self.events: list[Event] = []
+        self.event_listeners: list[Callable[[Event], None]] = []
+        self.permissions_used: dict[str, set[str]] = {}
+        self.extensions: dict[str, Any] = {}
+        self._scheduled: list[tuple[datetime, int, str]] = []
+        owner_email = self.options.owner_email or self.entropy.faker.unique.company_email()
+        owner = Member(
+            id=self.entropy.new_id("mem_"),
+            email=owner_email,
+            name=self.entropy.faker.name(),
+            role="owner",
+            status="active",
+            created_at=self.clock.now(),
+            two_factor_enabled=True,
+        )
+        self.members[owner.id] = owner
+        self.admin_key: CreatedKey = self.keys.create("Admin key", ("*",), raw_key=admin_key,
+                                                      owner_email=owner.email)
+
+    # -- members -----------------------------------------------------------------------------
+    @property
+    def owner(self) -> Member:
+        return next(m for m in self.members.values() if m.role == "owner")
+
+    # -- sending -----------------------------------------------------------------------------
+    def check_sender(self, api_key_restrictions: Iterable[str], sender: str, param: str = "from") -> None:
+        """Domain restriction of the key (403) and strict-domain mode (400 ``invalid_from``)."""
+        domain = address_of(sender).rpartition("@")[2]
+        if not sender_domain_allowed(api_key_restrictions, domain):
+            raise Forbidden(f"API key is not allowed to send from domain '{domain}'",
+                            restriction="domain", param=param)
+        if self.options.strict_domains and not self.is_verified_domain(domain):
+            raise LettrError(f"Sender domain '{domain}' is not a verified domain of this account",
+                             code="invalid_from", param=param)
+
+    def is_verified_domain(self, name: str) -> bool:
+        return any(d.name == name.lower() and d.status == "verified" for d in self.domains.values())
+
+    def check_recipients(self, email: Email, param: str = "to") -> None:
+        for recipient in email.recipients:
+            if address_of(recipient) in self.suppressions:
+                raise LettrError(f"Recipient '{recipient}' is on the suppression list",
+                                 code="suppressed", param=param)
+
+    def check_sensitive_data(self, email: Email, param_prefix: str = "") -> None:
+        """The security guide's "no sensitive data in email content or metadata" rule."""
+        mode = self.options.sensitive_data
+        if mode == "off":
+            return
+        from ..guard import LettrSensitiveDataWarning, scan_email
+
+        findings = scan_email(email.subject, email.html, email.text, email.metadata)
+        if not findings:
+            return
+        if mode == "error":
+            first = findings[0]
+            raise SensitiveData(
+                f"The '{first.field}' field looks like it carries sensitive data ({first.rule}): "
+                "never put secrets in email content or metadata",
+                param=param_prefix + first.field,
+            )
+        for finding in findings:
+            warnings.warn(
+                LettrSensitiveDataWarning(
+                    f"email {email.id}: '{finding.field}' looks like it carries sensitive data "
+                    f"({finding.rule}: {finding.excerpt})"
+                ),
+                stacklevel=2,
+            )
+
+    def store_emails(self, emails: list[Email]) -> None:
+        """Store already-checked emails and announce them (``email.sent``)."""
+        with self.lock:
+            for email in emails:
+                self.outbox.add(email)
+                if email.status == "scheduled" and email.scheduled_at is not None:
+                    heapq.heappush(self._scheduled, (email.scheduled_at, len(self.outbox), email.id))
+        for email in emails:
+            if email.status == "sent":
+                self.emit("email.sent", email, self.sent_event_data(email))
+
+    @staticmethod
+    def sent_event_data(email: Email) -> dict[str, Any]:
+        return {"emailId": email.id, "from": email.from_, "to": list(email.to),
+                "subject": email.subject,
+                "sentAt": isoformat(email.sent_at or email.created_at)}
+
+    def release_scheduled(self) -> None:
+        """Send every scheduled email whose time has come (called on each request and clock move)."""
+        now = self.clock.now()
+        due: list[Email] = []
+        with self.lock:
+            while self._scheduled and self._scheduled[0][0] <= now:
+                _, _, email_id = heapq.heappop(self._scheduled)
+                email = self.outbox.get(email_id)
+                if email.status == "scheduled":
+                    email.status, email.sent_at = "sent", email.scheduled_at
+                    due.append(email)
+        for email in due:
+            self.emit("email.sent", email, self.sent_event_data(email))
+
+    # -- events ------------------------------------------------------------------------------
+    def emit(self, event_type: str, email: Email | None, data: Mapping[str, Any]) -> Event:
+        """Record an event (with the email's metadata) and hand it to every listener."""
+        payload = dict(data)
+        if email is not None and email.metadata and "metadata" not in payload:
+            payload["metadata"] = dict(email.metadata)
+        event = Event(self.entropy.new_id("evt_"), event_type, self.clock.now(), payload,
+                      email.id if email else None)
+        with self.lock:
+            self.events.append(event)
+            if email is not None:
+                email.events.append(event)
+        for listener in list(self.event_listeners):
+            listener(event)
+        return event
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def note_permission_used(self, key_id: str, permission: str) -> None:
+        self.permissions_used.setdefault(key_id, set()).add(permission)
+
+    def record(self, action: str, actor: Actor, resource_type: str, resource_id: str | None,
+               metadata: Mapping[str, Any] | None = None) -> None:
+        """Add an audit entry."""
+        self.audit.record(action, actor, resource_type, resource_id, metadata)
+
+    def validate_plan(self, plan: str) -> None:
+        from .team import PLANS
+
+        if plan not in PLANS:
+            raise InvalidParameter(f"Unknown plan '{plan}'", param="plan")
+

@@ -1,0 +1,173 @@
+"""Sent emails: the outbox every dialect writes to and every assertion reads.
+
+The outbox keeps emails oldest first with an index by id and by recipient, so listing a page or
+filtering by ``to`` never scans every stored email.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import NotFound
+
+#: Email statuses of the v1 API.
+STATUSES = ("queued", "sent", "delivered", "bounced", "failed", "scheduled", "cancelled", "suppressed")
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content: bytes | None = field(default=None, repr=False)
+    url: str | None = None
+    content_type: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content or b"")
+
+
+@dataclass(eq=False)
+class Email:
+    """One email as stored. ``from_`` is the sender (``sender`` is an alias), ``to`` a list.
+
+    Readable in assertions::
+
+        email = lettr_server.emails[-1]
+        assert email.to == ["ada@example.com"] and "Welcome" in email.subject
+    """
+
+    id: str
+    from_: str
+    to: list[str]
+    subject: str | None
+    html: str | None
+    text: str | None
+    created_at: datetime
+    status: str = "sent"
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    reply_to: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+    template_id: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    tracking: dict[str, bool] = field(default_factory=lambda: {"opens": True, "clicks": True})
+    opens: int = 0
+    clicks: int = 0
+    first_opened_at: datetime | None = None
+    last_opened_at: datetime | None = None
+    delivered_at: datetime | None = None
+    sent_at: datetime | None = None
+    api_key_id: str | None = None
+    request_id: str | None = None
+    sandbox: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def sender(self) -> str:
+        return self.from_
+
+    @property
+    def recipients(self) -> list[str]:
+        """Everyone the email goes to: ``to`` + ``cc`` + ``bcc``."""
+        return [*self.to, *self.cc, *self.bcc]
+
+    def matches(self, **expected: Any) -> bool:
+        """Whether every ``field=value`` holds. ``to`` matches a list or any single recipient;
+        ``subject``/``html``/``text`` given as ``*_contains`` match substrings."""
+        for name, wanted in expected.items():
+            if name.endswith("_contains"):
+                actual = getattr(self, name[: -len("_contains")])
+                if actual is None or wanted not in actual:
+                    return False
+                continue
+            actual = getattr(self, "from_" if name in ("from", "sender") else name)
+            if name == "to" and isinstance(wanted, str):
+                if wanted.lower() not in (a.lower() for a in actual):
+                    return False
+            elif actual != wanted:
+                return False
+        return True
+
+
+def address_of(mailbox: str) -> str:
+    """``"Ada <ada@x.io>"`` → ``"ada@x.io"`` (lower-cased, for indexing and matching)."""
+    mailbox = mailbox.strip()
+    if mailbox.endswith(">") and "<" in mailbox:
+        mailbox = mailbox[mailbox.rindex("<") + 1 : -1]
+    return mailbox.strip().lower()
+
+
+class Outbox:
+    """Emails of one account, oldest first, indexed by id and by recipient address."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._emails: list[Email] = []
+        self._position: dict[str, int] = {}
+        self._by_recipient: dict[str, list[int]] = {}
+        self._by_request: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._emails)
+
+    def __iter__(self) -> Iterator[Email]:
+        return iter(list(self._emails))
+
+    def __getitem__(self, index: int) -> Email:
+        return self._emails[index]
+
+    def add(self, email: Email) -> None:
+        """Store one email. An email older than the newest (seeded history) is put in order."""
+        with self._lock:
+            if self._emails and email.created_at < self._emails[-1].created_at:
+                self._emails.append(email)
+                self._emails.sort(key=lambda e: e.created_at)
+                self._reindex()
+                return
+            self._index(email, len(self._emails))
+            self._emails.append(email)
+
+    def _index(self, email: Email, position: int) -> None:
+        self._position[email.id] = position
+        for recipient in dict.fromkeys(address_of(a) for a in email.recipients):
+            self._by_recipient.setdefault(recipient, []).append(position)
+        if email.request_id:
+            self._by_request.setdefault(email.request_id, []).append(position)
+
+    def _reindex(self) -> None:
+        self._position.clear()
+        self._by_recipient.clear()
+        self._by_request.clear()
+        for position, email in enumerate(self._emails):
+            self._index(email, position)
+
+    def get(self, email_id: str) -> Email:
+        position = self._position.get(email_id)
+        if position is None:
+            raise NotFound(f"Email '{email_id}' not found")
+        return self._emails[position]
+
+    def position(self, email_id: str) -> int | None:
+        return self._position.get(email_id)
+
+    def positions(self, recipient: str | None = None) -> list[int] | range:
+        """Ascending positions of all emails, or of those sent to ``recipient``."""
+        if recipient is None:
+            return range(len(self._emails))
+        return self._by_recipient.get(address_of(recipient), [])
+
+    def by_request(self, request_id: str) -> list[Email]:
+        return [self._emails[p] for p in self._by_request.get(request_id, [])]
+
+    def at(self, position: int) -> Email:
+        return self._emails[position]

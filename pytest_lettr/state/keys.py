@@ -1,0 +1,237 @@
+"""API keys: created with a secret shown once, stored only as a hash.
+
+>>> from pytest_lettr.clock import Clock
+>>> from pytest_lettr.randomness import Entropy
+>>> store = KeyStore(Clock(), Entropy(1))
+>>> created = store.create("ci", permissions=["emails:send"])
+>>> created.key.startswith("le_") and store.authenticate(created.key) is created.api_key
+True
+>>> created.key in repr(created)
+False
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..clock import Clock
+from ..errors import InvalidParameter, KeyExpired, NotFound, Unauthorized
+from ..randomness import ALPHANUMERIC, Entropy
+
+ROTATION_PERIOD = timedelta(days=90)
+
+#: Key families: (prefix, random part length). v1 keys are ``le_`` + 36 alphanumerics.
+KEY_FORMATS: dict[str, tuple[str, int]] = {
+    "live": ("le_", 36),
+    "test": ("le_test_", 36),
+    "api": ("lttr_", 40),
+    "sandbox": ("lttr_sandbox_", 40),
+}
+
+
+def hash_key(raw: str) -> str:
+    """The stored form of a key: SHA-256 hex of its UTF-8 bytes."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def looks_like_key(raw: str) -> bool:
+    """Whether ``raw`` has the shape of any Lettr key (checked before any lookup)."""
+    for prefix, length in KEY_FORMATS.values():
+        rest = raw[len(prefix):]
+        if raw.startswith(prefix) and len(rest) == length and all(c in ALPHANUMERIC for c in rest):
+            return True
+    return False
+
+
+@dataclass(eq=False)
+class ApiKey:
+    """A stored key. It never holds the key itself, only ``key_hash`` and ``key_prefix``."""
+
+    id: str
+    name: str
+    key_hash: str = field(repr=False)
+    key_prefix: str
+    mode: str
+    permissions: list[str]
+    domain_restrictions: list[str]
+    ip_restrictions: list[str]
+    expires_at: datetime | None
+    rate_limit: dict[str, Any] | None
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revokes_at: datetime | None = None
+    owner_email: str | None = None
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode == "sandbox"
+
+    @property
+    def rotation_due_at(self) -> datetime:
+        return self.created_at + ROTATION_PERIOD
+
+    def rotation_due(self, now: datetime) -> bool:
+        """Whether the key is 90 days old or more (Lettr's rotation advice)."""
+        return now >= self.rotation_due_at
+
+    def revoked(self, now: datetime) -> bool:
+        return self.revoked_at is not None or (self.revokes_at is not None and now >= self.revokes_at)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """What creation and rotation return: the stored key and the full key, shown once."""
+
+    api_key: ApiKey
+    key: str = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.api_key.id
+
+    @property
+    def permissions(self) -> list[str]:
+        return self.api_key.permissions
+
+    def __repr__(self) -> str:
+        return f"CreatedKey(id={self.api_key.id!r}, key_prefix={self.api_key.key_prefix!r})"
+
+
+class KeyStore:
+    """All keys of one account, looked up by id or by the hash of the presented key."""
+
+    def __init__(self, clock: Clock, entropy: Entropy) -> None:
+        self._clock = clock
+        self._entropy = entropy
+        self._lock = threading.RLock()
+        self._by_id: dict[str, ApiKey] = {}
+        self._by_hash: dict[str, ApiKey] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Any:
+        return iter(list(self._by_id.values()))
+
+    def create(
+        self,
+        name: str,
+        permissions: Sequence[str] = ("*",),
+        *,
+        mode: str = "live",
+        domain_restrictions: Iterable[str] = (),
+        ip_restrictions: Iterable[str] = (),
+        expires_at: datetime | None = None,
+        rate_limit: dict[str, Any] | None = None,
+        owner_email: str | None = None,
+        raw_key: str | None = None,
+    ) -> CreatedKey:
+        """Mint a key. ``raw_key`` pins the secret (the CLI's ``--admin-key``); it must be well-formed."""
+        if mode not in KEY_FORMATS:
+            raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
+        prefix, length = KEY_FORMATS[mode]
+        if raw_key is None:
+            raw_key = prefix + self._entropy.token(length)
+        elif not looks_like_key(raw_key):
+            raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
+                                   "(or lttr_ / lttr_sandbox_ + 40)", param="key")
+        api_key = ApiKey(
+            id=self._entropy.new_id("key_"),
+            name=name,
+            key_hash=hash_key(raw_key),
+            key_prefix=raw_key[:7],
+            mode=mode,
+            permissions=list(permissions),
+            domain_restrictions=[d.lower() for d in domain_restrictions],
+            ip_restrictions=list(ip_restrictions),
+            expires_at=expires_at,
+            rate_limit=rate_limit,
+            created_at=self._clock.now(),
+            owner_email=owner_email,
+        )
+        with self._lock:
+            self._by_id[api_key.id] = api_key
+            self._by_hash[api_key.key_hash] = api_key
+        return CreatedKey(api_key, raw_key)
+
+    def get(self, key_id: str) -> ApiKey:
+        """A live key by id; revoked keys are gone (404)."""
+        api_key = self._by_id.get(key_id)
+        if api_key is None or api_key.revoked(self._clock.now()):
+            raise NotFound(f"API key '{key_id}' not found")
+        return api_key
+
+    def active(self) -> list[ApiKey]:
+        """Keys that are not revoked, oldest first."""
+        now = self._clock.now()
+        return [k for k in self._by_id.values() if not k.revoked(now)]
+
+    def authenticate(self, raw: str) -> ApiKey:
+        """The key ``raw`` stands for, or :class:`Unauthorized` / :class:`KeyExpired`.
+
+        Only hashes are compared, and with :func:`hmac.compare_digest`.
+        """
+        if not looks_like_key(raw):
+            raise Unauthorized("Invalid API key format")
+        digest = hash_key(raw)
+        api_key = self._by_hash.get(digest)
+        now = self._clock.now()
+        if api_key is None or not hmac.compare_digest(api_key.key_hash, digest) or api_key.revoked(now):
+            raise Unauthorized("Invalid API key")
+        if api_key.expired(now):
+            raise KeyExpired("API key has expired")
+        api_key.last_used_at = now
+        return api_key
+
+    def update(self, key_id: str, **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
+        """Apply ``changes`` (attribute names) at once; return the key and what changed."""
+        with self._lock:
+            api_key = self.get(key_id)
+            changed = {k: v for k, v in changes.items() if getattr(api_key, k) != v}
+            for name, value in changed.items():
+                setattr(api_key, name, value)
+        return api_key, changed
+
+    def delete(self, key_id: str) -> ApiKey:
+        """Revoke a key now: its next request gets 401."""
+        with self._lock:
+            api_key = self.get(key_id)
+            api_key.revoked_at = self._clock.now()
+            self._by_hash.pop(api_key.key_hash, None)
+        return api_key
+
+    def rotate(self, key_id: str, grace_period_seconds: int = 0) -> CreatedKey:
+        """A new key with the same settings; the old one lives ``grace_period_seconds`` more."""
+        with self._lock:
+            old = self.get(key_id)
+            created = self.create(
+                old.name,
+                old.permissions,
+                mode=old.mode,
+                domain_restrictions=old.domain_restrictions,
+                ip_restrictions=old.ip_restrictions,
+                expires_at=old.expires_at,
+                rate_limit=old.rate_limit,
+                owner_email=old.owner_email,
+            )
+            now = self._clock.now()
+            if grace_period_seconds > 0:
+                old.revokes_at = now + timedelta(seconds=grace_period_seconds)
+            else:
+                old.revoked_at = now
+                self._by_hash.pop(old.key_hash, None)
+        return created
+
+    def snapshot(self, key_id: str) -> ApiKey:
+        """A copy of a key's current settings (for audit diffs)."""
+        return replace(self.get(key_id))

@@ -1,0 +1,138 @@
+"""Rate limiting and idempotency records, both on the account's clock."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..clock import Clock
+from ..errors import IdempotencyConflict, IdempotencyInProgress, RateLimited
+
+PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class RateLimitStatus:
+    """What the ``X-RateLimit-*`` headers report."""
+
+    limit: int
+    remaining: int
+    reset: int  # unix seconds
+
+
+@dataclass
+class _Window:
+    started: float
+    count: int = 0
+
+
+class RateLimiter:
+    """Fixed windows per key. Off by default (headers still report 100 per second).
+
+    >>> limiter = RateLimiter(Clock())
+    >>> limiter.enable(2, per_seconds=60)
+    >>> [limiter.hit("key_1").remaining for _ in range(2)]
+    [1, 0]
+    """
+
+    DEFAULT = (100, 1)
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, _Window] = {}
+        self.enabled = False
+        self.requests, self.per_seconds = self.DEFAULT
+
+    def enable(self, requests: int, per_seconds: float = 1) -> None:
+        if requests < 1 or per_seconds <= 0:
+            raise ValueError("a rate limit needs requests >= 1 and per_seconds > 0")
+        self.enabled, self.requests, self.per_seconds = True, requests, int(per_seconds) or 1
+
+    def disable(self) -> None:
+        self.enabled = False
+        self.requests, self.per_seconds = self.DEFAULT
+
+    def hit(self, bucket: str, own_limit: dict[str, object] | None = None) -> RateLimitStatus:
+        """Count one request; raise :class:`RateLimited` once over. ``own_limit`` is a key's
+        ``rateLimit`` (``{"requests": n, "period": "minute"}``), which always applies."""
+        limit, period = self.requests, self.per_seconds
+        enforced = self.enabled
+        if own_limit:
+            limit = int(own_limit["requests"])  # type: ignore[call-overload]
+            period = PERIOD_SECONDS[str(own_limit["period"])]
+            enforced = True
+        now = self._clock.now().timestamp()
+        with self._lock:
+            window = self._windows.get(bucket)
+            if window is None or now >= window.started + period:
+                window = _Window(started=now - (now % period))
+                self._windows[bucket] = window
+            reset = int(window.started + period)
+            if enforced and window.count >= limit:
+                retry = max(1, int(window.started + period - now + 0.999))
+                raise RateLimited(f"Rate limit exceeded. Retry in {retry} seconds.", retry_after=retry,
+                                  limit=limit, reset=reset)
+            window.count += 1
+            return RateLimitStatus(limit, max(0, limit - window.count), reset)
+
+
+@dataclass
+class IdempotentResponse:
+    body_hash: str
+    created_at: datetime
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status is None
+
+
+class IdempotencyStore:
+    """First responses to ``Idempotency-Key`` requests, per API key, kept for 24 hours."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._records: dict[tuple[str, str, str], IdempotentResponse] = {}
+
+    @staticmethod
+    def fingerprint(method: str, path: str, body: bytes) -> str:
+        return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+    def begin(self, scope: tuple[str, str, str], body_hash: str) -> IdempotentResponse | None:
+        """The stored response to replay, or ``None`` after reserving the key for this request.
+
+        Raises :class:`IdempotencyConflict` (other body) or :class:`IdempotencyInProgress`.
+        """
+        now = self._clock.now()
+        with self._lock:
+            record = self._records.get(scope)
+            if record is not None and now - record.created_at >= IDEMPOTENCY_WINDOW:
+                record = None
+            if record is None:
+                self._records[scope] = IdempotentResponse(body_hash, now)
+                return None
+        if record.body_hash != body_hash:
+            raise IdempotencyConflict(
+                "Idempotency-Key was already used with a different request body", param="Idempotency-Key")
+        if record.in_progress:
+            raise IdempotencyInProgress(
+                "A request with this Idempotency-Key is still being processed", param="Idempotency-Key")
+        return record
+
+    def finish(self, scope: tuple[str, str, str], status: int, headers: list[tuple[str, str]],
+               body: bytes) -> None:
+        with self._lock:
+            record = self._records.get(scope)
+            if record is not None:
+                record.status, record.headers, record.body = status, headers, body
+
+    def abandon(self, scope: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._records.pop(scope, None)
