@@ -1,0 +1,89 @@
+"""``lettr-mock``: the fake Lettr as a standalone server, for non-Python clients and manual use.
+
+::
+
+    $ lettr-mock serve --port 8025 --seed 42
+    Lettr mock listening
+      v1 API:      http://127.0.0.1:8025/v1
+      current API: http://127.0.0.1:8025/api
+      admin key:   le_...
+    Press Ctrl+C to stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .server import LettrServer
+from .state.keys import looks_like_key
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lettr-mock", description="A fake Lettr API server for tests.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the fake Lettr API until interrupted")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8025, help="port to listen on (default 8025; 0 = any free)")
+    serve.add_argument("--seed", default="0", help="seed for ids, keys and faker data (default 0)")
+    serve.add_argument("--admin-key", default=None,
+                       help="use this full-access key (le_ + 36 alphanumerics) instead of a generated one")
+    serve.add_argument("--strict-domains", action="store_true",
+                       help="only verified sender domains may send (400 invalid_from otherwise)")
+    serve.add_argument("--plan", choices=("free", "pro", "enterprise"), default="pro", help="account plan")
+    serve.add_argument("--trust-forwarded-for", action="store_true",
+                       help="take the caller IP from X-Forwarded-For (behind a proxy)")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.admin_key is not None and not looks_like_key(args.admin_key):
+        print("lettr-mock: --admin-key must be le_ (or le_test_) followed by 36 letters and digits",
+              file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print("lettr-mock: --port must be between 0 and 65535", file=sys.stderr)
+        return 2
+    server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
+                         strict_domains=args.strict_domains, plan=args.plan,
+                         trust_forwarded_for=args.trust_forwarded_for)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"lettr-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    print("Lettr mock listening", flush=True)
+    print(f"  v1 API:      {server.v1_url}")
+    print(f"  current API: {server.api_url}")
+    print(f"  admin key:   {server.admin_key}")
+    print("Press Ctrl+C to stop.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        print("Lettr mock stopped.", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse enforces the command
+
+
+if __name__ == "__main__":
+    sys.exit(main())
