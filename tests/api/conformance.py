@@ -73,8 +73,14 @@ requires_spec = pytest.mark.skipif(
 # The overlay: what the README and the official SDK fix where the spec is silent or stale.
 # --------------------------------------------------------------------------------------------
 
-OVERLAY_ERROR_CODES = ("sandbox_restricted", "idempotency_key_conflict", "idempotency_in_progress")
-"""``error_code`` values missing from ``ErrorCode``: the README's sandbox 403 and the SDK's two 409s."""
+OVERLAY_ERROR_CODES = (
+    "sandbox_restricted",
+    "idempotency_key_conflict",
+    "idempotency_in_progress",
+    "rate_limit_exceeded",
+)
+"""``error_code`` values missing from ``ErrorCode``: the README's sandbox 403, the SDK's two 409s,
+and the request rate limit's 429 (Lettr's rate-limit docs: any endpoint, ``Retry-After``)."""
 
 OVERLAY_SCHEDULED_STATES = ("sending", "sent", "cancelled")
 """States of Lettr-held scheduled emails (SDK ``ScheduledEmailState``) missing from the spec's enum."""
@@ -199,9 +205,9 @@ def apply_overlay(document: dict[str, Any]) -> None:
     """Add to ``document`` (in place) what the README and the official SDK require of the mock.
 
     1. ``ErrorCode`` gains :data:`OVERLAY_ERROR_CODES`.
-    2. Every operation gains ``500`` (fault injection); every authenticated one gains ``401``
-       and ``403`` (README: missing scope ``insufficient_scope``, sandbox key on a write
-       ``sandbox_restricted``) where the spec does not list them.
+    2. Every operation gains ``500`` (fault injection); every authenticated one gains ``401``,
+       ``403`` (README: missing scope ``insufficient_scope``, sandbox key on a write
+       ``sandbox_restricted``) and ``429`` (``rate_limit_exceeded``) where the spec lacks them.
     3. ``POST /emails`` gains ``409`` (``Idempotency-Key`` conflicts the SDK maps to
        ``IdempotencyConflictError`` / ``IdempotencyInProgressError``).
     4. Scheduled emails: ``state`` may also be :data:`OVERLAY_SCHEDULED_STATES` and
@@ -259,6 +265,7 @@ def apply_overlay(document: dict[str, Any]) -> None:
             if operation.get("security", default_security):
                 op_responses.setdefault("401", {"$ref": "#/components/responses/UnauthorizedError"})
                 op_responses.setdefault("403", {"$ref": "#/components/responses/ForbiddenError"})
+                op_responses.setdefault("429", _json_response("Rate limit exceeded", error_schema))
             op_responses.setdefault("500", {"$ref": "#/components/responses/ServerError"})
 
     send = _dig(paths, "/emails", "post", "responses")

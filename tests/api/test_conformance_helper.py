@@ -259,6 +259,10 @@ def test_overlay_adds_scope_errors_everywhere_but_health() -> None:
     scope = {"message": "Your API key does not have the required permissions.", "error_code": "insufficient_scope"}
     validate_response("GET", "/api/domains", 403, scope)
     validate_response("GET", "/api/projects", 500, {"message": "boom", "error_code": "send_error"})
+    limited = {"message": "Too many requests.", "error_code": "rate_limit_exceeded"}
+    validate_response("GET", "/api/webhooks/wh_1", 429, limited)
+    with pytest.raises(AssertionError, match=r"status 429"):
+        validate_response("GET", "/api/webhooks/wh_1", 429, limited, strict=True)
     with pytest.raises(AssertionError, match=r"status 403"):
         validate_response("GET", "/api/health", 403, scope)
 
