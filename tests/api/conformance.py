@@ -213,6 +213,8 @@ def apply_overlay(document: dict[str, Any]) -> None:
     4. Scheduled emails: ``state`` may also be :data:`OVERLAY_SCHEDULED_STATES` and
        ``transmission_id`` may be ``null`` (the SDK's model of a Lettr-held schedule).
     5. ``GET /emails/scheduled`` and ``GET /folders``, which the SDK calls, with the shapes it parses.
+    6. ``DELETE /emails/scheduled/{id}`` gains ``404`` (the SDK documents ``NotFoundError`` for an
+       unknown id; the spec folds that into its ``409``).
     """
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
@@ -271,6 +273,9 @@ def apply_overlay(document: dict[str, Any]) -> None:
     send = _dig(paths, "/emails", "post", "responses")
     if isinstance(send, dict):
         send.setdefault("409", _json_response("Idempotency-Key conflict", error_schema))
+    cancel = _dig(paths, "/emails/scheduled/{transmissionId}", "delete", "responses")
+    if isinstance(cancel, dict):
+        cancel.setdefault("404", _json_response("Scheduled email not found", error_schema))
 
 
 def _unauthorized_schema(schemas: Mapping[str, Any]) -> dict[str, Any]:

@@ -290,6 +290,14 @@ def test_overlay_relaxes_scheduled_state_and_transmission_id() -> None:
 
 
 @requires_spec
+def test_overlay_lets_cancelling_an_unknown_scheduled_email_be_a_404() -> None:
+    missing = {"message": "Scheduled email not found.", "error_code": "not_found"}
+    validate_response("DELETE", "/api/emails/scheduled/sch_nope", 404, missing)
+    with pytest.raises(AssertionError, match=r"status 404 is not documented"):
+        validate_response("DELETE", "/api/emails/scheduled/sch_nope", 404, missing, strict=True)
+
+
+@requires_spec
 def test_overlay_adds_sdk_only_endpoints() -> None:
     page = {"total": 1, "per_page": 25, "current_page": 1, "last_page": 1}
     folder = {
