@@ -1,0 +1,574 @@
+"""Deliver webhook POSTs to a URL (loopback HTTP/HTTPS) or an in-process WSGI app, with retries.
+
+This module knows nothing about events, secrets or dialects: it POSTs bytes with headers and
+keeps a log of attempts. Both the v1 and the current-API webhooks use one engine per account::
+
+    engine = engine_for(account)                 # shared, retries driven by account.clock
+    delivery = engine.deliver(
+        "http://127.0.0.1:8000/hooks",           # or WSGITarget(app, remote_addr="203.0.113.10")
+        body,                                    # the exact bytes to send
+        lambda attempt: {"Lettr-Signature": sign_webhook(body, secret, timestamp=attempt.moment)},
+        event_id="evt_...", event_type="email.sent", webhook_id="wh_...",
+        on_attempt=lambda delivery, attempt: ...,  # bookkeeping after every attempt
+        on_gone=lambda delivery: ...,              # the receiver answered 410
+    )
+    assert delivery.status == "succeeded"        # the first attempt ran before deliver() returned
+    account.clock.advance(minutes=1)             # due retries run now (and on every API request)
+
+Rules (Lettr v1 §9): success is any 2xx within the timeout (30 s); anything else, a timeout or a
+connection error is a failed attempt, retried after 1 min, 5 min, 30 min, 2 h, 8 h and 24 h
+(7 attempts in all), after which the delivery is ``failed``. A 410 stops at once (``on_gone``).
+
+Decisions:
+
+- The schedule is anchored: attempt *n+1* is due ``schedule[n-1]`` after attempt *n* was due, not
+  after it actually ran. A test that jumps the clock two days runs every retry that would have
+  happened by then, one after another, each stamped with the moment it actually ran (now).
+- Nothing is sent off this machine: a URL whose host is not ``localhost``/127.0.0.0/8/``::1``
+  fails with a connection error and no network traffic. Redirects are not followed (a 3xx fails).
+- An in-process app that raises counts as a 500 (the exception is kept on the response), as it
+  would behind a real server; :func:`send` can re-raise it instead.
+- No lock is held while a request is in flight, so a receiver may call back into the mock (and
+  cause more deliveries) without deadlock. ``Authorization`` values are masked in the log.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from ..clock import Clock
+    from ..state import Account
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "LETTR_WEBHOOK_ADDRESSES",
+    "MAX_ATTEMPTS",
+    "RETRY_SCHEDULE",
+    "USER_AGENT",
+    "Attempt",
+    "AttemptContext",
+    "Delivery",
+    "DeliveryEngine",
+    "DeliveryResponse",
+    "WSGITarget",
+    "engine_for",
+    "is_loopback_host",
+    "send",
+]
+
+#: Waits between attempts: attempt 2 is due 1 min after attempt 1 was, ... attempt 7 24 h after 6.
+RETRY_SCHEDULE: tuple[timedelta, ...] = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=8),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+DEFAULT_TIMEOUT = 30.0
+#: The addresses Lettr delivers webhooks from (§9); in-process deliveries use one as REMOTE_ADDR.
+LETTR_WEBHOOK_ADDRESSES = ("203.0.113.10", "203.0.113.11", "203.0.113.12")
+USER_AGENT = "Lettr-Webhooks/1.0"
+#: How much of a receiver's response body is kept on an attempt.
+MAX_RESPONSE_BODY = 64 * 1024
+
+WSGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+DeliveryStatus: TypeAlias = Literal["pending", "succeeded", "failed"]
+_MASKED_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """``localhost``, any 127.0.0.0/8 address or ``::1`` (brackets allowed).
+
+    >>> [is_loopback_host(h) for h in ("localhost", "127.0.0.5", "[::1]", "example.com")]
+    [True, True, True, False]
+    """
+    if not host:
+        return False
+    host = host.strip().rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+# --- one request ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WSGITarget:
+    """An in-process WSGI app as a delivery target.
+
+    ``url`` gives the path (and host) the app sees; ``remote_addr`` the peer address, so an app's
+    IP allowlist can be tested (default: Lettr's first webhook address).
+    """
+
+    app: WSGIApp
+    url: str = "https://webhooks.example.test/"
+    remote_addr: str = LETTR_WEBHOOK_ADDRESSES[0]
+
+    def __repr__(self) -> str:
+        name = getattr(self.app, "name", None) or getattr(self.app, "__name__", type(self.app).__name__)
+        return f"<WSGITarget {name} {self.url} from {self.remote_addr}>"
+
+
+Target: TypeAlias = "str | WSGITarget | WSGIApp"
+
+
+@dataclass(frozen=True)
+class DeliveryResponse:
+    """What one POST got back. ``status_code`` is ``None`` when no response arrived (``error``)."""
+
+    status_code: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None
+    elapsed: float = 0.0
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx answer."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def as_target(target: Target) -> str | WSGITarget:
+    """A URL string stays a URL; a bare WSGI callable becomes a :class:`WSGITarget`."""
+    if isinstance(target, (str, WSGITarget)):
+        return target
+    if callable(target):
+        return WSGITarget(target)
+    raise TypeError(f"a delivery target is a URL or a WSGI app, not {type(target).__name__}")
+
+
+def send(
+    target: Target,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    ssl_context: ssl.SSLContext | None = None,
+    raise_app_errors: bool = False,
+) -> DeliveryResponse:
+    """POST ``body`` once; never raises for a network or receiver failure (see ``error``).
+
+    >>> send("http://example.com/hook", b"{}", {}).error
+    'not delivered: example.com is not a loopback host (the mock never leaves this machine)'
+    """
+    resolved = as_target(target)
+    started = time.monotonic()
+    if isinstance(resolved, str):
+        response = _send_http(resolved, body, headers, timeout, ssl_context)
+    else:
+        response = _send_wsgi(resolved, body, headers, raise_app_errors)
+    elapsed = time.monotonic() - started
+    if response.error is None and elapsed > timeout:
+        return DeliveryResponse(None, error=f"timeout: no answer within {timeout:g} s", elapsed=elapsed)
+    return DeliveryResponse(response.status_code, response.headers, response.body, response.error,
+                            elapsed, response.exception)
+
+
+def _default_ssl_context() -> ssl.SSLContext:
+    from ..tls import local_ca
+
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=str(local_ca().ca_bundle))
+    return context
+
+
+def _send_http(url: str, body: bytes, headers: Mapping[str, str], timeout: float,
+               ssl_context: ssl.SSLContext | None) -> DeliveryResponse:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return DeliveryResponse(None, error=f"not delivered: invalid URL ({error})")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return DeliveryResponse(None, error="not delivered: the URL must be http(s)://host/...")
+    host = parts.hostname
+    if not is_loopback_host(host):
+        return DeliveryResponse(
+            None, error=f"not delivered: {host} is not a loopback host (the mock never leaves this machine)")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection: http.client.HTTPConnection
+    try:
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=timeout, context=ssl_context or _default_ssl_context())
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            connection.request("POST", path, body=body, headers=dict(headers))
+            reply = connection.getresponse()
+            data = reply.read(MAX_RESPONSE_BODY)
+            return DeliveryResponse(reply.status, {k: v for k, v in reply.getheaders()}, data)
+        finally:
+            connection.close()
+    except TimeoutError:
+        return DeliveryResponse(None, error=f"timeout: no answer within {timeout:g} s")
+    except (OSError, http.client.HTTPException) as error:
+        return DeliveryResponse(None, error=f"connection error: {type(error).__name__}: {error}")
+
+
+def _send_wsgi(target: WSGITarget, body: bytes, headers: Mapping[str, str],
+               raise_app_errors: bool) -> DeliveryResponse:
+    from werkzeug.test import Client
+
+    parts = urlsplit(target.url)
+    base_url = f"{parts.scheme or 'https'}://{parts.netloc or 'webhooks.example.test'}"
+    client = Client(target.app)
+    try:
+        reply = client.open(parts.path or "/", base_url=base_url, query_string=parts.query or None,
+                            method="POST", data=body, headers=list(headers.items()),
+                            environ_overrides={"REMOTE_ADDR": target.remote_addr})
+        data = reply.get_data()
+        reply.close()
+    except Exception as error:
+        if raise_app_errors:
+            raise
+        return DeliveryResponse(500, error=f"the app raised {type(error).__name__}: {error}",
+                                exception=error)
+    return DeliveryResponse(reply.status_code, dict(reply.headers.items()), data[:MAX_RESPONSE_BODY])
+
+
+# --- deliveries and attempts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptContext:
+    """Handed to a header callable before each attempt: sign with ``moment`` (the clock's now)."""
+
+    delivery: Delivery
+    number: int
+    moment: datetime
+    manual: bool = False
+
+
+HeaderSource: TypeAlias = "Mapping[str, str] | Callable[[AttemptContext], Mapping[str, str]]"
+AttemptCallback: TypeAlias = "Callable[[Delivery, Attempt], None]"
+GoneCallback: TypeAlias = "Callable[[Delivery], None]"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One POST of a delivery, as recorded."""
+
+    number: int
+    scheduled_at: datetime
+    attempted_at: datetime
+    succeeded: bool
+    response_code: int | None
+    error: str | None
+    request_headers: dict[str, str]
+    response_headers: dict[str, str] = field(default_factory=dict, repr=False)
+    response_body: bytes = field(default=b"", repr=False)
+    duration: float = 0.0
+    next_retry_at: datetime | None = None
+    manual: bool = False
+
+    @property
+    def status(self) -> Literal["succeeded", "failed"]:
+        return "succeeded" if self.succeeded else "failed"
+
+    @property
+    def gone(self) -> bool:
+        return self.response_code == 410
+
+
+@dataclass(eq=False)
+class Delivery:
+    """One message to one target and every attempt to get it there.
+
+    ``status``: ``pending`` (a retry is scheduled at ``next_retry_at``), ``succeeded`` or
+    ``failed``. ``body`` is exactly what was (and will be) sent.
+    """
+
+    id: str
+    target: str | WSGITarget
+    body: bytes = field(repr=False)
+    headers: HeaderSource = field(repr=False)
+    created_at: datetime
+    event_id: str | None = None
+    event_type: str | None = None
+    webhook_id: str | None = None
+    max_attempts: int = MAX_ATTEMPTS
+    timeout: float | None = None
+    status: DeliveryStatus = "pending"
+    attempts: list[Attempt] = field(default_factory=list, repr=False)
+    next_retry_at: datetime | None = None
+    cancelled: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict, repr=False)
+    on_attempt: AttemptCallback | None = field(default=None, repr=False)
+    on_gone: GoneCallback | None = field(default=None, repr=False)
+    _automatic: int = field(default=0, repr=False)
+    _due: datetime | None = field(default=None, repr=False)
+    _running: bool = field(default=False, repr=False)
+
+    def __repr__(self) -> str:
+        what = self.event_type or "delivery"
+        return (f"<Delivery {self.id} {what} -> {self.target!r} {self.status} "
+                f"attempts={len(self.attempts)} responseCode={self.response_code}>")
+
+    @property
+    def attempt_count(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def last_attempt(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def response_code(self) -> int | None:
+        """The status code of the latest attempt (``None`` before one, or if none arrived)."""
+        last = self.last_attempt
+        return last.response_code if last else None
+
+    @property
+    def payload(self) -> Any:
+        """The body parsed as JSON (handy in assertions)."""
+        return json.loads(self.body)
+
+    @property
+    def url(self) -> str:
+        return self.target if isinstance(self.target, str) else self.target.url
+
+
+def _masked(headers: Mapping[str, str]) -> dict[str, str]:
+    shown: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in _MASKED_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} ***".strip()
+        shown[name] = value
+    return shown
+
+
+class DeliveryEngine:
+    """Runs deliveries and their retries on ``clock``; keeps every delivery, oldest first."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        new_id: Callable[[], str],
+        *,
+        schedule: tuple[timedelta, ...] = RETRY_SCHEDULE,
+        max_attempts: int = MAX_ATTEMPTS,
+        timeout: float = DEFAULT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if max_attempts < 1 or len(schedule) < max_attempts - 1:
+            raise ValueError("the schedule needs one wait per retry (max_attempts - 1 of them)")
+        self.clock = clock
+        self.schedule = schedule
+        self.max_attempts = max_attempts
+        #: Seconds a receiver has to answer; tests may lower it.
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+        self._new_id = new_id
+        self._lock = threading.RLock()
+        self._deliveries: list[Delivery] = []
+        self._by_id: dict[str, Delivery] = {}
+        self._watching: Clock | None = None
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery so far, oldest first (a copy)."""
+        with self._lock:
+            return list(self._deliveries)
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self._by_id.get(delivery_id)
+
+    def pending(self) -> list[Delivery]:
+        with self._lock:
+            return [d for d in self._deliveries if d.status == "pending"]
+
+    # -- clock ----------------------------------------------------------------------------------
+    def watch(self) -> DeliveryEngine:
+        """Run due retries after every ``clock.advance(...)``."""
+        if self._watching is None:
+            self.clock.on_advance(self._on_advance)
+            self._watching = self.clock
+        return self
+
+    def close(self) -> None:
+        """Stop watching the clock."""
+        if self._watching is not None:
+            self._watching.remove_listener(self._on_advance)
+            self._watching = None
+
+    def _on_advance(self) -> None:
+        self.run_due()
+
+    # -- sending --------------------------------------------------------------------------------
+    def deliver(
+        self,
+        target: Target,
+        body: bytes,
+        headers: HeaderSource,
+        *,
+        event_id: str | None = None,
+        event_type: str | None = None,
+        webhook_id: str | None = None,
+        delivery_id: str | None = None,
+        max_attempts: int | None = None,
+        timeout: float | None = None,
+        on_attempt: AttemptCallback | None = None,
+        on_gone: GoneCallback | None = None,
+        tags: Mapping[str, Any] | None = None,
+        send_now: bool = True,
+    ) -> Delivery:
+        """Record a delivery and (by default) make its first attempt before returning it.
+
+        With ``send_now=False`` the first attempt is due at once and runs on the next
+        :meth:`run_due` (a clock move or an API request).
+        """
+        if not isinstance(body, bytes):
+            raise TypeError("body must be bytes (the exact bytes that are signed and sent)")
+        attempts = self.max_attempts if max_attempts is None else max_attempts
+        if not 1 <= attempts <= len(self.schedule) + 1:
+            raise ValueError(f"max_attempts must be between 1 and {len(self.schedule) + 1}")
+        now = self.clock.now()
+        delivery = Delivery(
+            id=delivery_id or self._new_id(), target=as_target(target), body=body, headers=headers,
+            created_at=now, event_id=event_id, event_type=event_type, webhook_id=webhook_id,
+            max_attempts=attempts, timeout=timeout, next_retry_at=None if send_now else now,
+            tags=dict(tags or {}), on_attempt=on_attempt, on_gone=on_gone, _due=now,
+        )
+        with self._lock:
+            self._deliveries.append(delivery)
+            self._by_id[delivery.id] = delivery
+            if send_now:
+                delivery._running = True
+        if send_now:
+            self._attempt(delivery, manual=False)
+        return delivery
+
+    def retry(self, delivery: Delivery) -> Attempt:
+        """Re-send now (the API's manual retry); the automatic schedule is left as it was."""
+        with self._lock:
+            delivery._running = True
+        return self._attempt(delivery, manual=True)
+
+    def run_due(self) -> list[Attempt]:
+        """Make every attempt that is due by the clock, oldest due first, until none is left."""
+        made: list[Attempt] = []
+        while True:
+            now = self.clock.now()
+            with self._lock:
+                due = [d for d in self._deliveries if d.status == "pending" and not d._running
+                       and d.next_retry_at is not None and d.next_retry_at <= now]
+                if not due:
+                    return made
+                delivery = min(due, key=lambda d: d.next_retry_at or now)
+                delivery._running = True
+            made.append(self._attempt(delivery, manual=False))
+
+    def cancel(self, which: Delivery | Callable[[Delivery], bool], reason: str = "cancelled") -> list[Delivery]:
+        """Give up on pending deliveries (e.g. their webhook was disabled): they become ``failed``."""
+        match = which if callable(which) and not isinstance(which, Delivery) else (lambda d: d is which)
+        stopped: list[Delivery] = []
+        with self._lock:
+            for delivery in self._deliveries:
+                if delivery.status == "pending" and match(delivery):
+                    delivery.status, delivery.next_retry_at, delivery.cancelled = "failed", None, reason
+                    stopped.append(delivery)
+        return stopped
+
+    # -- one attempt ----------------------------------------------------------------------------
+    def _attempt(self, delivery: Delivery, *, manual: bool) -> Attempt:
+        try:
+            scheduled = self.clock.now() if manual else (delivery._due or self.clock.now())
+            moment = self.clock.now()
+            number = delivery.attempt_count + 1
+            context = AttemptContext(delivery, number, moment, manual)
+            try:
+                source = delivery.headers
+                headers = dict(source(context) if callable(source) else source)
+            except Exception as error:  # e.g. an OAuth2 token endpoint that failed
+                headers = {}
+                response = DeliveryResponse(None, error=f"not sent: headers failed: {type(error).__name__}: "
+                                                        f"{error}")
+            else:
+                response = send(delivery.target, delivery.body, headers,
+                                timeout=delivery.timeout if delivery.timeout is not None else self.timeout,
+                                ssl_context=self.ssl_context)
+            attempt = self._record(delivery, number, scheduled, moment, headers, response, manual)
+        finally:
+            with self._lock:
+                delivery._running = False
+        if delivery.on_attempt is not None:
+            delivery.on_attempt(delivery, attempt)
+        if attempt.gone and delivery.on_gone is not None:
+            delivery.on_gone(delivery)
+        return attempt
+
+    def _record(self, delivery: Delivery, number: int, scheduled: datetime, moment: datetime,
+                headers: dict[str, str], response: DeliveryResponse, manual: bool) -> Attempt:
+        with self._lock:
+            next_retry: datetime | None = None
+            if response.ok:
+                delivery.status, delivery.next_retry_at = "succeeded", None
+            elif response.status_code == 410:
+                delivery.status, delivery.next_retry_at = "failed", None
+            elif manual:
+                if delivery.status != "pending":
+                    delivery.status = "failed"
+                next_retry = delivery.next_retry_at
+            else:
+                delivery._automatic += 1
+                if delivery._automatic < delivery.max_attempts and delivery.cancelled is None:
+                    next_retry = scheduled + self.schedule[delivery._automatic - 1]
+                    delivery._due = next_retry
+                    delivery.status, delivery.next_retry_at = "pending", next_retry
+                else:
+                    delivery.status, delivery.next_retry_at = "failed", None
+            if response.ok and not manual:
+                delivery._automatic += 1
+            attempt = Attempt(
+                number=number, scheduled_at=scheduled, attempted_at=moment, succeeded=response.ok,
+                response_code=response.status_code, error=response.error, request_headers=_masked(headers),
+                response_headers=response.headers, response_body=response.body[:MAX_RESPONSE_BODY],
+                duration=response.elapsed, next_retry_at=next_retry, manual=manual,
+            )
+            delivery.attempts.append(attempt)
+            return attempt
+
+
+ENGINE_EXTENSION = "webhook_delivery_engine"
+
+
+def engine_for(account: Account) -> DeliveryEngine:
+    """The account's shared engine (made on first use, watching the account's clock)."""
+    engine = account.extensions.get(ENGINE_EXTENSION)
+    if engine is None:
+        with account.lock:
+            engine = account.extensions.get(ENGINE_EXTENSION)
+            if engine is None:
+                engine = DeliveryEngine(account.clock, lambda: account.entropy.new_id("del_")).watch()
+                account.extensions[ENGINE_EXTENSION] = engine
+    return engine
