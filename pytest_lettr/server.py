@@ -33,6 +33,8 @@ from .state import Account, AccountOptions, CreatedKey, Email
 from .state.audit import AuditEntry
 from .state.domains import Domain
 from .state.emails import address_of
+from .state.webhooks import Webhook, WebhookStore
+from .webhooks.delivery import ENGINE_EXTENSION, Delivery, WSGIApp, engine_for
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -240,6 +242,7 @@ class LettrServer:
         for prefix, dialect in self.dialects.items():
             if path == prefix or path.startswith(prefix + "/"):
                 try:
+                    self._run_due_deliveries()
                     return dialect.handle(request, self.account, self.options)
                 except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
                     with self._errors_lock:
@@ -323,6 +326,37 @@ class LettrServer:
     def permissions_used(self, key_id: str) -> set[str]:
         """The permissions a key's requests actually needed so far."""
         return set(self.account.permissions_used.get(key_id, set()))
+
+    # -- webhooks -----------------------------------------------------------------------------
+    @property
+    def webhooks(self) -> WebhookStore:
+        """The account's v1 webhooks (``.all()``, ``.get(id)``, ``.deliveries(id)``, ``.engine``)."""
+        return WebhookStore.of(self.account)
+
+    def add_webhook(self, target: str | WSGIApp, events: Iterable[str] = ("*",),
+                    description: str | None = None, *, url: str | None = None,
+                    remote_addr: str | None = None, secret: str | None = None) -> tuple[Webhook, str]:
+        """Subscribe a URL, or an in-process WSGI app, to events; returns ``(webhook, secret)``.
+
+        An app gets each POST at ``url``'s path (default ``/lettr``) from ``remote_addr`` (default:
+        one of Lettr's addresses). Give ``secret`` to use the one your app is configured with::
+
+            webhook, secret = lettr_server.add_webhook(app, ["email.*"], url="https://app.test/hooks")
+        """
+        if isinstance(target, str):
+            return self.webhooks.create(target, list(events), description, secret=secret)
+        return self.webhooks.create(url, list(events), description, app=target, remote_addr=remote_addr,
+                                    secret=secret)
+
+    @property
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every webhook delivery of the account (all dialects), oldest first, with its attempts."""
+        return engine_for(self.account).deliveries
+
+    def _run_due_deliveries(self) -> None:
+        engine = self.account.extensions.get(ENGINE_EXTENSION)
+        if engine is not None:
+            engine.run_due()
 
 
 __all__ = ["EmailOutbox", "LettrServer", "ServerOptions"]

@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 
 from ... import errors
 from ..base import Call, Dialect, Reply, json_response
-from . import emails, keys
+from . import emails, keys, webhooks
 from .wire import error_response
 
-MODULES = (keys, emails)
+MODULES = (keys, emails, webhooks)
 
 
 class V1Dialect(Dialect):

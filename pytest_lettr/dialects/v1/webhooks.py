@@ -1,0 +1,155 @@
+"""v1 webhooks: ``/v1/webhooks``, secret rotation, test events, deliveries and retries (§9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import errors
+from ...state.webhooks import STATUSES, Webhook, WebhookStore
+from ...webhooks.delivery import Delivery
+from ..base import Call, Reply, Route
+from .listing import list_reply
+from .validation import check_int, check_string, optional, require, require_string
+from .wire import ts
+
+DESCRIPTION_MAX = 500
+MAX_SECRET_OVERLAP = 30 * 24 * 3600
+
+
+def render_webhook(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": webhook.id,
+        "object": "webhook",
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "description": webhook.description,
+        "status": webhook.status,
+        "lastDeliveryAt": ts(webhook.last_delivery_at),
+        "lastDeliveryStatus": webhook.last_delivery_status,
+        "failureCount": webhook.failure_count,
+        "createdAt": ts(webhook.created_at),
+    }
+    if secret is not None:
+        body["secret"] = secret
+    return body
+
+
+def render_delivery(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "object": "webhook_delivery",
+        "eventId": delivery.event_id,
+        "eventType": delivery.event_type,
+        "status": delivery.status,
+        "attempts": delivery.attempt_count,
+        "responseCode": delivery.response_code,
+        "nextRetryAt": ts(delivery.next_retry_at),
+        "createdAt": ts(delivery.created_at),
+    }
+
+
+def _store(call: Call) -> WebhookStore:
+    return WebhookStore.of(call.account)
+
+
+def _description(value: Any, param: str) -> str:
+    return check_string(value, param, max_length=DESCRIPTION_MAX)
+
+
+def create_webhook(call: Call) -> Reply:
+    body = call.json()
+    url = require_string(body, "url")
+    events = require(body, "events")
+    description = optional(body, "description", _description)
+    webhook, secret = _store(call).create(url, events, description)
+    call.account.record("webhook.created", call.actor, "webhook", webhook.id,
+                        {"url": webhook.url, "events": list(webhook.events), "description": description})
+    return Reply(201, render_webhook(webhook, secret))
+
+
+def list_webhooks(call: Call) -> Reply:
+    status = call.query.get("status")
+    if status is not None and status not in STATUSES:
+        raise errors.InvalidParameter(f"The 'status' parameter must be one of: {', '.join(STATUSES)}",
+                                      param="status")
+    return list_reply(call, _store(call).all(status), render_webhook)
+
+
+def get_webhook(call: Call) -> Reply:
+    return Reply(200, render_webhook(_store(call).get(call.args["webhook_id"])))
+
+
+def update_webhook(call: Call) -> Reply:
+    store = _store(call)
+    webhook_id = call.args["webhook_id"]
+    store.get(webhook_id)
+    body = call.json()
+    changes: dict[str, Any] = {}
+    if "url" in body:
+        changes["url"] = body["url"]
+    if "events" in body:
+        changes["events"] = body["events"]
+    if "description" in body:
+        changes["description"] = None if body["description"] is None else \
+            _description(body["description"], "description")
+    if "status" in body:
+        if body["status"] not in ("active", "disabled"):
+            raise errors.InvalidParameter("The 'status' field must be one of: active, disabled", param="status")
+        changes["status"] = body["status"]
+    webhook, changed = store.update(webhook_id, **changes)
+    if changed:
+        call.account.record("webhook.updated", call.actor, "webhook", webhook.id, {"changes": changed})
+    return Reply(200, render_webhook(webhook))
+
+
+def delete_webhook(call: Call) -> Reply:
+    webhook = _store(call).delete(call.args["webhook_id"])
+    call.account.record("webhook.deleted", call.actor, "webhook", webhook.id, {"url": webhook.url})
+    return Reply(200, {"id": webhook.id, "object": "webhook", "deleted": True})
+
+
+def rotate_secret(call: Call) -> Reply:
+    store = _store(call)
+    webhook_id = call.args["webhook_id"]
+    store.get(webhook_id)
+    overlap = optional(call.json(), "expiresOldSecretIn",
+                       lambda v, p: check_int(v, p, minimum=0, maximum=MAX_SECRET_OVERLAP), default=0) or 0
+    webhook, secret = store.rotate_secret(webhook_id, overlap)
+    call.account.record("webhook.secret_rotated", call.actor, "webhook", webhook.id,
+                        {"expiresOldSecretIn": overlap})
+    return Reply(200, render_webhook(webhook, secret))
+
+
+def test_webhook(call: Call) -> Reply:
+    store = _store(call)
+    webhook_id = call.args["webhook_id"]
+    store.get(webhook_id)
+    event_type = require_string(call.json(), "eventType", max_length=100)
+    return Reply(200, render_delivery(store.send_test(webhook_id, event_type)))
+
+
+def list_deliveries(call: Call) -> Reply:
+    store = _store(call)
+    webhook_id = call.args["webhook_id"]
+    store.get(webhook_id)
+    return list_reply(call, store.deliveries(webhook_id), render_delivery)
+
+
+def retry_delivery(call: Call) -> Reply:
+    store = _store(call)
+    webhook_id = call.args["webhook_id"]
+    store.get(webhook_id)
+    return Reply(200, render_delivery(store.retry(webhook_id, call.args["delivery_id"])))
+
+
+ROUTES = [
+    Route("POST", "/webhooks", create_webhook, "webhooks:create"),
+    Route("GET", "/webhooks", list_webhooks, "webhooks:read"),
+    Route("GET", "/webhooks/<webhook_id>", get_webhook, "webhooks:read"),
+    Route("PATCH", "/webhooks/<webhook_id>", update_webhook, "webhooks:update"),
+    Route("DELETE", "/webhooks/<webhook_id>", delete_webhook, "webhooks:delete"),
+    Route("POST", "/webhooks/<webhook_id>/rotate-secret", rotate_secret, "webhooks:update"),
+    Route("POST", "/webhooks/<webhook_id>/test", test_webhook, "webhooks:update"),
+    Route("GET", "/webhooks/<webhook_id>/deliveries", list_deliveries, "webhooks:read"),
+    Route("POST", "/webhooks/<webhook_id>/deliveries/<delivery_id>/retry", retry_delivery, "webhooks:update"),
+]

@@ -1,0 +1,351 @@
+"""Webhooks of an account: subscriptions, secrets, status, and signed delivery of every event.
+
+A store is made per account on first use and subscribes to ``account.event_listeners``, so every
+event the account emits reaches each subscribed webhook before ``emit`` returns::
+
+    store = WebhookStore.of(account)
+    webhook, secret = store.create("http://127.0.0.1:8000/hooks", ["email.*"])
+    account.emit("email.delivered", email, {...})      # delivered, signed with ``secret``
+    store.deliveries(webhook.id)[-1].status              # 'succeeded'
+
+Status rules (Lettr v1 §9, made precise here):
+
+- ``failureCount`` counts failed attempts in a row (any delivery of the webhook); a 2xx resets it.
+- ``failing`` as soon as an attempt fails, ``active`` again after the next success.
+- ``disabled`` on a 410, after 7 deliveries in a row ended ``failed`` (retries exhausted), or by
+  the API. A disabled webhook gets no new events, and its pending retries are dropped. Turning
+  it back on (``status: active``) clears both counters.
+- ``test`` deliveries are attempted once (never retried) and count like any other delivery.
+
+Secrets (``whsec_`` + 32 alphanumerics, from the account's seeded entropy) are kept only because
+signing needs them; they never appear in a ``repr``, the audit log or an error message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidParameter, NotFound
+from ..webhooks.delivery import (
+    LETTR_WEBHOOK_ADDRESSES,
+    USER_AGENT,
+    Attempt,
+    AttemptContext,
+    Delivery,
+    WSGIApp,
+    WSGITarget,
+    engine_for,
+    is_loopback_host,
+)
+from ..webhooks.events import EVENT_TYPES, SUBSCRIPTION_WILDCARDS, envelope, sample_event, subscribed
+from ..webhooks.signing import SIGNATURE_HEADER, serialize_payload, sign_webhook
+
+if TYPE_CHECKING:
+    from .account import Account, Event
+
+__all__ = ["DISABLE_AFTER_FAILED_DELIVERIES", "STATUSES", "Webhook", "WebhookStore", "check_url"]
+
+STATUSES = ("active", "failing", "disabled")
+DISABLE_AFTER_FAILED_DELIVERIES = 7
+SECRET_PREFIX = "whsec_"
+EXTENSION = "webhooks"
+URL_MAX = 2048
+
+
+def check_url(value: object, param: str = "url") -> str:
+    """A webhook URL: ``https://``, or ``http(s)://`` to a loopback host (mock rule).
+
+    >>> check_url("http://127.0.0.1:8000/hooks")
+    'http://127.0.0.1:8000/hooks'
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameter(f"The '{param}' field must be a URL", param=param)
+    url = value.strip()
+    if len(url) > URL_MAX or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise InvalidParameter(f"The '{param}' field must be a URL of at most {URL_MAX} characters "
+                               "without spaces", param=param)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidParameter(f"The '{param}' field is not a valid URL", param=param) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise InvalidParameter(f"The '{param}' field must be an https:// URL without credentials",
+                               param=param)
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise InvalidParameter(f"The '{param}' field must use https (http is allowed only for "
+                               "localhost, 127.0.0.0/8 and ::1)", param=param)
+    return url
+
+
+def check_events(value: object, param: str = "events") -> list[str]:
+    """Subscriptions: exact event types, ``*`` or ``email.*``; at least one, duplicates dropped."""
+    if not isinstance(value, list) or not value:
+        raise InvalidParameter(f"The '{param}' field must be a non-empty array of event types", param=param)
+    allowed = set(EVENT_TYPES) | set(SUBSCRIPTION_WILDCARDS)
+    events: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or item not in allowed:
+            shown = item if isinstance(item, str) else type(item).__name__
+            raise InvalidParameter(f"'{str(shown)[:100]}' is not a webhook event type; use one of "
+                                   f"{', '.join((*SUBSCRIPTION_WILDCARDS, *EVENT_TYPES))}",
+                                   param=f"{param}.{i}")
+        if item not in events:
+            events.append(item)
+    return events
+
+
+@dataclass
+class _Secret:
+    value: str = field(repr=False)
+    expires_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Webhook:
+    """One endpoint and what it subscribes to. ``target`` is its URL or an in-process app."""
+
+    id: str
+    url: str
+    events: list[str]
+    description: str | None
+    created_at: datetime
+    status: str = "active"
+    failure_count: int = 0
+    failed_deliveries_in_a_row: int = 0
+    last_delivery_at: datetime | None = None
+    last_delivery_status: str | None = None
+    disabled_reason: str | None = None
+    app: WSGIApp | None = field(default=None, repr=False)
+    remote_addr: str | None = None
+    _secrets: list[_Secret] = field(default_factory=list, repr=False)
+
+    def __repr__(self) -> str:
+        return (f"<Webhook {self.id} {self.url} events={self.events} status={self.status} "
+                f"failureCount={self.failure_count} secret=whsec_***>")
+
+    def live_secrets(self, now: datetime) -> list[str]:
+        """The secrets that sign a delivery made at ``now``: the current one first."""
+        return [s.value for s in self._secrets if s.expires_at is None or now < s.expires_at]
+
+    def receives(self, event_type: str) -> bool:
+        return self.status != "disabled" and subscribed(self.events, event_type)
+
+
+class WebhookStore:
+    """The account's webhooks and their deliveries (through the account's delivery engine)."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+        self.engine = engine_for(account)
+        self._lock = threading.RLock()
+        self._webhooks: dict[str, Webhook] = {}
+        account.event_listeners.append(self.on_event)
+
+    @classmethod
+    def of(cls, account: Account) -> WebhookStore:
+        """The account's store, made (and subscribed to its events) on first use."""
+        store = account.extensions.get(EXTENSION)
+        if store is None:
+            with account.lock:
+                store = account.extensions.get(EXTENSION)
+                if store is None:
+                    store = cls(account)
+                    account.extensions[EXTENSION] = store
+        return store
+
+    # -- reading --------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._webhooks)
+
+    def all(self, status: str | None = None) -> list[Webhook]:
+        """Webhooks oldest first, optionally only those with ``status``."""
+        with self._lock:
+            return [w for w in self._webhooks.values() if status is None or w.status == status]
+
+    def get(self, webhook_id: str) -> Webhook:
+        try:
+            return self._webhooks[webhook_id]
+        except KeyError:
+            raise NotFound(f"No webhook with id '{webhook_id[:64]}'", param="id") from None
+
+    def deliveries(self, webhook_id: str | None = None) -> list[Delivery]:
+        """Deliveries of one webhook (or of every webhook of this store), oldest first."""
+        return [d for d in self.engine.deliveries
+                if d.tags.get("store") is self and (webhook_id is None or d.webhook_id == webhook_id)]
+
+    def delivery(self, webhook_id: str, delivery_id: str) -> Delivery:
+        found = self.engine.get(delivery_id)
+        if found is None or found.webhook_id != webhook_id:
+            raise NotFound(f"No delivery with id '{delivery_id[:64]}' for this webhook", param="deliveryId")
+        return found
+
+    # -- writing --------------------------------------------------------------------------------
+    def _new_secret(self) -> str:
+        return SECRET_PREFIX + self.account.entropy.token(32)
+
+    def create(self, url: str | None, events: Sequence[str], description: str | None = None, *,
+               app: WSGIApp | None = None, remote_addr: str | None = None,
+               secret: str | None = None) -> tuple[Webhook, str]:
+        """Add a webhook; returns it and its secret (the only time the secret is handed out)."""
+        if app is None:
+            url = check_url(url)
+        elif url is None:
+            url = "https://webhooks.example.test/lettr"
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise InvalidParameter("A webhook secret must be a non-empty string", param="secret")
+        events = check_events(list(events))
+        secret = secret or self._new_secret()
+        webhook = Webhook(id=self.account.entropy.new_id("wh_"), url=url, events=events,
+                          description=description, created_at=self.account.clock.now(), app=app,
+                          remote_addr=remote_addr, _secrets=[_Secret(secret)])
+        with self._lock:
+            self._webhooks[webhook.id] = webhook
+        return webhook, secret
+
+    def update(self, webhook_id: str, **changes: Any) -> tuple[Webhook, dict[str, Any]]:
+        """Apply ``url``, ``events``, ``description``, ``status`` (``active``/``disabled``);
+        returns the webhook and what actually changed."""
+        webhook = self.get(webhook_id)
+        unknown = set(changes) - {"url", "events", "description", "status"}
+        if unknown:
+            raise TypeError(f"unknown webhook fields: {', '.join(sorted(unknown))}")
+        if "url" in changes:
+            changes["url"] = check_url(changes["url"])
+        if "events" in changes:
+            changes["events"] = check_events(changes["events"])
+        if "status" in changes and changes["status"] not in ("active", "disabled"):
+            raise InvalidParameter("The 'status' field must be one of: active, disabled", param="status")
+        changed: dict[str, Any] = {}
+        with self._lock:
+            for name, value in changes.items():
+                if getattr(webhook, name) != value:
+                    changed[name] = value
+            for name, value in changed.items():
+                if name != "status":
+                    setattr(webhook, name, value)
+            if "url" in changed:
+                webhook.app = None
+        if changed.get("status") == "disabled":
+            self._disable(webhook, "disabled through the API")
+        elif changed.get("status") == "active":
+            with self._lock:
+                webhook.status, webhook.disabled_reason = "active", None
+                webhook.failure_count = webhook.failed_deliveries_in_a_row = 0
+        return webhook, changed
+
+    def delete(self, webhook_id: str) -> Webhook:
+        with self._lock:
+            webhook = self.get(webhook_id)
+            del self._webhooks[webhook_id]
+        self.engine.cancel(lambda d: d.webhook_id == webhook_id, "webhook deleted")
+        return webhook
+
+    def rotate_secret(self, webhook_id: str, expires_old_secret_in: int = 0) -> tuple[Webhook, str]:
+        """A new current secret; the old ones keep signing for ``expires_old_secret_in`` seconds."""
+        webhook = self.get(webhook_id)
+        now = self.account.clock.now()
+        secret = self._new_secret()
+        with self._lock:
+            kept: list[_Secret] = []
+            for old in webhook._secrets:
+                if old.expires_at is not None and old.expires_at <= now:
+                    continue
+                if expires_old_secret_in <= 0:
+                    continue
+                limit = now + timedelta(seconds=expires_old_secret_in)
+                kept.append(_Secret(old.value, limit if old.expires_at is None else min(old.expires_at, limit)))
+            webhook._secrets = [_Secret(secret), *kept]
+        return webhook, secret
+
+    # -- delivering -----------------------------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        """The account listener: deliver ``event`` (see :meth:`deliver_event`)."""
+        self.deliver_event(event)
+
+    def deliver_event(self, event: Event) -> list[Delivery]:
+        """Deliver an account event to every webhook that receives its type (synchronously)."""
+        body = serialize_payload(envelope(event.id, event.type, event.created_at, event.data))
+        return [self.deliver(webhook, body, event.id, event.type)
+                for webhook in self.all() if webhook.receives(event.type)]
+
+    def send_test(self, webhook_id: str, event_type: str) -> Delivery:
+        """Deliver one sample ``event_type`` now (attempted once, never retried)."""
+        webhook = self.get(webhook_id)
+        if event_type not in EVENT_TYPES:
+            raise InvalidParameter(f"'{event_type[:100]}' is not a webhook event type; use one of "
+                                   f"{', '.join(EVENT_TYPES)}", param="eventType")
+        account = self.account
+        event = sample_event(event_type, account.entropy, account.clock.now())
+        return self.deliver(webhook, serialize_payload(event), event["id"], event_type, max_attempts=1)
+
+    def retry(self, webhook_id: str, delivery_id: str) -> Delivery:
+        """Re-send a delivery now."""
+        delivery = self.delivery(webhook_id, delivery_id)
+        self.engine.retry(delivery)
+        return delivery
+
+    def deliver(self, webhook: Webhook, body: bytes, event_id: str, event_type: str, *,
+                max_attempts: int | None = None) -> Delivery:
+        """Sign and send ``body`` to ``webhook``; retries follow the engine's schedule."""
+        if webhook.app is not None:
+            address = webhook.remote_addr or self.account.entropy.choice(LETTR_WEBHOOK_ADDRESSES)
+            target: str | WSGITarget = WSGITarget(webhook.app, webhook.url, address)
+        else:
+            target = webhook.url
+
+        def headers(attempt: AttemptContext) -> dict[str, str]:
+            secrets = webhook.live_secrets(attempt.moment)
+            return {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "Lettr-Event-Id": event_id,
+                "Lettr-Event-Type": event_type,
+                SIGNATURE_HEADER: sign_webhook(body, secrets[0], timestamp=attempt.moment,
+                                               extra_secrets=secrets[1:]),
+            }
+
+        return self.engine.deliver(target, body, headers, event_id=event_id, event_type=event_type,
+                                   webhook_id=webhook.id, max_attempts=max_attempts,
+                                   on_attempt=self._after_attempt, on_gone=self._gone,
+                                   tags={"store": self})
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _after_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        webhook = self._webhooks.get(delivery.webhook_id or "")
+        if webhook is None:
+            return
+        exhausted = False
+        with self._lock:
+            webhook.last_delivery_at = attempt.attempted_at
+            webhook.last_delivery_status = attempt.status
+            if attempt.succeeded:
+                webhook.failure_count = webhook.failed_deliveries_in_a_row = 0
+                if webhook.status == "failing":
+                    webhook.status = "active"
+                return
+            webhook.failure_count += 1
+            if webhook.status == "active":
+                webhook.status = "failing"
+            if delivery.status == "failed" and not attempt.gone and not delivery.tags.get("counted"):
+                delivery.tags["counted"] = True
+                webhook.failed_deliveries_in_a_row += 1
+                exhausted = webhook.failed_deliveries_in_a_row >= DISABLE_AFTER_FAILED_DELIVERIES
+        if exhausted and webhook.status != "disabled":
+            self._disable(webhook, f"{DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed")
+
+    def _gone(self, delivery: Delivery) -> None:
+        webhook = self._webhooks.get(delivery.webhook_id or "")
+        if webhook is not None:
+            self._disable(webhook, "the endpoint answered 410 Gone")
+
+    def _disable(self, webhook: Webhook, reason: str) -> None:
+        with self._lock:
+            webhook.status, webhook.disabled_reason = "disabled", reason
+        self.engine.cancel(lambda d: d.webhook_id == webhook.id, f"webhook disabled: {reason}")
