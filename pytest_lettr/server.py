@@ -34,7 +34,7 @@ from .state.audit import AuditEntry
 from .state.domains import Domain
 from .state.emails import address_of
 from .state.webhooks import Webhook, WebhookStore
-from .webhooks.delivery import ENGINE_EXTENSION, Delivery, WSGIApp, engine_for
+from .webhooks.delivery import ENGINE_EXTENSION, ASGIApp, Delivery, WSGIApp, engine_for
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -333,10 +333,10 @@ class LettrServer:
         """The account's v1 webhooks (``.all()``, ``.get(id)``, ``.deliveries(id)``, ``.engine``)."""
         return WebhookStore.of(self.account)
 
-    def add_webhook(self, target: str | WSGIApp, events: Iterable[str] = ("*",),
+    def add_webhook(self, target: str | WSGIApp | ASGIApp, events: Iterable[str] = ("*",),
                     description: str | None = None, *, url: str | None = None,
                     remote_addr: str | None = None, secret: str | None = None) -> tuple[Webhook, str]:
-        """Subscribe a URL, or an in-process WSGI app, to events; returns ``(webhook, secret)``.
+        """Subscribe a URL, or an in-process WSGI or ASGI app, to events; returns ``(webhook, secret)``.
 
         An app gets each POST at ``url``'s path (default ``/lettr``) from ``remote_addr`` (default:
         one of Lettr's addresses). Give ``secret`` to use the one your app is configured with::

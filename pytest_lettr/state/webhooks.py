@@ -33,11 +33,13 @@ from ..errors import InvalidParameter, NotFound
 from ..webhooks.delivery import (
     LETTR_WEBHOOK_ADDRESSES,
     USER_AGENT,
+    AppTarget,
+    ASGIApp,
     Attempt,
     AttemptContext,
     Delivery,
     WSGIApp,
-    WSGITarget,
+    app_target,
     engine_for,
     is_loopback_host,
 )
@@ -122,7 +124,7 @@ class Webhook:
     last_delivery_at: datetime | None = None
     last_delivery_status: str | None = None
     disabled_reason: str | None = None
-    app: WSGIApp | None = field(default=None, repr=False)
+    app: WSGIApp | ASGIApp | None = field(default=None, repr=False)
     remote_addr: str | None = None
     _secrets: list[_Secret] = field(default_factory=list, repr=False)
 
@@ -191,7 +193,7 @@ class WebhookStore:
         return SECRET_PREFIX + self.account.entropy.token(32)
 
     def create(self, url: str | None, events: Sequence[str], description: str | None = None, *,
-               app: WSGIApp | None = None, remote_addr: str | None = None,
+               app: WSGIApp | ASGIApp | None = None, remote_addr: str | None = None,
                secret: str | None = None) -> tuple[Webhook, str]:
         """Add a webhook; returns it and its secret (the only time the secret is handed out)."""
         if app is None:
@@ -296,7 +298,7 @@ class WebhookStore:
         """Sign and send ``body`` to ``webhook``; retries follow the engine's schedule."""
         if webhook.app is not None:
             address = webhook.remote_addr or self.account.entropy.choice(LETTR_WEBHOOK_ADDRESSES)
-            target: str | WSGITarget = WSGITarget(webhook.app, webhook.url, address)
+            target: str | AppTarget = app_target(webhook.app, webhook.url, address)
         else:
             target = webhook.url
 

@@ -34,17 +34,20 @@ Decisions:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import http.client
+import inspect
 import ipaddress
 import json
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from ..clock import Clock
@@ -56,13 +59,16 @@ __all__ = [
     "MAX_ATTEMPTS",
     "RETRY_SCHEDULE",
     "USER_AGENT",
+    "ASGITarget",
     "Attempt",
     "AttemptContext",
     "Delivery",
     "DeliveryEngine",
     "DeliveryResponse",
     "WSGITarget",
+    "app_target",
     "engine_for",
+    "is_asgi_app",
     "is_loopback_host",
     "send",
 ]
@@ -85,6 +91,7 @@ USER_AGENT = "Lettr-Webhooks/1.0"
 MAX_RESPONSE_BODY = 64 * 1024
 
 WSGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+ASGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any], Callable[..., Any]], Awaitable[None]]
 DeliveryStatus: TypeAlias = Literal["pending", "succeeded", "failed"]
 _MASKED_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
@@ -128,7 +135,40 @@ class WSGITarget:
         return f"<WSGITarget {name} {self.url} from {self.remote_addr}>"
 
 
-Target: TypeAlias = "str | WSGITarget | WSGIApp"
+@dataclass(frozen=True)
+class ASGITarget:
+    """An in-process ASGI app (Starlette, FastAPI...) as a delivery target; like :class:`WSGITarget`.
+
+    The app is called once per POST on a fresh event loop (no lifespan events); ``remote_addr``
+    becomes ``scope["client"]``.
+    """
+
+    app: ASGIApp
+    url: str = "https://webhooks.example.test/"
+    remote_addr: str = LETTR_WEBHOOK_ADDRESSES[0]
+
+    def __repr__(self) -> str:
+        name = getattr(self.app, "title", None) or getattr(self.app, "__name__", type(self.app).__name__)
+        return f"<ASGITarget {name} {self.url} from {self.remote_addr}>"
+
+
+AppTarget: TypeAlias = "WSGITarget | ASGITarget"
+Target: TypeAlias = "str | WSGITarget | ASGITarget | WSGIApp | ASGIApp"
+
+
+def is_asgi_app(app: object) -> bool:
+    """An ASGI app is an ``async`` callable (a coroutine function or an object with ``async __call__``)."""
+    if inspect.isfunction(app) or inspect.ismethod(app):
+        return inspect.iscoroutinefunction(app)
+    return callable(app) and inspect.iscoroutinefunction(type(app).__call__)
+
+
+def app_target(app: Any, url: str = "https://webhooks.example.test/",
+               remote_addr: str = LETTR_WEBHOOK_ADDRESSES[0]) -> AppTarget:
+    """The right target for an in-process app: :class:`ASGITarget` or :class:`WSGITarget`."""
+    if is_asgi_app(app):
+        return ASGITarget(app, url, remote_addr)
+    return WSGITarget(app, url, remote_addr)
 
 
 @dataclass(frozen=True)
@@ -155,12 +195,12 @@ class DeliveryResponse:
         return json.loads(self.body)
 
 
-def as_target(target: Target) -> str | WSGITarget:
-    """A URL string stays a URL; a bare WSGI callable becomes a :class:`WSGITarget`."""
-    if isinstance(target, (str, WSGITarget)):
+def as_target(target: Target) -> str | AppTarget:
+    """A URL string stays a URL; a bare app becomes a :class:`WSGITarget` or :class:`ASGITarget`."""
+    if isinstance(target, (str, WSGITarget, ASGITarget)):
         return target
     if callable(target):
-        return WSGITarget(target)
+        return app_target(target)
     raise TypeError(f"a delivery target is a URL or a WSGI app, not {type(target).__name__}")
 
 
@@ -182,6 +222,8 @@ def send(
     started = time.monotonic()
     if isinstance(resolved, str):
         response = _send_http(resolved, body, headers, timeout, ssl_context)
+    elif isinstance(resolved, ASGITarget):
+        response = _send_asgi(resolved, body, headers, timeout, raise_app_errors)
     else:
         response = _send_wsgi(resolved, body, headers, raise_app_errors)
     elapsed = time.monotonic() - started
@@ -254,6 +296,69 @@ def _send_wsgi(target: WSGITarget, body: bytes, headers: Mapping[str, str],
     return DeliveryResponse(reply.status_code, dict(reply.headers.items()), data[:MAX_RESPONSE_BODY])
 
 
+def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], timeout: float,
+               raise_app_errors: bool) -> DeliveryResponse:
+    parts = urlsplit(target.url)
+    scheme = parts.scheme or "https"
+    host = parts.hostname or "webhooks.example.test"
+    port = parts.port or (443 if scheme == "https" else 80)
+    path = parts.path or "/"
+    raw_headers = [(b"host", (parts.netloc or host).encode("latin-1"))]
+    raw_headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+                    if name.lower() not in ("host", "content-length")]
+    raw_headers.append((b"content-length", str(len(body)).encode("ascii")))
+    scope: dict[str, Any] = {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+        "method": "POST", "scheme": scheme, "path": unquote(path), "raw_path": path.encode("latin-1"),
+        "query_string": parts.query.encode("latin-1"), "root_path": "", "headers": raw_headers,
+        "client": (target.remote_addr, 50000), "server": (host, port),
+    }
+    result: dict[str, Any] = {"status": None, "headers": {}, "chunks": []}
+
+    async def run() -> None:
+        done = asyncio.Event()
+        body_sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                result["status"] = int(message["status"])
+                result["headers"] = {k.decode("latin-1"): v.decode("latin-1")
+                                     for k, v in message.get("headers", [])}
+            elif message["type"] == "http.response.body":
+                result["chunks"].append(bytes(message.get("body", b"")))
+                if not message.get("more_body", False):
+                    done.set()
+
+        await asyncio.wait_for(target.app(scope, receive, send), timeout)
+
+    try:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(run())
+        else:  # called from async code: run the app on its own loop in a helper thread
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, run()).result()
+    except TimeoutError:
+        return DeliveryResponse(None, error=f"timeout: no answer within {timeout:g} s")
+    except Exception as error:
+        if raise_app_errors:
+            raise
+        return DeliveryResponse(500, error=f"the app raised {type(error).__name__}: {error}", exception=error)
+    if result["status"] is None:
+        return DeliveryResponse(None, error="the app returned without sending a response")
+    data = b"".join(result["chunks"])
+    return DeliveryResponse(result["status"], result["headers"], data[:MAX_RESPONSE_BODY])
+
+
 # --- deliveries and attempts ---------------------------------------------------------------------
 
 
@@ -307,7 +412,7 @@ class Delivery:
     """
 
     id: str
-    target: str | WSGITarget
+    target: str | AppTarget
     body: bytes = field(repr=False)
     headers: HeaderSource = field(repr=False)
     created_at: datetime
