@@ -14,6 +14,7 @@ from .clock import Clock
 from .errors import LettrError
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email
+from .webhooks.signing import WebhookVerificationError, sign_webhook, verify_webhook
 
 __all__ = [
     "ApiKey",
@@ -24,5 +25,8 @@ __all__ = [
     "EmailOutbox",
     "LettrError",
     "LettrServer",
+    "WebhookVerificationError",
+    "sign_webhook",
+    "verify_webhook",
 ]
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from .server import LettrServer
+from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
 
 ACCOUNT_OPTIONS = ("strict_domains", "plan", "sensitive_data", "owner_email")
 SERVER_OPTIONS = ("trust_forwarded_for",)

@@ -343,9 +343,10 @@ class LettrServer:
 
             webhook, secret = lettr_server.add_webhook(app, ["email.*"], url="https://app.test/hooks")
         """
+        subscriptions = [events] if isinstance(events, str) else list(events)
         if isinstance(target, str):
-            return self.webhooks.create(target, list(events), description, secret=secret)
-        return self.webhooks.create(url, list(events), description, app=target, remote_addr=remote_addr,
+            return self.webhooks.create(target, subscriptions, description, secret=secret)
+        return self.webhooks.create(url, subscriptions, description, app=target, remote_addr=remote_addr,
                                     secret=secret)
 
     @property

@@ -202,7 +202,7 @@ class WebhookStore:
             url = "https://webhooks.example.test/lettr"
         if secret is not None and (not isinstance(secret, str) or not secret):
             raise InvalidParameter("A webhook secret must be a non-empty string", param="secret")
-        events = check_events(list(events))
+        events = check_events(list(events) if isinstance(events, (list, tuple)) else events)
         secret = secret or self._new_secret()
         webhook = Webhook(id=self.account.entropy.new_id("wh_"), url=url, events=events,
                           description=description, created_at=self.account.clock.now(), app=app,
