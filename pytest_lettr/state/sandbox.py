@@ -1,0 +1,93 @@
+"""Sandbox keys (``lttr_sandbox_…``): their rate limits and how their emails are rewritten.
+
+Lettr's sandbox sends every email to the key owner's address, from the sandbox domain (the local
+part of the sender is kept), and limits a sandbox key to 10 requests a minute and 100 a day::
+
+    sandbox = Sandbox.of(account)
+    sandbox.hit(key.id)                       # raises RateLimited once over either window
+    sandbox_sender("noreply@shop.example")    # 'noreply@dev.uselettr.com'
+
+The limits live in ``sandbox.policy`` (a test may change them before its first request).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .limits import RateLimiter, RateLimitStatus
+
+if TYPE_CHECKING:
+    from .account import Account
+
+__all__ = ["SANDBOX_DOMAIN", "Sandbox", "SandboxPolicy", "SandboxStatus", "sandbox_sender"]
+
+SANDBOX_DOMAIN = "dev.uselettr.com"
+EXTENSION = "sandbox"
+_lock = threading.Lock()
+
+
+def sandbox_sender(address: str, domain: str = SANDBOX_DOMAIN) -> str:
+    """The sender with its domain replaced by the sandbox domain.
+
+    >>> sandbox_sender("Shop <orders@shop.example>")
+    'orders@dev.uselettr.com'
+    """
+    address = address.strip()
+    if address.endswith(">") and "<" in address:
+        address = address[address.rindex("<") + 1 : -1]
+    local = address.rpartition("@")[0] or address
+    return f"{local}@{domain}"
+
+
+@dataclass
+class SandboxPolicy:
+    domain: str = SANDBOX_DOMAIN
+    per_minute: int = 10
+    per_day: int = 100
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Both windows after a request: what the rate-limit headers of a sandbox key report."""
+
+    minute: RateLimitStatus
+    day: RateLimitStatus
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.minute.limit),
+            "X-RateLimit-Remaining": str(self.minute.remaining),
+            "X-RateLimit-Reset": str(self.minute.reset),
+            "X-RateLimit-Daily-Limit": str(self.day.limit),
+            "X-RateLimit-Daily-Remaining": str(self.day.remaining),
+            "X-RateLimit-Daily-Reset": str(self.day.reset),
+        }
+
+
+class Sandbox:
+    """Per-key minute and day windows for the sandbox keys of one account."""
+
+    def __init__(self, account: Account) -> None:
+        self.policy = SandboxPolicy()
+        self._minute = RateLimiter(account.clock)
+        self._day = RateLimiter(account.clock)
+
+    @classmethod
+    def of(cls, account: Account) -> Sandbox:
+        sandbox = account.extensions.get(EXTENSION)
+        if sandbox is None:
+            with _lock:
+                sandbox = account.extensions.get(EXTENSION)
+                if sandbox is None:
+                    sandbox = account.extensions[EXTENSION] = cls(account)
+        return sandbox
+
+    def hit(self, key_id: str) -> SandboxStatus:
+        """Count one request of a sandbox key; raise ``RateLimited`` over either limit."""
+        self._minute.enable(self.policy.per_minute, 60)
+        self._day.enable(self.policy.per_day, 86400)
+        minute = self._minute.hit(key_id)
+        day = self._day.hit(key_id)
+        return SandboxStatus(minute, day)
