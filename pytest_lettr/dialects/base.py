@@ -66,6 +66,8 @@ class Call:
     key: ApiKey | None = None
     actor: Actor = field(default_factory=Actor.system)
     rate_limit: RateLimitStatus | None = None
+    #: Per-request scratch space for a dialect's hooks (e.g. what ``after_auth`` measured).
+    extra: dict[str, Any] = field(default_factory=dict)
     _body: Any = None
     _parsed: bool = False
 

@@ -1,0 +1,83 @@
+"""The current Lettr API (``/api/...``), the one the official ``lettr`` SDK speaks.
+
+    client = lettr.Lettr(lettr_server.create_key(mode="api").key, base_url=lettr_server.api_url)
+    client.emails.send(from_email="app@example.com", to=["ada@example.com"], subject="Hi", html="<p>Hi</p>")
+    lettr_server.assert_sent(to="ada@example.com")
+
+Each resource module lists its ``ROUTES``; :class:`ApiDialect` adds what is particular to this
+API: its 401 bodies, sandbox keys (403 ``sandbox_restricted`` on writes, their own rate limits),
+the free plan's quota headers, and 422 for a malformed ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import chain
+
+from werkzeug.wrappers import Response
+
+from ... import errors
+from ...state import ApiKey
+from ...state.quota import Quota
+from ...state.sandbox import Sandbox
+from ..base import Call, Dialect, Reply, json_response
+from . import domains, emails, system, templates, webhooks
+from .validation import ValidationFailed
+from .wire import error_response
+
+MODULES = (system, emails, domains, templates, webhooks)
+#: Routes whose responses carry the free plan's ``X-Monthly-*`` / ``X-Daily-*`` headers.
+QUOTA_ROUTES = frozenset({("POST", "/emails"), ("POST", "/emails/scheduled")})
+IDEMPOTENCY_KEY_RE = re.compile(r"\A[A-Za-z0-9._-]{1,255}\Z")
+
+
+class ApiDialect(Dialect):
+    """Serves ``/api``: ``{"message", "data"}`` bodies, ``{"message", "error_code"}`` errors."""
+
+    prefix = "/api"
+
+    def __init__(self) -> None:
+        super().__init__(chain.from_iterable(module.ROUTES for module in MODULES))
+
+    def render(self, call: Call | None, reply: Reply) -> Response:
+        if reply.status == 204:
+            return Response(status=204, headers=reply.headers)
+        return json_response(reply.status, reply.body, reply.headers)
+
+    def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
+        return error_response(error)
+
+    def authenticate(self, call: Call, token: str | None) -> ApiKey:
+        if token is None:
+            raise errors.Unauthorized("API key is required.")
+        return call.account.keys.authenticate(token)
+
+    def after_auth(self, call: Call) -> None:
+        """Sandbox keys: no writes, 10 requests a minute and 100 a day. A bad Idempotency-Key: 422."""
+        key = call.key
+        assert key is not None
+        if key.sandbox:
+            if call.route.write:
+                raise errors.Forbidden("Sandbox API keys cannot perform write operations on this resource.",
+                                       restriction="sandbox", code="sandbox_restricted")
+            call.extra["sandbox"] = Sandbox.of(call.account).hit(key.id)
+        idempotency_key = call.request.headers.get("Idempotency-Key")
+        if call.request.method == "POST" and idempotency_key is not None \
+                and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+            raise ValidationFailed({"Idempotency-Key": [
+                "Use 1 to 255 letters, digits, periods, underscores or hyphens."]})
+
+    def response_headers(self, call: Call) -> dict[str, str]:
+        headers = super().response_headers(call)
+        sandbox = call.extra.get("sandbox")
+        if sandbox is not None:
+            headers.update(sandbox.headers())
+        key = call.key
+        if key is not None and not key.sandbox and (call.route.method, call.route.path) in QUOTA_ROUTES:
+            quota = Quota.of(call.account)
+            if quota.applies:
+                headers.update(quota.status().headers())
+        return headers
+
+
+__all__ = ["ApiDialect"]

@@ -1,0 +1,193 @@
+"""``/api/domains``: the account's sending domains (the same ones ``/v1/domains`` shows), by name.
+
+How a domain looks here: ``approved`` once its DNS is verified (then ``can_send``), ``pending``
+before; the record statuses stay ``null`` until the domain has been verified once. DKIM selector
+and key are fixed per domain (derived from its id), so they never change between calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+
+from ... import errors
+from ...state.domains import Domain
+from ..base import Call, Reply, Route
+from .validation import Fields, ValidationFailed
+from .wire import ok, ts
+
+DOMAIN_RE = re.compile(r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$")
+INVALID_DOMAIN = "The domain must be a valid domain name (e.g., example.com)."
+DKIM_HEADERS = "from:to:subject:date"
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
+_LABELS = {"approved": "Approved", "pending": "Pending Review", "blocked": "Blocked"}
+
+
+def is_primary(name: str) -> bool:
+    """An apex domain (``example.com``, ``example.co.uk``), not a subdomain."""
+    labels = name.split(".")
+    return len(labels) <= 2 or (len(labels) == 3 and labels[1] in _SECOND_LEVEL and len(labels[2]) == 2)
+
+
+def dkim(domain: Domain) -> dict[str, str]:
+    digest = hashlib.sha256(domain.id.encode()).digest()
+    selector = "scph" + str(int.from_bytes(digest[:2], "big") % 10000).zfill(4)
+    public = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQ" + base64.b64encode(digest * 3).decode()
+    return {"public": public, "selector": selector, "headers": DKIM_HEADERS, "signing_domain": domain.name}
+
+
+def api_status(domain: Domain) -> str:
+    if domain.status == "verified":
+        return "approved"
+    return "blocked" if domain.status == "blocked" else "pending"
+
+
+def checked(domain: Domain) -> bool:
+    """Whether the DNS records were checked at least once."""
+    return domain.status != "pending" or domain.verified_at is not None or any(domain.record_status.values())
+
+
+def _record(domain: Domain, name: str, *, missing: str = "invalid") -> str | None:
+    if not checked(domain):
+        return None
+    return "valid" if domain.record_status.get(name) else missing
+
+
+def list_view(domain: Domain) -> dict[str, Any]:
+    status = api_status(domain)
+    return {
+        "domain": domain.name,
+        "status": status,
+        "status_label": _LABELS[status],
+        "can_send": domain.status == "verified",
+        "cname_status": _record(domain, "dkim"),
+        "dkim_status": _record(domain, "dkim"),
+        "created_at": ts(domain.created_at),
+        "updated_at": ts(domain.verified_at or domain.created_at),
+    }
+
+
+def detail_view(domain: Domain) -> dict[str, Any]:
+    key = dkim(domain)
+    view = list_view(domain)
+    view.update(
+        dmarc_status=_record(domain, "dmarc", missing="missing"),
+        spf_status=_record(domain, "spf", missing="missing"),
+        is_primary_domain=is_primary(domain.name),
+        tracking_domain=None,
+        dns={"dkim": {"selector": key["selector"], "public": key["public"], "headers": key["headers"]}},
+        dns_provider=None,
+    )
+    return view
+
+
+def verification_view(domain: Domain) -> dict[str, Any]:
+    status = domain.record_status
+    primary = is_primary(domain.name)
+    key = dkim(domain)
+    dkim_ok, spf_ok, dmarc_ok = bool(status.get("dkim")), bool(status.get("spf")), bool(status.get("dmarc"))
+    dkim_record = f"v=DKIM1; k=rsa; h=sha256; p={key['public']}"
+    spf_record = "v=spf1 include:_spf.sparkpostmail.com ~all"
+    dmarc_record = "v=DMARC1; p=none;"
+    return {
+        "domain": domain.name,
+        "dkim_status": "valid" if dkim_ok else "invalid",
+        "cname_status": "not_applicable" if primary else ("valid" if dkim_ok else "invalid"),
+        "dmarc_status": "valid" if dmarc_ok else "missing",
+        "spf_status": "valid" if spf_ok else "missing",
+        "is_primary_domain": primary,
+        "ownership_verified": "true" if domain.status == "verified" else None,
+        "dns": {
+            "dkim_record": dkim_record if dkim_ok else None,
+            "cname_record": None,
+            "dkim_error": None if dkim_ok else "DKIM record not found",
+            "cname_error": None if primary or dkim_ok else "CNAME record not found",
+            "dmarc_record": dmarc_record if dmarc_ok else None,
+            "dmarc_error": None if dmarc_ok else f"No DMARC record found for {domain.name} or its parent domain.",
+            "spf_record": spf_record if spf_ok else None,
+            "spf_error": None if spf_ok else f"No SPF record found for {domain.name}.",
+        },
+        "dmarc": {
+            "is_valid": dmarc_ok, "status": "valid" if dmarc_ok else "missing",
+            "found_at_domain": domain.name if dmarc_ok else None, "record": dmarc_record if dmarc_ok else None,
+            "policy": "none" if dmarc_ok else None, "subdomain_policy": None,
+            "error": None if dmarc_ok else f"No DMARC record found for {domain.name} or its parent domain.",
+            "covered_by_parent_policy": False,
+        },
+        "spf": {
+            "is_valid": spf_ok, "status": "valid" if spf_ok else "missing",
+            "record": spf_record if spf_ok else None,
+            "error": None if spf_ok else f"No SPF record found for {domain.name}.", "includes_sparkpost": spf_ok,
+        },
+    }
+
+
+def find(call: Call, *, validate: bool = False) -> Domain:
+    name = call.args["domain"].strip().lower()
+    if validate and (len(name) > 255 or not DOMAIN_RE.match(name)):
+        raise ValidationFailed({"domain": [INVALID_DOMAIN]})
+    for domain in list(call.account.domains.values()):
+        if domain.name == name:
+            return domain
+    raise errors.NotFound("Domain not found.")
+
+
+def list_domains(call: Call) -> Reply:
+    domains = sorted(call.account.domains.values(), key=lambda d: d.created_at)
+    return ok("Domains retrieved successfully.", {"domains": [list_view(d) for d in domains]})
+
+
+def create_domain(call: Call) -> Reply:
+    fields = Fields(call.json())
+    name = fields.string("domain", required=True, max_length=255)
+    if name is not None and not DOMAIN_RE.match(name.strip()):
+        fields.add("domain", INVALID_DOMAIN)
+    fields.check()
+    assert name is not None
+    name = name.strip().lower()
+    account = call.account
+    with account.lock:
+        if any(d.name == name for d in account.domains.values()):
+            raise errors.Conflict("This domain is already registered.", param="domain")
+        domain = Domain(id=account.entropy.new_id("dom_"), name=name, status="pending",
+                        created_at=account.clock.now())
+        account.domains[domain.id] = domain
+    account.record("domain.created", call.actor, "domain", domain.id, {"name": name})
+    status = api_status(domain)
+    return ok("Domain created successfully.",
+              {"domain": domain.name, "status": status, "status_label": _LABELS[status], "dkim": dkim(domain)},
+              status=201)
+
+
+def get_domain(call: Call) -> Reply:
+    return ok("Domain retrieved successfully.", detail_view(find(call)))
+
+
+def verify_domain(call: Call) -> Reply:
+    domain = find(call, validate=True)
+    account = call.account
+    with account.lock:
+        domain.record_status = {"spf": True, "dkim": True, "dmarc": True}
+        domain.status = "verified"
+        domain.verified_at = account.clock.now()
+    account.record("domain.verified", call.actor, "domain", domain.id, {"name": domain.name})
+    return ok("Domain verification completed.", verification_view(domain))
+
+
+def delete_domain(call: Call) -> Reply:
+    domain = find(call, validate=True)
+    with call.account.lock:
+        call.account.domains.pop(domain.id, None)
+    call.account.record("domain.deleted", call.actor, "domain", domain.id, {"name": domain.name})
+    return Reply(204, None)
+
+
+ROUTES = [
+    Route("GET", "/domains", list_domains, "domains:read", scope="domains:read"),
+    Route("POST", "/domains", create_domain, "domains:create", scope="domains:write", write=True),
+    Route("GET", "/domains/<domain>", get_domain, "domains:read", scope="domains:read"),
+    Route("DELETE", "/domains/<domain>", delete_domain, "domains:delete", scope="domains:write", write=True),
+    Route("POST", "/domains/<domain>/verify", verify_domain, "domains:update", scope="domains:write", write=True),
+]

@@ -1,0 +1,225 @@
+"""``/api/emails``: send, list (cursor), detail with events, the events list, scheduled emails.
+
+Sandbox keys see only the emails sandbox keys sent; every other key sees only live emails.
+Lists default to the last 10 days (``from``/``to`` move the window), newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from bisect import bisect_left, bisect_right
+from datetime import datetime, timedelta
+from typing import Any
+
+from ... import errors
+from ...state import Email, Event
+from ...state.emails import address_of
+from ...state.pagination import paginate
+from ...state.quota import CreatedAtView
+from ..base import Call, Reply, Route
+from .events import API_EVENT_TYPES, api_type, event_recipient, render_event
+from .sending import schedule_email, send_email
+from .validation import Query, ValidationFailed, page_of
+from .views import SCHEDULED_STATES, email_detail, list_item, scheduled_state, scheduled_view
+from .wire import ok, ts
+
+DEFAULT_WINDOW = timedelta(days=10)
+
+
+def visible(call: Call, email: Email) -> bool:
+    """Sandbox keys see sandbox emails, all other keys live ones."""
+    return call.key is not None and email.sandbox == call.key.sandbox
+
+
+def _require_owner(call: Call) -> None:
+    if call.key is not None and call.key.sandbox and not call.key.owner_email:
+        raise errors.LettrError("Sandbox API key does not have an associated user with an email address.",
+                                code="retrieval_error")
+
+
+def window(call: Call, query: Query) -> tuple[datetime, datetime]:
+    """The ``from``/``to`` range (default: the last 10 days up to now)."""
+    now = call.account.clock.now()
+    start = query.date("from")
+    end = query.date("to", end_of_day=True)
+    start = start if start is not None else (end or now) - DEFAULT_WINDOW
+    end = end if end is not None else max(now, start)
+    if start > end:
+        query.fields.add("from", "The from date must be before the to date.")
+    return start, end
+
+
+def encode_cursor(ident: str) -> str:
+    return base64.urlsafe_b64encode(ident.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValidationFailed({"cursor": ["The cursor is invalid."]}) from None
+
+
+def events_page(items: list[dict[str, Any]], total: int, start: datetime, end: datetime, per_page: int,
+                next_cursor: str | None) -> dict[str, Any]:
+    return {"events": {"data": items, "total_count": total, "from": ts(start), "to": ts(end),
+                       "pagination": {"next_cursor": next_cursor, "per_page": per_page}}}
+
+
+def find_email(call: Call, ident: str) -> Email | None:
+    """An email this key may see, by request id (or, for v1 emails, by id)."""
+    outbox = call.account.outbox
+    for email in outbox.by_request(ident):
+        if visible(call, email):
+            return email
+    position = outbox.position(ident)
+    if position is not None and visible(call, outbox.at(position)):
+        return outbox.at(position)
+    return None
+
+
+# -- GET /emails ------------------------------------------------------------------------------
+def list_emails(call: Call) -> Reply:
+    query = Query(call.query)
+    per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
+    recipient = call.query.get("recipients") or None
+    start, end = window(call, query)
+    cursor = call.query.get("cursor") or None
+    query.check()
+    _require_owner(call)
+    after_id = decode_cursor(cursor) if cursor else None
+    account = call.account
+    outbox = account.outbox
+    with account.lock:
+        candidates = outbox.positions(recipient.strip() if recipient else None)
+        view = CreatedAtView(outbox)
+        lo, hi = bisect_left(view, start), bisect_right(view, end)
+        matches = [p for p in candidates[bisect_left(candidates, lo):bisect_left(candidates, hi)]
+                   if visible(call, outbox.at(p)) and outbox.at(p).status not in ("scheduled", "cancelled")]
+        after = None
+        if after_id is not None:
+            after = outbox.position(after_id)
+            if after is None:
+                raise ValidationFailed({"cursor": ["The cursor is invalid."]})
+        page = paginate(matches, outbox.at, limit=per_page, starting_after=after)
+    next_cursor = encode_cursor(page.items[-1].id) if page.has_more and page.items else None
+    return ok("Emails retrieved successfully.",
+              events_page([list_item(e) for e in page.items], page.total_count, start, end, per_page, next_cursor))
+
+
+# -- GET /emails/events -----------------------------------------------------------------------
+def _bounce_class(rendered: dict[str, Any]) -> str:
+    return str(rendered.get("bounce_class", ""))
+
+
+def list_events(call: Call) -> Reply:
+    query = Query(call.query)
+    per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
+    types = set(query.csv("events", choices=API_EVENT_TYPES))
+    recipients = {address_of(r) for r in query.csv("recipients")}
+    transmissions = set(query.csv("transmissions"))
+    bounce_classes = set(query.csv("bounce_classes"))
+    start, end = window(call, query)
+    cursor = call.query.get("cursor") or None
+    query.check()
+    after_id = decode_cursor(cursor) if cursor else None
+    account = call.account
+    with account.lock:
+        events = list(account.events)
+    matches: list[tuple[Event, Email]] = []
+    for event in reversed(events):
+        if event.email_id is None or not start <= event.created_at <= end:
+            continue
+        kind = api_type(event)
+        if kind is None or (types and kind not in types):
+            continue
+        position = account.outbox.position(event.email_id)
+        if position is None:
+            continue
+        email = account.outbox.at(position)
+        if not visible(call, email):
+            continue
+        if recipients and event_recipient(event, email) not in recipients:
+            continue
+        if transmissions and (email.request_id or email.id) not in transmissions:
+            continue
+        if bounce_classes:
+            rendered = render_event(event, email)
+            if rendered is None or _bounce_class(rendered) not in bounce_classes:
+                continue
+        matches.append((event, email))
+    first = 0
+    if after_id is not None:
+        index = next((i for i, (event, _) in enumerate(matches) if event.id == after_id), None)
+        if index is None:
+            raise ValidationFailed({"cursor": ["The cursor is invalid."]})
+        first = index + 1
+    chosen = matches[first:first + per_page]
+    items = [item for item in (render_event(event, email) for event, email in chosen) if item is not None]
+    more = first + per_page < len(matches)
+    next_cursor = encode_cursor(chosen[-1][0].id) if more and chosen else None
+    return ok("Email events retrieved successfully.",
+              events_page(items, len(matches), start, end, per_page, next_cursor))
+
+
+# -- GET /emails/{requestId} ------------------------------------------------------------------
+def get_email(call: Call) -> Reply:
+    query = Query(call.query)
+    start, end = window(call, query)
+    query.check()
+    email = find_email(call, call.args["request_id"])
+    if email is None:
+        raise errors.NotFound("Email not found.")
+    events = [body for body in (render_event(e, email) for e in reversed(list(email.events))
+                                if start <= e.created_at <= end) if body is not None]
+    return ok("Email retrieved successfully.", email_detail(email, events))
+
+
+# -- scheduled --------------------------------------------------------------------------------
+def _scheduled(call: Call) -> Email:
+    email = find_email(call, call.args["request_id"])
+    if email is None or email.scheduled_at is None:
+        raise errors.NotFound("Scheduled transmission not found.")
+    return email
+
+
+def get_scheduled(call: Call) -> Reply:
+    return ok("Scheduled transmission retrieved successfully.", scheduled_view(_scheduled(call)))
+
+
+def cancel_scheduled(call: Call) -> Reply:
+    email = _scheduled(call)
+    with call.account.lock:
+        if email.status != "scheduled":
+            raise errors.LettrError(f"Failed to cancel scheduled transmission {call.args['request_id'][:64]}.",
+                                    code="not_cancellable")
+        email.status = "cancelled"
+    call.account.record("email.cancelled", call.actor, "email", email.id, {"requestId": email.request_id})
+    return ok("Scheduled transmission cancelled successfully.", scheduled_view(email))
+
+
+def list_scheduled(call: Call) -> Reply:
+    query = Query(call.query)
+    page, per_page = query.page()
+    status = query.choice("status", SCHEDULED_STATES)
+    query.check()
+    _require_owner(call)
+    found = [e for e in call.account.outbox if e.scheduled_at is not None and visible(call, e)
+             and (status is None or scheduled_state(e) == status)]
+    found.sort(key=lambda e: (e.scheduled_at, e.created_at))
+    items, pagination = page_of(found, page, per_page)
+    return ok("Scheduled emails retrieved successfully.",
+              {"scheduled_emails": [scheduled_view(e) for e in items], "pagination": pagination})
+
+
+ROUTES = [
+    Route("POST", "/emails", send_email, "emails:send", scope="emails:send"),
+    Route("GET", "/emails", list_emails, "emails:list", scope="emails:read"),
+    Route("GET", "/emails/events", list_events, "emails:list", scope="emails:read"),
+    Route("POST", "/emails/scheduled", schedule_email, "emails:send", scope="emails:send"),
+    Route("GET", "/emails/scheduled", list_scheduled, "emails:list", scope="emails:read"),
+    Route("GET", "/emails/scheduled/<request_id>", get_scheduled, "emails:read", scope="emails:read"),
+    Route("DELETE", "/emails/scheduled/<request_id>", cancel_scheduled, "emails:send", scope="emails:send"),
+    Route("GET", "/emails/<request_id>", get_email, "emails:read", scope="emails:read"),
+]
