@@ -36,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lettr(**options): configure the test's Lettr account, e.g. strict_domains=True, "
         "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, "
-        "rate_limit=(requests, per_seconds)",
+        "rate_limit=(requests, per_seconds), https=True",
     )
 
 
@@ -71,17 +71,68 @@ def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def lettr_server_https_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
+    """One running HTTPS :class:`LettrServer` for the session, made only when a test asks for it."""
+    server = LettrServer(seed=lettr_seed(request.config), https=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def trust_local_ca(server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make clients that read the environment trust ``server``'s CA for this test.
+
+    Sets ``SSL_CERT_FILE`` (httpx, hence the official SDK, and the ``ssl`` module's defaults)
+    and ``REQUESTS_CA_BUNDLE`` (requests) to ``server.ca_bundle``.
+    """
+    if server.ca_bundle is not None:
+        monkeypatch.setenv("SSL_CERT_FILE", server.ca_bundle)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_bundle)
+
+
+@pytest.fixture
+def lettr_server_https(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[LettrServer]:
+    """Like ``lettr_server``, over HTTPS with a certificate from a local CA.
+
+    ``url`` is ``https://127.0.0.1:PORT``; ``ca_bundle`` is the CA's PEM path. ``SSL_CERT_FILE``
+    and ``REQUESTS_CA_BUNDLE`` point at it during the test, so the official SDK and requests
+    verify the server with no extra code::
+
+        def test_sdk_over_tls(lettr_server_https):
+            client = lettr.Lettr(lettr_server_https.admin_key, base_url=lettr_server_https.api_url)
+            client.emails.send(...)
+    """
+    if marker_options(request.node).get("https"):  # lettr_server is this very server already
+        yield request.getfixturevalue("lettr_server")
+        return
+    server: LettrServer = request.getfixturevalue("lettr_server_https_session")
+    trust_local_ca(server, monkeypatch)
+    yield from _fresh_account(server, request)
+
+
 @pytest.fixture
 def lettr_server(lettr_server_session: LettrServer, request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """A running fake Lettr with a fresh account for this test.
 
     Attributes: ``url``, ``v1_url``, ``api_url``, ``admin_key``, ``clock``, ``emails``,
     ``create_key()``, ``assert_sent()``, ``suppress()``, ``add_domain()``, ``set_rate_limit()``,
-    ``audit_log``, ``httpserver``. Configure it with ``@pytest.mark.lettr(...)``.
+    ``audit_log``, ``httpserver``. Configure it with ``@pytest.mark.lettr(...)``;
+    ``@pytest.mark.lettr(https=True)`` makes it the HTTPS server (see ``lettr_server_https``).
     """
     server = lettr_server_session
+    if marker_options(request.node).get("https"):
+        server = request.getfixturevalue("lettr_server_https_session")
+        trust_local_ca(server, request.getfixturevalue("monkeypatch"))
+    yield from _fresh_account(server, request)
+
+
+def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Iterator[LettrServer]:
+    """Reset ``server`` for this test with the marker's options; check it for mock bugs after."""
     options = marker_options(request.node)
-    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit"}
+    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit", "https"}
     if unknown:
         raise pytest.UsageError(f"unknown @pytest.mark.lettr option(s): {', '.join(sorted(unknown))}")
     server.reset(request.node.nodeid, **{k: v for k, v in options.items() if k in ACCOUNT_OPTIONS})

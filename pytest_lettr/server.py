@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
 from . import errors
@@ -29,6 +28,7 @@ from .clock import Clock
 from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
+from .httpserver import LettrHTTPServer
 from .state import Account, AccountOptions, CreatedKey, Email
 from .state.audit import AuditEntry
 from .state.domains import Domain
@@ -122,6 +122,7 @@ class LettrServer:
         sensitive_data: str = "warn",
         trust_forwarded_for: bool = False,
         threaded: bool = True,
+        https: bool = False,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -129,7 +130,17 @@ class LettrServer:
         self._account_defaults = AccountOptions(strict_domains=strict_domains, plan=plan,
                                                 sensitive_data=sensitive_data)
         self._faker: Any = None
-        self.httpserver = HTTPServer(host=host, port=port, threaded=threaded)
+        #: Path (str) of the CA bundle that verifies this server's certificate, when ``https=True``:
+        #: ``httpx.Client(verify=server.ca_bundle)``, ``requests.get(..., verify=server.ca_bundle)``
+        #: or ``SSL_CERT_FILE`` for clients that read it (the official SDK). ``None`` over plain HTTP.
+        self.ca_bundle: str | None = None
+        ssl_context = None
+        if https:
+            from .tls import local_ca
+
+            ca = local_ca()
+            ssl_context, self.ca_bundle = ca.server_ssl_context(), str(ca.ca_bundle)
+        self.httpserver = LettrHTTPServer(host=host, port=port, ssl_context=ssl_context, threaded=threaded)
         self.handler_errors: list[str] = []
         self._errors_lock = threading.Lock()
         self.dialects: dict[str, Dialect] = {"/v1": V1Dialect()}

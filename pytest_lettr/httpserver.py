@@ -1,0 +1,339 @@
+"""A pytest-httpserver ``HTTPServer`` that stops at once and keeps connections alive.
+
+:class:`LettrHTTPServer` is a drop-in subclass (``expect_request``, ``expect_oneshot_request``,
+``log``, ``check_assertions`` all work) with three differences from the stock server::
+
+    server = LettrHTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    ...
+    server.stop()        # ~1 ms: no 0.5 s poll to wait for, open connections are closed
+
+- **Stop is immediate.** werkzeug's ``serve_forever`` polls for shutdown every 0.5 s, so every
+  stock ``stop()`` costs up to half a second. Here the accept loop also waits on a wake-up
+  socket that ``shutdown()`` writes to.
+- **HTTP/1.1 keep-alive.** werkzeug's request handler answers ``Connection: close`` to every
+  request, so each request pays a new TCP (and TLS) handshake. Here a connection stays open
+  while requests on it are framed (``Content-Length``), their bodies are drained after the
+  response, and the client wants it; an idle connection is closed after :data:`IDLE_TIMEOUT`.
+  With ``threaded=False`` (one request at a time) every connection is closed after one request,
+  as before, so one client cannot starve the others.
+- **No secrets in the access log, no leaks.** The request line logged on the ``werkzeug``
+  logger has secret-looking query values masked; TLS handshakes run in the connection's thread
+  (a silent client cannot block the accept loop); ``stop()`` closes open connections and joins
+  their threads, so nothing outlives the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import selectors
+import socket
+import ssl
+import threading
+from typing import IO, Any, cast
+from urllib.parse import parse_qsl, quote
+
+from pytest_httpserver import HTTPServer
+from pytest_httpserver.httpserver import HTTPServerError
+from werkzeug.exceptions import InternalServerError
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Request
+from werkzeug.wsgi import LimitedStream
+
+__all__ = ["IDLE_TIMEOUT", "KeepAliveRequestHandler", "LettrHTTPServer", "LettrWSGIServer", "mask_query"]
+
+IDLE_TIMEOUT = 60.0
+"""Seconds a connection may wait for its next request (or a slow client for its TLS handshake)."""
+
+DRAIN_LIMIT = 64 * 1024 * 1024
+"""Unread request body bytes the server discards to keep a connection; past this it closes it."""
+
+JOIN_TIMEOUT = 2.0
+"""How long ``stop()`` waits for connection threads after closing their sockets."""
+
+_SECRET_NAMES = re.compile(r"key|token|secret|password|signature|auth", re.IGNORECASE)
+_SECRET_VALUES = re.compile(r"^(le_|lttr_|whsec_|Bearer\s)", re.IGNORECASE)
+
+
+def mask_query(target: str) -> str:
+    """A request target with secret-looking query values replaced by ``***``.
+
+    >>> mask_query("/v1/emails?limit=5&api_key=le_abc")
+    '/v1/emails?limit=5&api_key=***'
+    """
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    pairs = parse_qsl(query, keep_blank_values=True)
+    masked = [(name, "***" if _SECRET_NAMES.search(name) or _SECRET_VALUES.match(value) else value)
+              for name, value in pairs]
+    return path + "?" + "&".join(f"{quote(n, safe='')}={quote(v, safe='*')}" for n, v in masked)
+
+
+class KeepAliveRequestHandler(WSGIRequestHandler):
+    """werkzeug's WSGI handler, speaking HTTP/1.1 with persistent connections."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True
+    server: LettrWSGIServer
+
+    def handle(self) -> None:
+        connection = self.connection
+        if isinstance(connection, ssl.SSLSocket):
+            try:
+                connection.do_handshake()
+            except (OSError, ValueError):
+                return  # not TLS, the client does not trust us, or it gave up: nothing to answer
+        super().handle()
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if not format.startswith("Request timed out"):  # an idle keep-alive connection expiring
+            super().log_error(format, *args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """werkzeug's access log line, with secret-looking query values masked."""
+        path = getattr(self, "path", None)
+        if path is None:
+            super().log_request(code, size)
+            return
+        self.path = mask_query(path)
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = path
+
+    def _body_framing(self, environ: dict[str, Any]) -> LimitedStream | None:
+        """Wrap the body so what the app leaves unread can be drained; ``None`` if that is
+        impossible (chunked or malformed framing), which closes the connection afterwards."""
+        if "wsgi.input_terminated" in environ:  # chunked: werkzeug already de-chunks it
+            return None
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            return LimitedStream(cast(IO[bytes], self.rfile), 0)
+        if len(lengths) > 1 or not lengths[0].strip().isdigit():
+            return None
+        stream = LimitedStream(cast(IO[bytes], self.rfile), int(lengths[0]))
+        environ["wsgi.input"] = stream
+        return stream
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        body = self._body_framing(environ)
+        keep_alive = self.server.keep_alive and body is not None and not self.close_connection
+        status_sent = False
+        chunked = False
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal chunked
+            if exc_info and status_sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+            code_text, _, message = status.partition(" ")
+            code = int(code_text)
+            names = {name.lower() for name, _ in headers}
+            framed = "content-length" in names or environ["REQUEST_METHOD"] == "HEAD" \
+                or code < 200 or code in (204, 304)
+            chunked = not framed
+            pending.clear()
+            pending.append((code, message, headers))
+            return write
+
+        pending: list[tuple[int, str, list[tuple[str, str]]]] = []
+
+        def write(data: bytes) -> None:
+            nonlocal status_sent, keep_alive
+            if not status_sent:
+                status_sent = True
+                code, message, headers = pending[0]
+                self.send_response(code, message)
+                for name, value in headers:
+                    if name.lower() == "connection":
+                        keep_alive = keep_alive and value.lower() != "close"
+                        continue
+                    self.send_header(name, value)
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                if not keep_alive:
+                    self.send_header("Connection", "close")
+                elif self.request_version == "HTTP/1.0":
+                    self.send_header("Connection", "keep-alive")
+                self._headers_buffer.append(b"\r\n")
+                if data:  # headers and (first) body chunk in one write
+                    self._headers_buffer.append(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                    data = b""
+                self.flush_headers()
+            if data:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+
+        def execute(app: Any) -> None:
+            iterable = app(environ, start_response)
+            try:
+                for data in iterable:
+                    write(data)
+                if not status_sent:
+                    write(b"")
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+            finally:
+                if hasattr(iterable, "close"):
+                    iterable.close()
+
+        try:
+            execute(self.server.app)
+        except (ConnectionError, TimeoutError, ssl.SSLError) as error:
+            self.close_connection = True
+            self.connection_dropped(error, environ)
+            return
+        except Exception as error:
+            self.close_connection = True
+            if self.server.passthrough_errors:
+                raise
+            if not status_sent:
+                keep_alive = False
+                with contextlib.suppress(Exception):
+                    execute(InternalServerError())
+            self.server.log("error", f"Error on request {environ['REQUEST_METHOD']} "
+                                     f"{mask_query(environ.get('RAW_URI', ''))}: {error!r}")
+            return
+        self.close_connection = not keep_alive or not self._drain(body)
+
+    def _drain(self, body: LimitedStream | None) -> bool:
+        """Discard what the app left of the request body; whether the connection is reusable."""
+        if body is None:
+            return False
+        remaining = body.limit - body.tell()
+        if remaining <= 0:
+            return True
+        if remaining > DRAIN_LIMIT:
+            return False
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 20))
+                if not chunk:
+                    return False
+                remaining -= len(chunk)
+        except (OSError, ValueError):
+            return False
+        return True
+
+
+class CloseAfterEachRequestHandler(KeepAliveRequestHandler):
+    """HTTP/1.1 framing, but one request per connection (for the single-threaded server)."""
+
+    timeout = 10.0
+
+
+class LettrWSGIServer(ThreadedWSGIServer):
+    """werkzeug's threaded WSGI server with a wake-up socket, tracked connections and lazy TLS."""
+
+    def __init__(self, host: str, port: int, app: Any, *, ssl_context: ssl.SSLContext | None = None,
+                 threaded: bool = True) -> None:
+        handler = KeepAliveRequestHandler if threaded else CloseAfterEachRequestHandler
+        super().__init__(host, port, app, handler=handler)
+        if ssl_context is not None:
+            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+        self.ssl_context = ssl_context
+        self.threaded = threaded
+        self.keep_alive = threaded
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._stopping = False
+        self._serving = threading.Event()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: dict[socket.socket, threading.Thread | None] = {}
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Accept connections until :meth:`shutdown`; ``poll_interval`` is ignored (no polling)."""
+        self._serving.set()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.socket, selectors.EVENT_READ)
+                selector.register(self._wake_read, selectors.EVENT_READ)
+                while not self._stopping:
+                    for key, _ in selector.select():
+                        if key.fileobj is self.socket and not self._stopping:
+                            self._handle_request_noblock()  # type: ignore[attr-defined]
+        finally:
+            self._stopped.set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.threaded:
+            with self._lock:
+                self._connections[request] = None
+            super(ThreadedWSGIServer, self).process_request(request, client_address)
+            return
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
+                                  name=f"lettr-connection:{self.port}", daemon=True)
+        with self._lock:
+            self._connections[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def shutdown(self) -> None:
+        """Stop accepting, close every open connection and wait (briefly) for their threads."""
+        self._stopping = True
+        with contextlib.suppress(OSError):
+            self._wake_write.send(b"\0")
+        if self._serving.is_set():
+            self._stopped.wait()
+        with self._lock:
+            connections = list(self._connections.items())
+        for connection, _ in connections:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(connection, socket.SHUT_RDWR)
+        for _, thread in connections:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(JOIN_TIMEOUT)
+
+    def server_close(self) -> None:
+        self.socket.close()
+        for end in (self._wake_read, self._wake_write):
+            end.close()
+
+
+class LettrHTTPServer(HTTPServer):
+    """pytest-httpserver's ``HTTPServer`` on :class:`LettrWSGIServer` (see the module docstring)."""
+
+    server: LettrWSGIServer | None
+
+    def start(self) -> None:
+        if self.is_running():
+            raise HTTPServerError("Server is already running")
+        app = Request.application(self.application)
+        self.server = LettrWSGIServer(self.host, self.port, app, ssl_context=self.ssl_context,
+                                      threaded=self.threaded)
+        self.port = self.server.port
+        self.server_thread = threading.Thread(target=self.thread_target, name=f"lettr-httpserver:{self.port}",
+                                              daemon=True)
+        self.server_thread.start()
+        if self.startup_timeout is not None:
+            try:
+                self._readiness_check_pending = True
+                self.wait_for_server_ready()
+            except Exception:
+                self.stop()
+                raise
+
+    def thread_target(self) -> None:
+        server = self.server
+        assert server is not None
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+
+    def stop(self) -> None:
+        if not self.is_running():
+            raise HTTPServerError("Server is not running")
+        assert self.server is not None and self.server_thread is not None
+        self.server.shutdown()
+        self.server_thread.join()
+        self.server = None
+        self.server_thread = None
