@@ -495,6 +495,7 @@ class DeliveryEngine:
         self._new_id = new_id
         self._lock = threading.RLock()
         self._deliveries: list[Delivery] = []
+        self._pending: dict[str, Delivery] = {}  # so a check per request never scans the whole log
         self._by_id: dict[str, Delivery] = {}
         self._watching: Clock | None = None
 
@@ -510,7 +511,7 @@ class DeliveryEngine:
 
     def pending(self) -> list[Delivery]:
         with self._lock:
-            return [d for d in self._deliveries if d.status == "pending"]
+            return list(self._pending.values())
 
     # -- clock ----------------------------------------------------------------------------------
     def watch(self) -> DeliveryEngine:
@@ -566,6 +567,7 @@ class DeliveryEngine:
         )
         with self._lock:
             self._deliveries.append(delivery)
+            self._pending[delivery.id] = delivery
             self._by_id[delivery.id] = delivery
             if send_now:
                 delivery._running = True
@@ -585,7 +587,7 @@ class DeliveryEngine:
         while True:
             now = self.clock.now()
             with self._lock:
-                due = [d for d in self._deliveries if d.status == "pending" and not d._running
+                due = [d for d in self._pending.values() if d.status == "pending" and not d._running
                        and d.next_retry_at is not None and d.next_retry_at <= now]
                 if not due:
                     return made
@@ -598,9 +600,10 @@ class DeliveryEngine:
         match = which if callable(which) and not isinstance(which, Delivery) else (lambda d: d is which)
         stopped: list[Delivery] = []
         with self._lock:
-            for delivery in self._deliveries:
+            for delivery in list(self._pending.values()):
                 if delivery.status == "pending" and match(delivery):
                     delivery.status, delivery.next_retry_at, delivery.cancelled = "failed", None, reason
+                    del self._pending[delivery.id]
                     stopped.append(delivery)
         return stopped
 
@@ -661,6 +664,10 @@ class DeliveryEngine:
                 duration=response.elapsed, next_retry_at=next_retry, manual=manual,
             )
             delivery.attempts.append(attempt)
+            if delivery.status == "pending":
+                self._pending[delivery.id] = delivery
+            else:
+                self._pending.pop(delivery.id, None)
             return attempt
 
 
