@@ -1,7 +1,176 @@
-"""``/api/webhooks`` (filled in below)."""
+"""``/api/webhooks``: list, create, get, update (PUT), delete; and what a delivery carries.
+
+A delivery is a POST of a JSON array holding one ``EmailEvent`` (the shape ``GET
+/api/emails/events`` shows), with ``Lettr-Event-Type: message.delivery`` (etc.) and the webhook's
+credentials: ``Authorization: Basic …`` or ``Authorization: Bearer <OAuth2 token>``. Sandbox
+emails (their own subaccount at Lettr) are not delivered.
+"""
 
 from __future__ import annotations
 
-from ..base import Route
+import json
+from typing import Any
 
-ROUTES: list[Route] = []
+from ... import errors
+from ...state import Account, Event
+from ...state.api_webhooks import AUTH_TYPES, ApiWebhook, ApiWebhookStore, normalise_event
+from ...state.webhooks import check_url
+from ..base import Call, Reply, Route
+from .events import render_event, webhook_type
+from .validation import Fields
+from .wire import ok, ts
+
+CREDENTIALS = ("auth_username", "auth_password", "oauth_client_id", "oauth_client_secret", "oauth_token_url")
+
+
+def render_for_webhook(account: Account, event: Event) -> tuple[str, bytes] | None:
+    """``(event type, body)`` of an account event for current-API webhooks, or ``None``."""
+    if event.email_id is None:
+        return None
+    position = account.outbox.position(event.email_id)
+    if position is None:
+        return None
+    email = account.outbox.at(position)
+    if email.sandbox:
+        return None
+    rendered = render_event(event, email)
+    if rendered is None:
+        return None
+    body = json.dumps([rendered], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return webhook_type(rendered["type"]), body
+
+
+def store_of(account: Account) -> ApiWebhookStore:
+    """The account's current-API webhook store (delivering from the moment it exists)."""
+    return ApiWebhookStore.of(account, lambda event: render_for_webhook(account, event))
+
+
+def view(webhook: ApiWebhook) -> dict[str, Any]:
+    return {
+        "id": webhook.id,
+        "name": webhook.name,
+        "url": webhook.url,
+        "enabled": webhook.enabled,
+        "event_types": list(webhook.event_types) if webhook.event_types is not None else None,
+        "auth_type": webhook.auth_type,
+        "has_auth_credentials": webhook.has_auth_credentials,
+        "last_successful_at": ts(webhook.last_successful_at),
+        "last_failure_at": ts(webhook.last_failure_at),
+        "last_status": webhook.last_status,
+    }
+
+
+def _url(fields: Fields, name: str, *, required: bool = False) -> str | None:
+    value = fields.url(name, required=required)
+    if value is None:
+        return None
+    try:
+        return check_url(value, param=name)
+    except errors.InvalidParameter as error:  # the mock's https-or-loopback rule
+        fields.add(name, error.message)
+        return None
+
+
+def _events(fields: Fields, *, required: bool) -> list[str] | None:
+    if not fields.has("events"):
+        if required:
+            fields.add("events", "The events field is required when events mode is selected.")
+        return None
+    value = fields.body["events"]
+    if not isinstance(value, list) or not value:
+        fields.add("events", "The events field must be an array with at least 1 item.")
+        return None
+    events: list[str] = []
+    for index, item in enumerate(value):
+        canonical = normalise_event(item) if isinstance(item, str) else None
+        if canonical is None:
+            fields.add(f"events.{index}", f"The selected events.{index} is invalid.")
+        elif canonical not in events:
+            events.append(canonical)
+    return events
+
+
+def _credentials(fields: Fields) -> dict[str, str | None]:
+    credentials: dict[str, str | None] = {}
+    for name in CREDENTIALS:
+        if name == "oauth_token_url":
+            credentials[name] = _url(fields, name)
+        else:
+            credentials[name] = fields.string(name, max_length=255, allow_empty=False)
+    return credentials
+
+
+def _require_credentials(fields: Fields, auth_type: str | None, credentials: dict[str, str | None],
+                         webhook: ApiWebhook | None = None) -> None:
+    needed = {"basic": ("auth_username", "auth_password"),
+              "oauth2": ("oauth_client_id", "oauth_client_secret", "oauth_token_url")}.get(auth_type or "", ())
+    keep = webhook is not None and webhook.auth_type == auth_type
+    for name in needed:
+        if credentials.get(name) is None and not fields.failed(name) and not (keep and getattr(webhook, name)):
+            fields.add(name, f"The {name.replace('_', ' ')} field is required when auth type is {auth_type}.")
+
+
+def list_webhooks(call: Call) -> Reply:
+    return ok("Webhooks retrieved successfully.", {"webhooks": [view(w) for w in store_of(call.account).all()]})
+
+
+def create_webhook(call: Call) -> Reply:
+    fields = Fields(call.json())
+    name = fields.string("name", required=True, max_length=255)
+    url = _url(fields, "url", required=True)
+    auth_type = fields.choice("auth_type", AUTH_TYPES, required=True)
+    mode = fields.choice("events_mode", ("all", "selected"), required=True)
+    events = _events(fields, required=mode == "selected")
+    credentials = _credentials(fields)
+    _require_credentials(fields, auth_type, credentials)
+    fields.check()
+    assert name is not None and url is not None and auth_type is not None
+    webhook = store_of(call.account).create(name, url, auth_type=auth_type,
+                                            event_types=events if mode == "selected" else None, **credentials)
+    call.account.record("webhook.created", call.actor, "webhook", webhook.id, {
+        "url": webhook.url, "authType": webhook.auth_type, "eventTypes": webhook.event_types})
+    return ok("Webhook created successfully.", view(webhook), status=201)
+
+
+def get_webhook(call: Call) -> Reply:
+    return ok("Webhook retrieved successfully.", view(store_of(call.account).get(call.args["webhook_id"])))
+
+
+def update_webhook(call: Call) -> Reply:
+    store = store_of(call.account)
+    webhook = store.get(call.args["webhook_id"])
+    fields = Fields(call.json())
+    name = fields.string("name", max_length=255, allow_empty=False)
+    url = _url(fields, "url")
+    if url is None and not fields.failed("url"):
+        url = _url(fields, "target")
+    auth_type = fields.choice("auth_type", AUTH_TYPES)
+    events = _events(fields, required=False)
+    enabled = fields.boolean("active")
+    credentials = _credentials(fields)
+    _require_credentials(fields, auth_type, credentials, webhook)
+    fields.check()
+    store.update(webhook.id, name=name, url=url, auth_type=auth_type, event_types=events, enabled=enabled,
+                 **credentials)
+    changed = sorted(k for k, v in {"name": name, "url": url, "authType": auth_type, "eventTypes": events,
+                                    "enabled": enabled}.items() if v is not None)
+    if any(v is not None for v in credentials.values()):
+        changed.append("credentials")
+    call.account.record("webhook.updated", call.actor, "webhook", webhook.id, {"changed": changed})
+    return ok("Webhook updated successfully.", view(webhook))
+
+
+def delete_webhook(call: Call) -> Reply:
+    webhook = store_of(call.account).delete(call.args["webhook_id"])
+    call.account.record("webhook.deleted", call.actor, "webhook", webhook.id, {"url": webhook.url})
+    return Reply(200, {"message": "Webhook deleted successfully."})
+
+
+ROUTES = [
+    Route("GET", "/webhooks", list_webhooks, "webhooks:read", scope="webhooks:read"),
+    Route("POST", "/webhooks", create_webhook, "webhooks:create", scope="webhooks:write", write=True),
+    Route("GET", "/webhooks/<webhook_id>", get_webhook, "webhooks:read", scope="webhooks:read"),
+    Route("PUT", "/webhooks/<webhook_id>", update_webhook, "webhooks:update", scope="webhooks:write", write=True),
+    Route("DELETE", "/webhooks/<webhook_id>", delete_webhook, "webhooks:delete", scope="webhooks:write",
+          write=True),
+]
