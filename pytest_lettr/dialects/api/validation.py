@@ -204,6 +204,11 @@ class Fields:
         return value.strip()
 
 
+#: Dates outside this range are refused, so date arithmetic (windows, offsets) never overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
 def parse_datetime(value: Any) -> datetime | None:
     """An ISO 8601 date-time (``Z``, an offset, or naive = UTC) or a date → aware UTC, else None."""
     if not isinstance(value, str) or not value.strip():
@@ -211,9 +216,10 @@ def parse_datetime(value: Any) -> datetime | None:
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
-            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=timezone.utc)
+            moment = datetime.combine(date.fromisoformat(text), time.min, tzinfo=timezone.utc)
         except ValueError:
             return None
+        return moment if EARLIEST <= moment <= LATEST else None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
@@ -222,7 +228,11 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return moment if EARLIEST <= moment <= LATEST else None
 
 
 class Query:
