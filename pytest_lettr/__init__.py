@@ -14,6 +14,7 @@ from .clock import Clock
 from .errors import LettrError
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email
+from .state.lifecycle import InvalidTransition
 from .webhooks.signing import WebhookVerificationError, sign_webhook, verify_webhook
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "CreatedKey",
     "Email",
     "EmailOutbox",
+    "InvalidTransition",
     "LettrError",
     "LettrServer",
     "WebhookVerificationError",

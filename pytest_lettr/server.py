@@ -29,10 +29,14 @@ from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
-from .state import Account, AccountOptions, CreatedKey, Email
+from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.audit import AuditEntry
-from .state.domains import Domain
+from .state.domains import Domain, Domains
 from .state.emails import address_of
+from .state.history import seed_history
+from .state.lifecycle import simulate
+from .state.stats import PeriodStats, period_stats
+from .state.team import Team
 from .state.webhooks import Webhook, WebhookStore
 from .webhooks.delivery import ENGINE_EXTENSION, ASGIApp, Delivery, WSGIApp, engine_for
 
@@ -312,15 +316,42 @@ class LettrServer:
         self.account.options.strict_domains = bool(value)
 
     def add_domain(self, name: str, verified: bool = True, region: str = "us") -> Domain:
-        """Add a sending domain to the account (verified by default)."""
-        account = self.account
-        domain = Domain(id=account.entropy.new_id("dom_"), name=name.lower(),
-                        status="verified" if verified else "pending", created_at=account.clock.now(),
-                        region=region, verified_at=account.clock.now() if verified else None)
-        if verified:
-            domain.record_status = {"spf": True, "dkim": True, "dmarc": True}
-        account.domains[domain.id] = domain
-        return domain
+        """Add a sending domain to the account (verified by default), with its DNS records."""
+        return Domains.of(self.account).create(name, region, verified=verified)
+
+    def fail_dns(self, domain: str, record: str) -> None:
+        """Make a DNS record (``spf``, ``dkim``, ``dmarc``) of a domain (name or id) fail verification::
+
+            lettr_server.fail_dns("mail.example.com", "dkim")
+            # POST /v1/domains/{id}/verify → status "pending", "missingRecords": ["dkim"]
+        """
+        Domains.of(self.account).fail_dns(domain, record)
+
+    def fix_dns(self, domain: str, record: str | None = None) -> None:
+        """Publish a failed record again (every record if ``None``); the next verification finds it."""
+        Domains.of(self.account).fix_dns(domain, record)
+
+    # -- team, lifecycle, history, stats ----------------------------------------------------------
+    @property
+    def team(self) -> Team:
+        """Members, settings and the role matrix (``team.matrix``, ``team.can(role, capability)``)."""
+        return Team.of(self.account)
+
+    def simulate(self, email_id: str, event: str, **details: Any) -> Event:
+        """Make ``delivered``, ``bounced``, ``deferred``, ``opened``, ``clicked``, ``complained`` or
+        ``unsubscribed`` happen to a sent email now (see :mod:`pytest_lettr.state.lifecycle`)::
+
+            lettr_server.simulate(email_id, "bounced", bounce_type="soft")
+        """
+        return simulate(self.account, email_id, event, **details)
+
+    def seed_history(self, days: int = 30, per_day: int = 100) -> list[Email]:
+        """Add ``per_day`` past emails (with their events) on each of the ``days`` days before today."""
+        return seed_history(self.account, days=days, per_day=per_day)
+
+    def stats(self, period: str = "today") -> PeriodStats:
+        """The numbers ``GET /v1/stats?period=`` reports, as a dataclass."""
+        return period_stats(self.account, period)
 
     def set_rate_limit(self, requests: int | None, per_seconds: float = 1) -> None:
         """Turn rate limiting on (``requests`` per ``per_seconds`` per key) or off (``None``)."""

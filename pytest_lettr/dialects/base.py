@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_JSON_DEPTH = 64
+#: ``auth.failed`` records the first 7 characters of a rejected token only if it is at least this long.
+MIN_AUDITED_TOKEN = 20
 JSON_CONTENT_TYPES = ("application/json",)
 
 Handler = Callable[["Call"], "Reply"]
@@ -247,6 +249,7 @@ class Dialect:
             key = self.authenticate(call, token)
         except errors.Unauthorized as error:
             error.extra.setdefault("key_prefix", (token or "")[:7] or None)
+            error.extra.setdefault("key_length", len(token or ""))
             raise
         call.key = key
         call.actor = Actor(id=key.id, type="api_key", ip_address=ip, user_agent=user_agent,
@@ -298,8 +301,10 @@ class Dialect:
     def audit_refusal(self, call: Call, error: errors.LettrError) -> None:
         """``auth.failed`` for 401s, ``auth.forbidden`` for permission and restriction 403s."""
         if isinstance(error, errors.Unauthorized):
+            # The prefix tried, but never most of a short token (it may be a password sent by mistake).
+            prefix = error.extra.get("key_prefix") if error.extra.get("key_length", 0) >= MIN_AUDITED_TOKEN else None
             call.account.record("auth.failed", call.actor, "api_key", None, {
-                "reason": error.code, "keyPrefix": error.extra.get("key_prefix"),
+                "reason": error.code, "keyPrefix": prefix,
                 "method": call.request.method, "path": call.request.path})
         elif isinstance(error, errors.Forbidden) and (error.required_permission or error.restriction):
             metadata: dict[str, Any] = {"method": call.request.method, "path": call.request.path}

@@ -137,6 +137,21 @@ class Outbox:
             self._index(email, len(self._emails))
             self._emails.append(email)
 
+    def add_many(self, emails: list[Email]) -> None:
+        """Store many emails at once (seeded history): one sort and one re-index, not one per email."""
+        if not emails:
+            return
+        with self._lock:
+            ordered = sorted(emails, key=lambda e: e.created_at)
+            if not self._emails or ordered[0].created_at >= self._emails[-1].created_at:
+                for email in ordered:
+                    self._index(email, len(self._emails))
+                    self._emails.append(email)
+                return
+            self._emails.extend(ordered)
+            self._emails.sort(key=lambda e: e.created_at)
+            self._reindex()
+
     def _index(self, email: Email, position: int) -> None:
         self._position[email.id] = position
         for recipient in dict.fromkeys(address_of(a) for a in email.recipients):

@@ -1,12 +1,62 @@
-"""Team members and settings of an account."""
+"""Team members, team settings and the role matrix of an account (v1 §5).
+
+The operations live on :class:`Team`, a view over ``account.members`` and ``account.settings``
+that raises domain errors; the server exposes it as ``lettr_server.team``::
+
+    team = Team.of(account)
+    dev = team.invite("grace@example.com", "developer")      # pending until accepted
+    team.accept(dev.id)                                        # what the invitee's click does
+    assert team.can("developer", "webhooks:update")
+    assert not team.can(dev, "billing:manage")
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Conflict, InvalidParameter, LettrError, NotFound, PlanRequired
+from ..permissions import ATOMIC
+
+if TYPE_CHECKING:
+    from .account import Account
 
 ROLES = ("owner", "admin", "developer", "analyst", "billing")
+#: Roles an invitation or a role change may give (``owner`` only moves by transfer).
+ASSIGNABLE_ROLES = ("admin", "developer", "analyst", "billing")
+STATUSES = ("active", "pending")
 PLANS = ("free", "pro", "enterprise")
+SSO_PROVIDERS = ("saml", "oidc", "google", "okta", "azure_ad")
+#: Plans on which single sign-on may be turned on.
+SSO_PLANS = ("enterprise",)
+
+#: Dashboard-only capabilities (they have no API permission).
+BILLING = frozenset({"billing:read", "billing:manage"})
+ACCOUNT_DELETE = "account:delete"
+
+_V1_RESOURCES = ("emails", "domains", "api-keys", "webhooks", "analytics", "team", "audit-logs")
+_V1 = frozenset(p for p in ATOMIC if p.split(":")[0] in _V1_RESOURCES)
+
+
+def _of(*resources: str) -> frozenset[str]:
+    return frozenset(p for p in _V1 if p.split(":")[0] in resources)
+
+
+#: What each role may do: v1 atomic permissions plus ``billing:*`` and ``account:delete``.
+#: owner: everything; admin: all but billing and account deletion; developer: sending, domains,
+#: API keys, webhooks, analytics; analyst: analytics and logs, read-only; billing: only billing.
+ROLE_MATRIX: dict[str, frozenset[str]] = {
+    "owner": _V1 | BILLING | {ACCOUNT_DELETE},
+    "admin": _V1,
+    "developer": _of("emails", "domains", "api-keys", "webhooks", "analytics"),
+    "analyst": frozenset({"analytics:read", "emails:read", "emails:list", "audit-logs:read"}),
+    "billing": BILLING,
+}
+
+#: Every capability the matrix knows.
+CAPABILITIES: frozenset[str] = frozenset().union(*ROLE_MATRIX.values())
 
 
 @dataclass(eq=False)
@@ -28,3 +78,173 @@ class TeamSettings:
     require_2fa: bool = False
     sso_enabled: bool = False
     sso_provider: str | None = None
+
+
+def permissions_for(role: str) -> list[str]:
+    """The API permissions a key acting for ``role`` should hold (sorted, atomic).
+
+    >>> permissions_for("analyst")
+    ['analytics:read', 'audit-logs:read', 'emails:list', 'emails:read']
+    """
+    if role not in ROLE_MATRIX:
+        raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    return sorted(ROLE_MATRIX[role] & ATOMIC)
+
+
+class Team:
+    """Members and settings of one account, with the owner rules of v1 §5."""
+
+    matrix = ROLE_MATRIX
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    @classmethod
+    def of(cls, account: Account) -> Team:
+        return cls(account)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Member]:
+        return iter(list(self.account.members.values()))
+
+    def __len__(self) -> int:
+        return len(self.account.members)
+
+    @property
+    def members(self) -> list[Member]:
+        """Every member, oldest first."""
+        return list(self.account.members.values())
+
+    @property
+    def owner(self) -> Member:
+        return self.account.owner
+
+    @property
+    def settings(self) -> TeamSettings:
+        return self.account.settings
+
+    def list(self, role: str | None = None, status: str | None = None) -> list[Member]:
+        return [m for m in self.account.members.values()
+                if (role is None or m.role == role) and (status is None or m.status == status)]
+
+    def get(self, member_id: str) -> Member:
+        member = self.account.members.get(member_id)
+        if member is None:
+            raise NotFound(f"Team member '{member_id}' not found")
+        return member
+
+    def by_email(self, email: str) -> Member | None:
+        wanted = email.strip().lower()
+        return next((m for m in self.account.members.values() if m.email.lower() == wanted), None)
+
+    def can(self, who: str | Member, capability: str) -> bool:
+        """Whether a role (or a member's role) may do ``capability`` (``team:write``, ``billing:manage``)."""
+        role = who.role if isinstance(who, Member) else who
+        if role not in ROLE_MATRIX:
+            raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}; one of: {', '.join(sorted(CAPABILITIES))}")
+        return capability in ROLE_MATRIX[role]
+
+    # -- members ---------------------------------------------------------------------------------
+    @staticmethod
+    def check_assignable(role: Any, param: str = "role") -> str:
+        if role == "owner":
+            raise InvalidParameter("The 'owner' role cannot be given; use POST /v1/team/transfer-ownership",
+                                   param=param)
+        if role not in ASSIGNABLE_ROLES:
+            raise InvalidParameter(f"The '{param}' field must be one of: {', '.join(ASSIGNABLE_ROLES)}",
+                                   param=param)
+        return str(role)
+
+    def invite(self, email: str, role: str, invited_by: str | None = None, name: str | None = None) -> Member:
+        """A pending member; an address already on the team → :class:`Conflict`."""
+        role = self.check_assignable(role)
+        account = self.account
+        with account.lock:
+            if self.by_email(email) is not None:
+                raise Conflict(f"'{email}' is already a member of this team", param="email")
+            member = Member(id=account.entropy.new_id("mem_"), email=email.strip(), name=name, role=role,
+                            status="pending", created_at=account.clock.now(), invited_by=invited_by)
+            account.members[member.id] = member
+        return member
+
+    def accept(self, member_id: str, name: str | None = None, two_factor: bool = False) -> Member:
+        """What the invitee's click does: the member becomes ``active`` (a test helper)."""
+        account = self.account
+        with account.lock:
+            member = self.get(member_id)
+            member.status = "active"
+            member.name = name or member.name or account.entropy.faker.name()
+            member.two_factor_enabled = member.two_factor_enabled or two_factor
+            member.last_login_at = account.clock.now()
+        return member
+
+    def update(self, member_id: str, role: Any) -> tuple[Member, dict[str, Any]]:
+        """Change a member's role; returns the member and ``{"role": {"from", "to"}}`` (or ``{}``)."""
+        with self.account.lock:
+            member = self.get(member_id)
+            if member.role == "owner":
+                raise LettrError("The owner's role cannot be changed; transfer ownership first",
+                                 code="cannot_modify_owner", param="id")
+            role = self.check_assignable(role)
+            if member.role == role:
+                return member, {}
+            changes = {"role": {"from": member.role, "to": role}}
+            member.role = role
+        return member, changes
+
+    def remove(self, member_id: str) -> Member:
+        with self.account.lock:
+            member = self.get(member_id)
+            if member.role == "owner":
+                raise LettrError("The owner cannot be removed; transfer ownership first",
+                                 code="cannot_remove_owner", param="id")
+            del self.account.members[member_id]
+        return member
+
+    def transfer_ownership(self, new_owner_id: str) -> tuple[Member, Member]:
+        """Make an active admin the owner; the old owner becomes an admin. Returns ``(old, new)``."""
+        with self.account.lock:
+            target = self.account.members.get(new_owner_id)
+            if target is None or target.role != "admin" or target.status != "active":
+                raise InvalidParameter("The new owner must be an active admin of this team",
+                                       param="newOwnerId")
+            old = self.owner
+            old.role, target.role = "admin", "owner"
+        return old, target
+
+    # -- settings --------------------------------------------------------------------------------
+    def update_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply ``require_2fa`` / ``sso_enabled`` / ``sso_provider`` (those given); return
+        ``{wireName: {"from", "to"}}`` of what changed.
+
+        Turning SSO on, or choosing a provider, needs the ``enterprise`` plan (:class:`PlanRequired`);
+        turning it off is allowed on any plan. SSO on needs a provider.
+        """
+        unknown = set(changes) - {"require_2fa", "sso_enabled", "sso_provider"}
+        if unknown:
+            raise TypeError(f"unknown team settings: {', '.join(sorted(unknown))}")
+        settings = self.settings
+        provider = changes.get("sso_provider", settings.sso_provider)
+        if provider is not None and provider not in SSO_PROVIDERS:
+            raise InvalidParameter(f"The 'ssoProvider' field must be one of: {', '.join(SSO_PROVIDERS)}",
+                                   param="ssoProvider")
+        with self.account.lock:
+            configuring = changes.get("sso_enabled") is True or changes.get("sso_provider") is not None
+            if configuring and settings.plan not in SSO_PLANS:
+                raise PlanRequired(f"Single sign-on needs the enterprise plan; this team is on '{settings.plan}'",
+                                   param="ssoEnabled" if changes.get("sso_enabled") else "ssoProvider")
+            enabled = changes.get("sso_enabled", settings.sso_enabled)
+            if enabled and provider is None:
+                raise InvalidParameter("Choose an 'ssoProvider' to turn single sign-on on", param="ssoProvider")
+            wanted = {"require2FA": ("require_2fa", changes.get("require_2fa", settings.require_2fa)),
+                      "ssoEnabled": ("sso_enabled", enabled),
+                      "ssoProvider": ("sso_provider", provider)}
+            changed: dict[str, Any] = {}
+            for wire, (attr, value) in wanted.items():
+                old = getattr(settings, attr)
+                if old != value:
+                    changed[wire] = {"from": old, "to": value}
+                    setattr(settings, attr, value)
+        return changed

@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 
 from ... import errors
 from ..base import Call, Dialect, Reply, json_response
-from . import emails, keys, webhooks
+from . import audit, domains, emails, keys, stats, team, webhooks
 from .wire import error_response
 
-MODULES = (keys, emails, webhooks)
+MODULES = (keys, emails, webhooks, team, audit, stats, domains)
 
 
 class V1Dialect(Dialect):

@@ -1,0 +1,93 @@
+"""v1 domains: ``/v1/domains`` create, list, get, verify, delete (§8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import errors
+from ...state.domains import REGIONS, STATUSES, Domain, Domains, Verification
+from ..base import Call, Reply, Route
+from .listing import list_reply
+from .validation import check_choice, require_string
+from .wire import ts
+
+
+def render_domain(domain: Domain) -> dict[str, Any]:
+    return {
+        "id": domain.id,
+        "object": "domain",
+        "name": domain.name,
+        "status": domain.status,
+        "region": domain.region,
+        "dnsRecords": [
+            {"type": r.type, "host": r.host, "value": r.value, "purpose": r.purpose, "verified": r.verified}
+            for r in domain.dns_records
+        ],
+        "spfStatus": domain.record_state("spf"),
+        "dkimStatus": domain.record_state("dkim"),
+        "dmarcStatus": domain.record_state("dmarc"),
+        "createdAt": ts(domain.created_at),
+        "verifiedAt": ts(domain.verified_at),
+    }
+
+
+def render_verification(result: Verification) -> dict[str, Any]:
+    body = render_domain(result.domain)
+    if result.missing:
+        body["missingRecords"] = list(result.missing)
+    return body
+
+
+def _domains(call: Call) -> Domains:
+    return Domains.of(call.account)
+
+
+def create_domain(call: Call) -> Reply:
+    body = call.json()
+    for name in body:
+        if name not in ("name", "region"):
+            raise errors.InvalidParameter(f"Unknown field '{name[:64]}'", param=name[:64])
+    name = require_string(body, "name", max_length=253)
+    region = check_choice(body["region"], "region", REGIONS) if body.get("region") is not None else "us"
+    domain = _domains(call).create(name, region)
+    call.account.record("domain.created", call.actor, "domain", domain.id,
+                        {"name": domain.name, "region": domain.region})
+    return Reply(201, render_domain(domain))
+
+
+def list_domains(call: Call) -> Reply:
+    status = call.query.get("status")
+    if status is not None and status not in STATUSES:
+        raise errors.InvalidParameter(f"The 'status' parameter must be one of: {', '.join(STATUSES)}",
+                                      param="status")
+    return list_reply(call, _domains(call).all(status), render_domain)
+
+
+def get_domain(call: Call) -> Reply:
+    return Reply(200, render_domain(_domains(call).get(call.args["domain_id"])))
+
+
+def verify_domain(call: Call) -> Reply:
+    result = _domains(call).verify(call.args["domain_id"])
+    domain = result.domain
+    if result.missing:
+        call.account.record("domain.verification_failed", call.actor, "domain", domain.id,
+                            {"name": domain.name, "status": domain.status, "missingRecords": result.missing})
+    elif result.became_verified:
+        call.account.record("domain.verified", call.actor, "domain", domain.id, {"name": domain.name})
+    return Reply(200, render_verification(result))
+
+
+def delete_domain(call: Call) -> Reply:
+    domain = _domains(call).delete(call.args["domain_id"])
+    call.account.record("domain.deleted", call.actor, "domain", domain.id, {"name": domain.name})
+    return Reply(200, {"id": domain.id, "object": "domain", "deleted": True})
+
+
+ROUTES = [
+    Route("POST", "/domains", create_domain, "domains:create"),
+    Route("GET", "/domains", list_domains, "domains:read"),
+    Route("GET", "/domains/<domain_id>", get_domain, "domains:read"),
+    Route("POST", "/domains/<domain_id>/verify", verify_domain, "domains:update"),
+    Route("DELETE", "/domains/<domain_id>", delete_domain, "domains:delete"),
+]
