@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 def isoformat(moment: datetime) -> str:
     """Render a moment the way Lettr does: ISO 8601, UTC, second precision, ``Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = moment.astimezone(timezone.utc)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 class Clock:

@@ -93,16 +93,14 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             super().log_error(format, *args)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """werkzeug's access log line, with secret-looking query values masked."""
+        """werkzeug's access log line (uncoloured), with secret-looking query values masked."""
         path = getattr(self, "path", None)
         if path is None:
             super().log_request(code, size)
             return
-        self.path = mask_query(path)
-        try:
-            super().log_request(code, size)
-        finally:
-            self.path = path
+        target = mask_query(path) if "?" in path else path
+        line = f"{self.command} {target} {self.request_version}".translate(self._control_char_table)
+        self.log("info", '"%s" %s %s', line, code, size)
 
     def _body_framing(self, environ: dict[str, Any]) -> LimitedStream | None:
         """Wrap the body so what the app leaves unread can be drained; ``None`` if that is

@@ -60,7 +60,7 @@ class Entropy:
             if fake is None:
                 from faker import Faker
 
-                fake = Faker()
+                fake = Faker(use_weighting=False)
             fake.seed_instance(self.randint(0, 2**31 - 1))
             fake.unique.clear()
             self._faker = fake

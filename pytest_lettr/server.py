@@ -199,7 +199,7 @@ class LettrServer:
         if self._faker is None:
             from faker import Faker
 
-            self._faker = Faker()
+            self._faker = Faker(use_weighting=False)  # uniform picks: ~6x cheaper per account
         defaults = self._account_defaults
         options = AccountOptions(
             strict_domains=overrides.pop("strict_domains", defaults.strict_domains),

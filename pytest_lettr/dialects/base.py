@@ -45,6 +45,9 @@ class Route:
     scope: str | None = None
     authenticated: bool = True
     write: bool = False  # refused for sandbox keys (current API)
+    #: A top-level response field holding a secret shown once (``key``): an idempotent replay
+    #: leaves it out, so the server never keeps it in the clear.
+    secret_field: str | None = None
 
 
 @dataclass
@@ -98,29 +101,24 @@ def _reject_constant(name: str) -> Any:
     raise errors.InvalidJson(f"'{name}' is not valid JSON")
 
 
-def _depth(raw: bytes) -> int:
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+def _nesting(value: Any) -> int:
+    """How deep containers nest in a parsed JSON value (``{"a": [1]}`` is 2); visits containers only."""
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return deepest
 
 
 def parse_json_object(request: Request) -> dict[str, Any]:
     """Parse the body as one JSON object: 413 over 10 MiB, 415 if not JSON, 400 if malformed."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:  # refuse before reading it
+        raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
@@ -132,14 +130,18 @@ def parse_json_object(request: Request) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise errors.InvalidJson("Request body is not valid UTF-8") from None
-    if (b"[" in raw or b"{" in raw) and _depth(raw) > MAX_JSON_DEPTH:
-        raise errors.InvalidJson(f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels")
+    too_deep = errors.InvalidJson(f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels")
     try:
         body = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except errors.InvalidJson:
         raise
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise too_deep from None
+    except ValueError as exc:
         raise errors.InvalidJson(f"Request body is not valid JSON: {exc}") from None
+    # Counting brackets is a C-speed upper bound on the depth; walk the parsed value only past it.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _nesting(body) > MAX_JSON_DEPTH:
+        raise too_deep
     if not isinstance(body, dict):
         raise errors.InvalidJson("Request body must be a JSON object")
     return body
@@ -147,12 +149,12 @@ def parse_json_object(request: Request) -> dict[str, Any]:
 
 def bearer_token(request: Request) -> str | None:
     """The key from ``Authorization: Bearer <key>``; raises Unauthorized when malformed or doubled."""
-    values = request.headers.getlist("Authorization")
-    if not values:
+    value = request.headers.get("Authorization")
+    if value is None:
         return None
-    if len(values) > 1:
+    if "," in value:  # WSGI servers join repeated headers with commas; no key contains one
         raise errors.Unauthorized("Send exactly one Authorization header")
-    scheme, _, token = values[0].strip().partition(" ")
+    scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.Unauthorized("Authorization header must be 'Bearer <API key>'")
     return token.strip()
@@ -182,6 +184,7 @@ class Dialect:
             rules.append(Rule(self.prefix + route.path, endpoint=endpoint, methods=[route.method],
                               strict_slashes=False))
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self._adapter = self.url_map.bind("localhost")
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def render(self, call: Call | None, reply: Reply) -> Response:
@@ -208,9 +211,9 @@ class Dialect:
 
     # -- the pipeline -------------------------------------------------------------------------
     def handle(self, request: Request, account: Account, options: ServerOptions) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
+        adapter = self._adapter  # no host matching, so one adapter serves every request
         try:
-            endpoint, args = adapter.match()
+            endpoint, args = adapter.match(request.path, request.method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             response = self.render_error(None, errors.LettrError(
@@ -257,7 +260,11 @@ class Dialect:
         if not ip_allowed(key.ip_restrictions, ip):
             raise errors.Forbidden("Request from unauthorized IP address", restriction="ip")
         self.after_auth(call)
-        call.rate_limit = account.rate_limiter.hit(key.id, key.rate_limit)
+        try:
+            call.rate_limit = account.rate_limiter.hit(key.id, key.rate_limit)
+        except errors.RateLimited as error:  # the 429 still reports the window it ran out of
+            call.rate_limit = RateLimitStatus(error.extra["limit"], 0, error.extra["reset"])
+            raise
         permission = call.route.permission
         if permission is not None:
             if not allows(key.permissions, permission):
@@ -288,7 +295,7 @@ class Dialect:
             raise
         call.account.idempotency.finish(scope, response.status_code, [
             (k, v) for k, v in response.headers.items() if k.lower() in ("content-type", "location")
-        ], response.get_data())
+        ], _without_secret(response.get_data(), call.route.secret_field))
         response.headers.extend(self.response_headers(call))
         return response
 
@@ -314,6 +321,20 @@ class Dialect:
                 metadata["restriction"] = error.restriction
             call.account.record("auth.forbidden", call.actor, "api_key",
                                 call.key.id if call.key else None, metadata)
+
+
+def _without_secret(raw: bytes, field_name: str | None) -> bytes:
+    """A response body as the idempotency store keeps it: minus its one-time secret, if any."""
+    if field_name is None:
+        return raw
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(body, dict) or field_name not in body:
+        return raw
+    del body[field_name]
+    return dump_json(body)
 
 
 def dump_json(body: Any) -> bytes:

@@ -78,11 +78,12 @@ class Account:
         self.permissions_used: dict[str, set[str]] = {}
         self.extensions: dict[str, Any] = {}
         self._scheduled: list[tuple[datetime, int, str]] = []
+        self.clock.on_advance(self.release_scheduled)  # clock.advance() sends what has come due
         owner_email = self.options.owner_email or self.entropy.faker.unique.company_email()
         owner = Member(
             id=self.entropy.new_id("mem_"),
             email=owner_email,
-            name=self.entropy.faker.name(),
+            name=f"{self.entropy.faker.first_name()} {self.entropy.faker.last_name()}",
             role="owner",
             status="active",
             created_at=self.clock.now(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..errors import InvalidParameter, KeyExpired, NotFound, Unauthorized
-from ..randomness import ALPHANUMERIC, Entropy
+from ..randomness import Entropy
 
 ROTATION_PERIOD = timedelta(days=90)
 
@@ -40,13 +41,17 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_KEY_SHAPE = re.compile("|".join(f"{re.escape(prefix)}[A-Za-z0-9]{{{length}}}"
+                                  for prefix, length in KEY_FORMATS.values()))
+
+
 def looks_like_key(raw: str) -> bool:
-    """Whether ``raw`` has the shape of any Lettr key (checked before any lookup)."""
-    for prefix, length in KEY_FORMATS.values():
-        rest = raw[len(prefix):]
-        if raw.startswith(prefix) and len(rest) == length and all(c in ALPHANUMERIC for c in rest):
-            return True
-    return False
+    """Whether ``raw`` has the shape of any Lettr key (checked before any lookup).
+
+    >>> looks_like_key("le_" + "a" * 36), looks_like_key("le_" + "a" * 35), looks_like_key("le_" + "é" * 36)
+    (True, False, False)
+    """
+    return _KEY_SHAPE.fullmatch(raw) is not None
 
 
 @dataclass(eq=False)

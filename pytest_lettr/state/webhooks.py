@@ -273,9 +273,11 @@ class WebhookStore:
 
     def deliver_event(self, event: Event) -> list[Delivery]:
         """Deliver an account event to every webhook that receives its type (synchronously)."""
+        targets = [webhook for webhook in self.all() if webhook.receives(event.type)]
+        if not targets:  # the common case: serialise nothing
+            return []
         body = serialize_payload(envelope(event.id, event.type, event.created_at, event.data))
-        return [self.deliver(webhook, body, event.id, event.type)
-                for webhook in self.all() if webhook.receives(event.type)]
+        return [self.deliver(webhook, body, event.id, event.type) for webhook in targets]
 
     def send_test(self, webhook_id: str, event_type: str) -> Delivery:
         """Deliver one sample ``event_type`` now (attempted once, never retried)."""

@@ -1,0 +1,136 @@
+"""Run every benchmark side by side and write ``benchmarks/RESULTS.md``.
+
+    python benchmarks/run.py             # all targets (a few minutes)
+    python benchmarks/run.py --quick     # fewer rounds and smaller sizes, to try the harness
+    python benchmarks/run.py --only throughput,scale --no-write
+
+Targets are ratios against a baseline measured in the same run, interleaved, so a noisy shared
+machine moves both sides alike. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_per_test
+import bench_scale
+import bench_signing
+import bench_startstop
+import bench_throughput
+from bench_common import BENCH_DIR, Result, machine
+
+BENCHMARKS: dict[str, Callable[[bool], Result | tuple[Result, ...]]] = {
+    "throughput": bench_throughput.run,
+    "per-test": bench_per_test.run,
+    "scale": bench_scale.run,
+    "start-stop": bench_startstop.run,
+    "signing": bench_signing.run,
+}
+
+#: What is known about each target when it is missed: the reason and what would close the gap.
+WHEN_MISSED: dict[str, str] = {
+    "throughput": (
+        "Each request runs werkzeug's request parsing, pytest-httpserver's handler matching and "
+        "request log, then the dialect (key hash, permission, validation, sensitive-data scan, "
+        "storage, event). Closing the gap: a leaner request parser than http.server's, or "
+        "skipping pytest-httpserver's matcher for the catch-all handler."),
+    "per-test": (
+        "A fresh account per test (seeded ids, a Faker-made owner, a hashed admin key) and "
+        "re-registering the catch-all handler. Closing the gap: build accounts lazily."),
+    "scale": (
+        "Listing reads only the page it returns (positions are indexed), so a miss here comes "
+        "from memory pressure (garbage collection over a large heap) rather than a scan."),
+    "start-stop": "Stop waits for open connections' threads to finish (bounded by 2 s).",
+    "signing": (
+        "verify_webhook parses the signed header and the JSON body and returns the event, on top "
+        "of the two HMACs the raw baseline computes."),
+}
+
+
+def render(results: list[tuple[str, Result]], info: dict[str, str], elapsed: float, quick: bool) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python benchmarks/run.py{' --quick' if quick else ''}` on "
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} in {elapsed:.0f} s. "
+        "Every target is a ratio against a baseline measured in the same run, interleaved "
+        "round by round; numbers are medians.",
+        "",
+        "## Machine",
+        "",
+        *[f"- {name}: {value}" for name, value in info.items()],
+        "",
+        "## Targets",
+        "",
+        "| Target | Ours | Baseline | Ratio | Goal | Met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, result in results:
+        lines.append(
+            f"| {result.name} | {_fmt(result.ours)} ({result.ours_label}) | {_fmt(result.baseline)} "
+            f"({result.baseline_label}) | **{result.ratio:.3f}** | {result.goal} | "
+            f"{'yes' if result.met else '**no**'} |")
+    lines += ["", "## Details", ""]
+    for key, result in results:
+        lines += [f"### {result.name}", "", f"- Metric: {result.metric}",
+                  f"- {result.ours_label}: {_fmt(result.ours)}",
+                  f"- {result.baseline_label}: {_fmt(result.baseline)}",
+                  f"- Ratio: {result.ratio:.3f} (goal {result.goal}: {'met' if result.met else 'MISSED'})"]
+        lines += [f"- {name}: {value}" for name, value in result.extra.items()]
+        lines += [f"- {note}" for note in result.notes]
+        if result.samples:
+            lines.append("- Samples: " + "; ".join(
+                f"{name}: {', '.join(_fmt(v) for v in values)}" for name, values in result.samples.items()))
+        if not result.met:
+            lines.append(f"- **Missed.** {WHEN_MISSED.get(key, '')}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _fmt(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller sizes")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument("--no-write", action="store_true", help="print the report, do not write it")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(BENCHMARKS)
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    info = machine()
+    started = time.perf_counter()
+    results: list[tuple[str, Result]] = []
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        outcome = BENCHMARKS[name](args.quick)
+        for result in outcome if isinstance(outcome, tuple) else (outcome,):
+            results.append((name, result))
+            print(f"  {result.name}: {result.ratio:.3f} (goal {result.goal}) "
+                  f"{'met' if result.met else 'MISSED'}", file=sys.stderr, flush=True)
+    report = render(results, info, time.perf_counter() - started, args.quick)
+    if args.no_write:
+        print(report)
+    else:
+        args.output.write_text(report + "\n", encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0 if all(result.met for _, result in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
