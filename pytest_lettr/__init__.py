@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .clock import Clock
 from .errors import LettrError
+from .guard import LettrSensitiveDataWarning
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email
 from .state.lifecycle import InvalidTransition
@@ -26,6 +27,7 @@ __all__ = [
     "EmailOutbox",
     "InvalidTransition",
     "LettrError",
+    "LettrSensitiveDataWarning",
     "LettrServer",
     "WebhookVerificationError",
     "sign_webhook",

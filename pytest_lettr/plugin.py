@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from .server import LettrServer
+from .state.account import SENSITIVE_DATA_MODES
 from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
 
 ACCOUNT_OPTIONS = ("strict_domains", "plan", "sensitive_data", "owner_email")
@@ -29,6 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lettr-seed", dest="lettr_seed", default=None,
                     help="seed for ids, keys and faker data of the fake Lettr (default: ini lettr_seed or 0)")
     parser.addini("lettr_seed", "seed for ids, keys and faker data of the fake Lettr", default="0")
+    group.addoption("--lettr-sensitive-data", dest="lettr_sensitive_data", default=None,
+                    choices=SENSITIVE_DATA_MODES,
+                    help="an email carrying a secret: warn (default), error (400 sensitive_data) or off")
+    parser.addini("lettr_sensitive_data", "sensitive-data guard: warn, error or off", default="warn")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +43,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, "
         "rate_limit=(requests, per_seconds), https=True",
     )
+    sensitive_data_mode(config)
+
+
+def sensitive_data_mode(config: pytest.Config) -> str:
+    """The guard's mode: ``--lettr-sensitive-data``, else ini ``lettr_sensitive_data``, else ``warn``."""
+    value = str(config.getoption("lettr_sensitive_data", None) or config.getini("lettr_sensitive_data") or "warn")
+    if value not in SENSITIVE_DATA_MODES:
+        raise pytest.UsageError(f"lettr_sensitive_data must be one of {', '.join(SENSITIVE_DATA_MODES)}, "
+                                f"not {value!r}")
+    return value
 
 
 def lettr_seed(config: pytest.Config) -> str:
@@ -135,7 +150,12 @@ def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Itera
     unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit", "https"}
     if unknown:
         raise pytest.UsageError(f"unknown @pytest.mark.lettr option(s): {', '.join(sorted(unknown))}")
-    server.reset(request.node.nodeid, **{k: v for k, v in options.items() if k in ACCOUNT_OPTIONS})
+    account_options = {k: v for k, v in options.items() if k in ACCOUNT_OPTIONS}
+    account_options.setdefault("sensitive_data", sensitive_data_mode(request.config))
+    if account_options["sensitive_data"] not in SENSITIVE_DATA_MODES:
+        raise pytest.UsageError(f"@pytest.mark.lettr(sensitive_data=...) must be one of "
+                                f"{', '.join(SENSITIVE_DATA_MODES)}")
+    server.reset(request.node.nodeid, **account_options)
     saved = {name: getattr(server.options, name) for name in SERVER_OPTIONS}
     for name in SERVER_OPTIONS:
         if name in options:
