@@ -176,6 +176,36 @@ def ip_allowed(restrictions: Iterable[str], address: str | None) -> bool:
     return any(ip.version == net.version and ip in net for net in nets)
 
 
+def ip_restrictions_within(held: Iterable[str], requested: Iterable[str]) -> bool:
+    """Whether IP restrictions ``requested`` are no wider than ``held`` (no lifting restrictions).
+
+    An empty list means "from anywhere", so only an unrestricted key may grant it.
+
+    >>> ip_restrictions_within(["10.0.0.0/8"], ["10.1.0.0/16", "10.2.3.4"])
+    True
+    >>> ip_restrictions_within(["10.0.0.0/8"], []), ip_restrictions_within([], [])
+    (False, True)
+    """
+    held_nets = _networks(tuple(held))
+    if not held_nets:
+        return True
+    wanted = _networks(tuple(requested))
+    return bool(wanted) and all(
+        any(net.version == mine.version and net.subnet_of(mine) for mine in held_nets)  # type: ignore[arg-type]
+        for net in wanted)
+
+
+def domain_restrictions_within(held: Iterable[str], requested: Iterable[str]) -> bool:
+    """Whether sender-domain restrictions ``requested`` are no wider than ``held``.
+
+    >>> domain_restrictions_within(["example.com"], ["example.com"]), domain_restrictions_within(["a.io"], [])
+    (True, False)
+    """
+    mine = {d.lower() for d in held}
+    wanted = {d.lower() for d in requested}
+    return not mine or (bool(wanted) and wanted <= mine)
+
+
 def sender_domain_allowed(restrictions: Iterable[str], domain: str) -> bool:
     """Whether a key restricted to ``restrictions`` may send from ``domain`` (subdomains excluded)."""
     allowed = [d.lower() for d in restrictions]

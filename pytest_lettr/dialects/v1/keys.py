@@ -6,8 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from ... import errors
-from ...permissions import covers, parse_ip_restrictions, validate_permissions
+from ...permissions import (
+    covers,
+    domain_restrictions_within,
+    ip_restrictions_within,
+    parse_ip_restrictions,
+    validate_permissions,
+)
 from ...state.keys import ApiKey
+from ...state.limits import PERIOD_SECONDS
 from ..base import Call, Reply, Route
 from .listing import list_reply
 from .validation import (
@@ -96,10 +103,43 @@ def _settings(call: Call, body: dict[str, Any], *, partial: bool) -> dict[str, A
                 settings[attr] = [] if attr.endswith("restrictions") else None
             else:
                 settings[attr] = check(body[wire_name], wire_name)
-    assert call.key is not None
-    if "permissions" in settings and not covers(call.key.permissions, settings["permissions"]):
-        raise errors.Forbidden("A key cannot grant permissions it does not hold", param="permissions")
     return settings
+
+
+#: The settings a key may not hand out more of than it has itself (attribute names).
+GUARDED = ("permissions", "ip_restrictions", "domain_restrictions", "expires_at", "rate_limit")
+
+
+def _per_second(rate_limit: dict[str, Any]) -> float:
+    return float(rate_limit["requests"]) / PERIOD_SECONDS[str(rate_limit["period"])]
+
+
+def _check_within_caller(call: Call, proposed: dict[str, Any], *, what: str) -> None:
+    """No escalation: a key may not create, become or manage a key more powerful than itself —
+    more permissions, wider IP or domain restrictions, a later expiry or a looser rate limit."""
+    caller = call.key
+    assert caller is not None
+    problems = (
+        ("permissions", "permissions the calling key does not hold",
+         covers(caller.permissions, proposed["permissions"])),
+        ("ipRestrictions", "IP restrictions wider than the calling key's",
+         ip_restrictions_within(caller.ip_restrictions, proposed["ip_restrictions"])),
+        ("domainRestrictions", "domain restrictions wider than the calling key's",
+         domain_restrictions_within(caller.domain_restrictions, proposed["domain_restrictions"])),
+        ("expiresAt", "an expiry later than the calling key's",
+         caller.expires_at is None or (proposed["expires_at"] is not None
+                                       and proposed["expires_at"] <= caller.expires_at)),
+        ("rateLimit", "a rate limit looser than the calling key's",
+         caller.rate_limit is None or (proposed["rate_limit"] is not None
+                                       and _per_second(proposed["rate_limit"]) <= _per_second(caller.rate_limit))),
+    )
+    for param, problem, fine in problems:
+        if not fine:
+            raise errors.Forbidden(f"{what} {problem}", param=param, restriction="escalation")
+
+
+def _settings_of(key: ApiKey, **changes: Any) -> dict[str, Any]:
+    return {name: changes.get(name, getattr(key, name)) for name in GUARDED}
 
 
 def _audit_view(settings: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +152,8 @@ def _audit_view(settings: dict[str, Any]) -> dict[str, Any]:
 def create_key(call: Call) -> Reply:
     settings = _settings(call, call.json(), partial=False)
     assert call.key is not None
+    _check_within_caller(call, {name: settings.get(name, [] if name.endswith("restrictions") else None)
+                                for name in GUARDED}, what="A key cannot create a key with")
     name = settings.pop("name")
     mode = "test" if call.key.mode == "test" else "live"
     created = call.account.keys.create(name, settings.pop("permissions"), mode=mode, **settings)
@@ -131,8 +173,10 @@ def get_key(call: Call) -> Reply:
 
 def update_key(call: Call) -> Reply:
     key_id = call.args["key_id"]
-    call.account.keys.get(key_id)
+    target = call.account.keys.get(key_id)
+    _check_within_caller(call, _settings_of(target), what="A key cannot change a key with")
     settings = _settings(call, call.json(), partial=True)
+    _check_within_caller(call, _settings_of(target, **settings), what="A key cannot give a key")
     key, changed = call.account.keys.update(key_id, **settings)
     if changed:
         call.account.record("api_key.updated", call.actor, "api_key", key.id,
@@ -154,7 +198,7 @@ def delete_key(call: Call) -> Reply:
 
 def rotate_key(call: Call) -> Reply:
     key_id = call.args["key_id"]
-    call.account.keys.get(key_id)
+    _check_within_caller(call, _settings_of(call.account.keys.get(key_id)), what="A key cannot rotate a key with")
     grace = optional(call.json(), "gracePeriodSeconds",
                      lambda v, p: check_int(v, p, minimum=0, maximum=30 * 24 * 3600), default=0)
     created = call.account.keys.rotate(key_id, grace or 0)
@@ -165,12 +209,12 @@ def rotate_key(call: Call) -> Reply:
 
 
 ROUTES = [
-    Route("POST", "/api-keys", create_key, "api-keys:create"),
+    Route("POST", "/api-keys", create_key, "api-keys:create", secret_field="key"),
     Route("GET", "/api-keys", list_keys, "api-keys:read"),
     Route("GET", "/api-keys/<key_id>", get_key, "api-keys:read"),
     Route("PATCH", "/api-keys/<key_id>", update_key, "api-keys:update"),
     Route("DELETE", "/api-keys/<key_id>", delete_key, "api-keys:delete"),
-    Route("POST", "/api-keys/<key_id>/rotate", rotate_key, "api-keys:create"),
+    Route("POST", "/api-keys/<key_id>/rotate", rotate_key, "api-keys:create", secret_field="key"),
 ]
 
 
