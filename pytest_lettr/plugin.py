@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
+from .report import WORKER_OUTPUT_KEY, PermissionsReport
 from .server import LettrServer
 from .state.account import SENSITIVE_DATA_MODES
 from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
 
 ACCOUNT_OPTIONS = ("strict_domains", "plan", "sensitive_data", "owner_email")
+REPORT_KEY = pytest.StashKey[PermissionsReport]()
 SERVER_OPTIONS = ("trust_forwarded_for",)
 
 
@@ -34,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=SENSITIVE_DATA_MODES,
                     help="an email carrying a secret: warn (default), error (400 sensitive_data) or off")
     parser.addini("lettr_sensitive_data", "sensitive-data guard: warn, error or off", default="warn")
+    group.addoption("--lettr-permissions-report", dest="lettr_permissions_report", action="store_true",
+                    help="list keys that hold more permissions than their requests needed, "
+                         "and keys due for rotation")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,6 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "rate_limit=(requests, per_seconds), https=True",
     )
     sensitive_data_mode(config)
+    if config.getoption("lettr_permissions_report", False):
+        config.stash[REPORT_KEY] = PermissionsReport()
 
 
 def sensitive_data_mode(config: pytest.Config) -> str:
@@ -167,6 +174,9 @@ def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Itera
         yield server
         server.check_handler_errors()
     finally:
+        report = request.config.stash.get(REPORT_KEY, None)
+        if report is not None:
+            report.collect(server.account, request.node.nodeid)
         for name, value in saved.items():
             setattr(server.options, name, value)
 
@@ -183,3 +193,30 @@ def lettr_env(lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> Let
     monkeypatch.setenv("LETTR_BASE_URL", lettr_server.v1_url)
     monkeypatch.setenv("LETTR_API_BASE_URL", lettr_server.api_url)
     return lettr_server
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its least-privilege findings to the controller."""
+    report = session.config.stash.get(REPORT_KEY, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if report is not None and workeroutput is not None:
+        workeroutput[WORKER_OUTPUT_KEY] = report.dumps()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The xdist controller merges what a worker found."""
+    report = node.config.stash.get(REPORT_KEY, None)
+    payload = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if report is not None and payload:
+        report.merge(payload)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """``--lettr-permissions-report``: keys with more permissions than used, keys due for rotation."""
+    report = config.stash.get(REPORT_KEY, None)
+    if report is None or getattr(config, "workerinput", None) is not None:
+        return
+    terminalreporter.write_sep("=", "Lettr least-privilege report")
+    for line in report.lines():
+        terminalreporter.write_line(line)
