@@ -83,3 +83,21 @@ def test_domains_are_shared_with_v1_and_strict_mode(lettr_server: LettrServer, c
     assert client.emails.send(**send_kwargs(from_email="app@waiting.example")).accepted == 1
     verify = raw.post("/domains/ready.example/verify", headers={"Content-Type": "application/json"})
     assert verify.status_code == 200
+
+
+def test_a_failing_dns_record_keeps_the_domain_pending(lettr_server: LettrServer, client: lettr.Lettr) -> None:
+    client.domains.create("mail.shop.example")
+    lettr_server.fail_dns("mail.shop.example", "dkim")
+    failed = client.domains.verify("mail.shop.example")
+    assert (failed.dkim_status, failed.cname_status, failed.spf_status, failed.dmarc_status) == (
+        "invalid", "invalid", "valid", "valid")
+    assert failed.ownership_verified is None
+    assert failed.dns is not None and failed.dns.dkim_error == "DKIM record not found"
+    detail = client.domains.get("mail.shop.example")
+    assert (detail.status, detail.can_send, detail.dkim_status, detail.spf_status) == (
+        "pending", False, "invalid", "valid")
+    assert lettr_server.audit_log[-1].action == "domain.verification_failed"
+    lettr_server.fix_dns("mail.shop.example")
+    assert client.domains.verify("mail.shop.example").dkim_status == "valid"
+    assert client.domains.get("mail.shop.example").status == "approved"
+    assert lettr_server.audit_log[-1].action == "domain.verified"

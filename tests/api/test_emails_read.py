@@ -126,3 +126,23 @@ def test_events_list_rejects_unknown_types(client: lettr.Lettr) -> None:
     with pytest.raises(lettr.ValidationError) as caught:
         client.emails.list_events(events=["delivery", "teleport"])
     assert list(caught.value.errors) == ["events"]
+
+
+def test_simulated_lifecycle_shows_as_api_events_and_in_stats(lettr_server: LettrServer,
+                                                              client: lettr.Lettr) -> None:
+    lettr_server.clock.freeze()  # stats count by UTC day
+    opened = client.emails.send(**send_kwargs(to=["ada@example.com"]))
+    bounced = client.emails.send(**send_kwargs(to=["bob@example.com"]))
+    first, second = lettr_server.emails
+    lettr_server.simulate(first.id, "delivered")
+    lettr_server.simulate(first.id, "opened")
+    lettr_server.simulate(first.id, "clicked", url="https://shop.example/verify")
+    lettr_server.simulate(second.id, "bounced", bounce_type="soft")
+    assert [e.type for e in client.emails.get(opened.request_id).events] == ["click", "open", "delivery",
+                                                                             "injection"]
+    detail = client.emails.get(bounced.request_id)
+    assert detail.state == "bounced" and detail.events[0].bounce_class in (20, 21, 22, 51)
+    clicks = client.emails.list_events(events=["click"]).results
+    assert [c.target_link_url for c in clicks] == ["https://shop.example/verify"]
+    stats = lettr_server.stats("today")
+    assert (stats.sent, stats.delivered, stats.bounced, stats.opened, stats.clicked) == (2, 1, 1, 1, 1)

@@ -1,8 +1,10 @@
 """``/api/domains``: the account's sending domains (the same ones ``/v1/domains`` shows), by name.
 
-How a domain looks here: ``approved`` once its DNS is verified (then ``can_send``), ``pending``
-before; the record statuses stay ``null`` until the domain has been verified once. DKIM selector
-and key are fixed per domain (derived from its id), so they never change between calls.
+The operations are the shared ones of :class:`~pytest_lettr.state.domains.Domains`, so a record a
+test made fail (``lettr_server.fail_dns("mail.example.com", "dkim")``) fails here too. How a
+domain looks here: ``approved`` once its DNS is verified (then ``can_send``), ``pending`` before;
+the record statuses stay ``null`` until the domain has been verified once. DKIM selector and key
+are fixed per domain (derived from its id), so they never change between calls.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from typing import Any
 
 from ... import errors
-from ...state.domains import Domain
+from ...state.domains import Domain, Domains
 from ..base import Call, Reply, Route
 from .validation import Fields, ValidationFailed
 from .wire import ok, ts
@@ -44,13 +46,8 @@ def api_status(domain: Domain) -> str:
     return "blocked" if domain.status == "blocked" else "pending"
 
 
-def checked(domain: Domain) -> bool:
-    """Whether the DNS records were checked at least once."""
-    return domain.status != "pending" or domain.verified_at is not None or any(domain.record_status.values())
-
-
 def _record(domain: Domain, name: str, *, missing: str = "invalid") -> str | None:
-    if not checked(domain):
+    if not domain.checked:
         return None
     return "valid" if domain.record_status.get(name) else missing
 
@@ -65,7 +62,7 @@ def list_view(domain: Domain) -> dict[str, Any]:
         "cname_status": _record(domain, "dkim"),
         "dkim_status": _record(domain, "dkim"),
         "created_at": ts(domain.created_at),
-        "updated_at": ts(domain.verified_at or domain.created_at),
+        "updated_at": ts(domain.last_checked_at or domain.verified_at or domain.created_at),
     }
 
 
@@ -146,15 +143,14 @@ def create_domain(call: Call) -> Reply:
         fields.add("domain", INVALID_DOMAIN)
     fields.check()
     assert name is not None
-    name = name.strip().lower()
-    account = call.account
-    with account.lock:
-        if any(d.name == name for d in account.domains.values()):
-            raise errors.Conflict("This domain is already registered.", param="domain")
-        domain = Domain(id=account.entropy.new_id("dom_"), name=name, status="pending",
-                        created_at=account.clock.now())
-        account.domains[domain.id] = domain
-    account.record("domain.created", call.actor, "domain", domain.id, {"name": name})
+    try:
+        domain = Domains.of(call.account).create(name.strip())
+    except errors.Conflict:
+        raise errors.Conflict("This domain is already registered.", param="domain") from None
+    except errors.InvalidParameter:
+        raise ValidationFailed({"domain": [INVALID_DOMAIN]}) from None
+    call.account.record("domain.created", call.actor, "domain", domain.id,
+                        {"name": domain.name, "region": domain.region})
     status = api_status(domain)
     return ok("Domain created successfully.",
               {"domain": domain.name, "status": status, "status_label": _LABELS[status], "dkim": dkim(domain)},
@@ -166,20 +162,19 @@ def get_domain(call: Call) -> Reply:
 
 
 def verify_domain(call: Call) -> Reply:
-    domain = find(call, validate=True)
-    account = call.account
-    with account.lock:
-        domain.record_status = {"spf": True, "dkim": True, "dmarc": True}
-        domain.status = "verified"
-        domain.verified_at = account.clock.now()
-    account.record("domain.verified", call.actor, "domain", domain.id, {"name": domain.name})
+    """Check the DNS records now; a missing record leaves the domain pending (200 either way)."""
+    result = Domains.of(call.account).verify(find(call, validate=True).id)
+    domain = result.domain
+    if result.missing:
+        call.account.record("domain.verification_failed", call.actor, "domain", domain.id,
+                            {"name": domain.name, "status": domain.status, "missingRecords": result.missing})
+    elif result.became_verified:
+        call.account.record("domain.verified", call.actor, "domain", domain.id, {"name": domain.name})
     return ok("Domain verification completed.", verification_view(domain))
 
 
 def delete_domain(call: Call) -> Reply:
-    domain = find(call, validate=True)
-    with call.account.lock:
-        call.account.domains.pop(domain.id, None)
+    domain = Domains.of(call.account).delete(find(call, validate=True).id)
     call.account.record("domain.deleted", call.actor, "domain", domain.id, {"name": domain.name})
     return Reply(204, None)
 
