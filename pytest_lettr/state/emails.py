@@ -7,6 +7,7 @@ filtering by ``to`` never scans every stored email.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,15 +128,22 @@ class Outbox:
         return self._emails[index]
 
     def add(self, email: Email) -> None:
-        """Store one email. An email older than the newest (seeded history) is put in order."""
+        """Store one email, in ``created_at`` order.
+
+        An email older than the newest (a concurrent send that lost the race by microseconds, or
+        seeded history) is inserted in place; only the emails after it are re-indexed.
+        """
         with self._lock:
-            if self._emails and email.created_at < self._emails[-1].created_at:
+            if not self._emails or email.created_at >= self._emails[-1].created_at:
+                self._index(email, len(self._emails))
                 self._emails.append(email)
-                self._emails.sort(key=lambda e: e.created_at)
-                self._reindex()
                 return
-            self._index(email, len(self._emails))
-            self._emails.append(email)
+            at = bisect_right(self._emails, email.created_at, key=lambda e: e.created_at)
+            for position in range(len(self._emails) - 1, at - 1, -1):
+                self._unindex(self._emails[position], position)
+            self._emails.insert(at, email)
+            for position in range(at, len(self._emails)):
+                self._index(self._emails[position], position)
 
     def add_many(self, emails: list[Email]) -> None:
         """Store many emails at once (seeded history): one sort and one re-index, not one per email."""
@@ -158,6 +166,15 @@ class Outbox:
             self._by_recipient.setdefault(recipient, []).append(position)
         if email.request_id:
             self._by_request.setdefault(email.request_id, []).append(position)
+
+    def _unindex(self, email: Email, position: int) -> None:
+        """Undo :meth:`_index` for the email at ``position`` (called newest first, so it pops ends)."""
+        del self._position[email.id]
+        lists = [self._by_recipient[r] for r in dict.fromkeys(address_of(a) for a in email.recipients)]
+        if email.request_id:
+            lists.append(self._by_request[email.request_id])
+        for positions in lists:
+            del positions[bisect_left(positions, position)]
 
     def _reindex(self) -> None:
         self._position.clear()

@@ -1,0 +1,56 @@
+"""state/emails.py: the outbox keeps emails in created_at order with consistent indexes."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from pytest_lettr.state.emails import Email, Outbox
+
+T0 = datetime(2024, 1, 15, tzinfo=timezone.utc)
+
+
+def make(n: int, seconds: float, to: str, request_id: str | None = None) -> Email:
+    return Email(id=f"email_{n}", from_="a@example.com", to=[to], cc=["Shared <shared@example.com>"], subject=None,
+                 html=None, text="t", created_at=T0 + timedelta(seconds=seconds), request_id=request_id)
+
+
+def check(outbox: Outbox) -> None:
+    emails = list(outbox)
+    assert [e.created_at for e in emails] == sorted(e.created_at for e in emails)
+    for position, email in enumerate(emails):
+        assert outbox.position(email.id) == position and outbox.get(email.id) is email
+    for address in {"ada@example.com", "bob@example.com", "shared@example.com"}:
+        expected = [p for p, e in enumerate(emails) if address in [a.lower() for a in e.recipients]
+                    or f"<{address}>" in " ".join(e.recipients).lower()]
+        assert list(outbox.positions(address)) == expected, address
+    for request_id in {"r1", "r2"}:
+        assert outbox.by_request(request_id) == [e for e in emails if e.request_id == request_id]
+
+
+def test_emails_that_arrive_late_are_put_in_place() -> None:
+    outbox = Outbox()
+    order = list(range(60))
+    random.Random(4).shuffle(order)
+    for n in order:
+        outbox.add(make(n, n / 10, "ada@example.com" if n % 2 else "Bob <BOB@example.com>",
+                        request_id="r1" if n % 3 == 0 else ("r2" if n % 3 == 1 else None)))
+        check(outbox)
+    assert [e.id for e in outbox] == [f"email_{n}" for n in range(60)]
+
+
+def test_equal_timestamps_keep_arrival_order() -> None:
+    outbox = Outbox()
+    for n in range(3):
+        outbox.add(make(n, 5, "ada@example.com"))
+    outbox.add(make(3, 1, "ada@example.com"))
+    assert [e.id for e in outbox] == ["email_3", "email_0", "email_1", "email_2"]
+    check(outbox)
+
+
+def test_add_many_merges_history() -> None:
+    outbox = Outbox()
+    outbox.add(make(100, 100, "ada@example.com"))
+    outbox.add_many([make(n, n, "bob@example.com") for n in (50, 10, 70)])
+    assert [e.id for e in outbox] == ["email_10", "email_50", "email_70", "email_100"]
+    check(outbox)
