@@ -80,6 +80,9 @@ def test_each_key_is_different(v1: V1) -> None:
     ({"name": ""}, "invalid_parameter", "name"),
     ({"name": "x" * 101}, "invalid_parameter", "name"),
     ({"name": 7}, "invalid_parameter", "name"),
+    ({"name": "   "}, "invalid_parameter", "name"),
+    ({"name": "k", "permisions": ["emails:send"]}, "invalid_parameter", "permisions"),
+    ({"name": "k", "key": "le_" + "a" * 36}, "invalid_parameter", "key"),
     ({"name": "k", "permissions": "emails:send"}, "invalid_parameter", "permissions"),
     ({"name": "k", "permissions": []}, "invalid_parameter", "permissions"),
     ({"name": "k", "permissions": ["emails:send", "emails:fly"]}, "invalid_parameter", "permissions.1"),
@@ -228,6 +231,8 @@ def test_update_can_extend_an_expiry(v1: V1, lettr_server: LettrServer) -> None:
     ({"ipRestrictions": ["300.0.0.1"]}, "ipRestrictions.0"),
     ({"expiresAt": "2000-01-01T00:00:00Z"}, "expiresAt"),
     ({"rateLimit": {"requests": -1, "period": "second"}}, "rateLimit.requests"),
+    ({"ipRestriction": ["10.0.0.1"]}, "ipRestriction"),
+    ({"id": "key_other"}, "id"),
 ])
 def test_update_validation(v1: V1, body: dict[str, Any], param: str) -> None:
     created = create(v1)
@@ -313,6 +318,13 @@ def test_a_key_can_rotate_itself(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.clock.advance(seconds=60)
     error_of(v1(created["key"]).get("/emails"), 401, "unauthorized")
     assert v1(new.json()["key"]).post("/emails", json=email()).status_code == 200
+
+
+def test_rotate_refuses_unknown_fields(v1: V1) -> None:
+    old = create(v1)
+    error_of(v1().post(f"/api-keys/{old['id']}/rotate", json={"grace": 60}), 400, "invalid_parameter",
+             param="grace")
+    assert v1(old["key"]).get("/emails").status_code == 200
 
 
 @pytest.mark.parametrize("grace", [-1, "60", 1.5, True, 30 * 24 * 3600 + 1])

@@ -29,6 +29,8 @@ from .validation import (
 from .wire import ts
 
 RATE_PERIODS = ("second", "minute", "hour")
+SETTINGS_FIELDS = frozenset({"name", "permissions", "domainRestrictions", "ipRestrictions", "expiresAt",
+                             "rateLimit"})
 
 
 def render_key(key: ApiKey, call: Call, secret: str | None = None) -> dict[str, Any]:
@@ -82,11 +84,21 @@ def _domains(value: Any, param: str) -> list[str]:
     return [d.lower() for d in domains]
 
 
+def _refuse_unknown(body: dict[str, Any], known: frozenset[str]) -> None:
+    """A misspelt field (``permisions``) is an error, never silently ignored."""
+    for name in body:
+        if name not in known:
+            raise errors.InvalidParameter(f"Unknown field '{name[:64]}'", param=name[:64])
+
+
 def _settings(call: Call, body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """Validated key settings from a create or update body (python attribute names)."""
+    _refuse_unknown(body, SETTINGS_FIELDS)
     settings: dict[str, Any] = {}
     if "name" in body or not partial:
         settings["name"] = require_string(body, "name", max_length=100)
+        if not settings["name"].strip():
+            raise errors.InvalidParameter("The 'name' field must not be blank", param="name")
     if "permissions" in body:
         settings["permissions"] = validate_permissions(body["permissions"])
     elif not partial:
@@ -199,7 +211,9 @@ def delete_key(call: Call) -> Reply:
 def rotate_key(call: Call) -> Reply:
     key_id = call.args["key_id"]
     _check_within_caller(call, _settings_of(call.account.keys.get(key_id)), what="A key cannot rotate a key with")
-    grace = optional(call.json(), "gracePeriodSeconds",
+    body = call.json()
+    _refuse_unknown(body, frozenset({"gracePeriodSeconds"}))
+    grace = optional(body, "gracePeriodSeconds",
                      lambda v, p: check_int(v, p, minimum=0, maximum=30 * 24 * 3600), default=0)
     created = call.account.keys.rotate(key_id, grace or 0)
     call.account.record("api_key.rotated", call.actor, "api_key", key_id,
