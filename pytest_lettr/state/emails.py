@@ -83,8 +83,19 @@ class Email:
         return [*self.to, *self.cc, *self.bcc]
 
     def matches(self, **expected: Any) -> bool:
-        """Whether every ``field=value`` holds. ``to`` matches a list or any single recipient;
-        ``subject``/``html``/``text`` given as ``*_contains`` match substrings."""
+        """Whether every ``field=value`` holds.
+
+        ``to``/``cc``/``bcc`` given one string match any single recipient (a list must match
+        exactly); a bare address matches ``Name <address>`` too, case-insensitively, for those and
+        for ``from``/``sender``/``reply_to``. ``subject``/``html``/``text`` given as ``*_contains``
+        match substrings.
+
+        >>> from datetime import datetime
+        >>> email = Email("email_1", "Acme <app@example.com>", ["Ada <ada@example.com>"], "Hi", None, "t",
+        ...               datetime.now())
+        >>> email.matches(to="ADA@example.com", sender="app@example.com", subject_contains="H")
+        True
+        """
         for name, wanted in expected.items():
             if name.endswith("_contains"):
                 actual = getattr(self, name[: -len("_contains")])
@@ -92,12 +103,22 @@ class Email:
                     return False
                 continue
             actual = getattr(self, "from_" if name in ("from", "sender") else name)
-            if name == "to" and isinstance(wanted, str):
-                if wanted.lower() not in (a.lower() for a in actual):
+            if name in ("to", "cc", "bcc") and isinstance(wanted, str):
+                if not any(_same_mailbox(a, wanted) for a in actual):
+                    return False
+            elif name in ("from", "from_", "sender", "reply_to") and isinstance(wanted, str):
+                if actual is None or not _same_mailbox(actual, wanted):
                     return False
             elif actual != wanted:
                 return False
         return True
+
+
+def _same_mailbox(actual: str, wanted: str) -> bool:
+    """``wanted`` with a display name must match exactly; a bare address matches by address."""
+    if "<" in wanted:
+        return actual.strip() == wanted.strip()
+    return address_of(actual) == address_of(wanted)
 
 
 def address_of(mailbox: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from pytest_lettr.state.emails import Email, Outbox
 
 T0 = datetime(2024, 1, 15, tzinfo=timezone.utc)
@@ -54,3 +56,32 @@ def test_add_many_merges_history() -> None:
     outbox.add_many([make(n, n, "bob@example.com") for n in (50, 10, 70)])
     assert [e.id for e in outbox] == ["email_10", "email_50", "email_70", "email_100"]
     check(outbox)
+
+
+@pytest.mark.parametrize(("match", "ok"), [
+    ({"to": "ada@example.com"}, True),
+    ({"to": "ADA@Example.com"}, True),
+    ({"to": "Ada <ada@example.com>"}, True),
+    ({"to": "Bob <ada@example.com>"}, False),
+    ({"to": "bob@example.com"}, True),
+    ({"to": "carol@example.com"}, False),
+    ({"to": ["Ada <ada@example.com>", "bob@example.com"]}, True),
+    ({"to": ["ada@example.com", "bob@example.com"]}, False),  # a list must match exactly
+    ({"cc": "carol@example.com"}, True),
+    ({"bcc": "carol@example.com"}, False),
+    ({"from": "app@example.com"}, True),
+    ({"sender": "APP@example.com"}, True),
+    ({"from_": "Acme <app@example.com>"}, True),
+    ({"from": "Other <app@example.com>"}, False),
+    ({"reply_to": "help@example.com"}, True),
+    ({"reply_to": "nobody@example.com"}, False),
+    ({"subject": "Welcome"}, True),
+    ({"subject_contains": "elc", "text_contains": "Hello"}, True),
+    ({"html_contains": "x"}, False),  # no html at all
+    ({"status": "sent", "tags": ["a"]}, True),
+])
+def test_matches(match: dict[str, object], ok: bool) -> None:
+    email = Email(id="email_1", from_="Acme <app@example.com>", to=["Ada <ada@example.com>", "bob@example.com"],
+                  cc=["carol@example.com"], reply_to="help@example.com", subject="Welcome", html=None,
+                  text="Hello there", created_at=T0, tags=["a"])
+    assert email.matches(**match) is ok
