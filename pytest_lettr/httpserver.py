@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import selectors
 import socket
@@ -36,12 +37,12 @@ from urllib.parse import parse_qsl, quote
 
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import HTTPServerError
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import InternalServerError, RequestEntityTooLarge
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import LimitedStream
 
-__all__ = ["IDLE_TIMEOUT", "KeepAliveRequestHandler", "LettrHTTPServer", "LettrWSGIServer", "mask_query"]
+__all__ = ["IDLE_TIMEOUT", "ChunkedBody", "KeepAliveRequestHandler", "LettrHTTPServer", "LettrWSGIServer", "mask_query"]
 
 IDLE_TIMEOUT = 60.0
 """Seconds a connection may wait for its next request (or a slow client for its TLS handshake)."""
@@ -69,6 +70,67 @@ def mask_query(target: str) -> str:
     masked = [(name, "***" if _SECRET_NAMES.search(name) or _SECRET_VALUES.match(value) else value)
               for name, value in pairs]
     return path + "?" + "&".join(f"{quote(n, safe='')}={quote(v, safe='*')}" for n, v in masked)
+
+
+class ChunkedBody(io.RawIOBase):
+    """A ``Transfer-Encoding: chunked`` request body that ends with an error, not a hang.
+
+    werkzeug's reader keeps "reading" past the end of a body that stops short of its declared chunk
+    size (a client can pin a server thread at 100% CPU that way); this one raises ``OSError`` when
+    the body ends early or is malformed, and :class:`~werkzeug.exceptions.RequestEntityTooLarge`
+    past ``limit`` bytes.
+    """
+
+    def __init__(self, rfile: IO[bytes], limit: int) -> None:
+        self._rfile = rfile
+        self._limit = limit
+        self._left = 0  # bytes left in the current chunk
+        self._total = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_chunk_size(self) -> int:
+        line = self._rfile.readline(1026)
+        if not line.endswith(b"\n"):
+            raise OSError("Chunked body ended early" if len(line) < 1026 else "Chunk header too long")
+        size = line.split(b";", 1)[0].strip()
+        if not size or len(size) > 16 or any(c not in b"0123456789abcdefABCDEF" for c in size):
+            raise OSError("Invalid chunk header")
+        return int(size, 16)
+
+    def _expect_line_end(self) -> None:
+        if self._rfile.readline(3) not in (b"\r\n", b"\n"):
+            raise OSError("Missing chunk terminating newline")
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view) and not self._done:
+            if self._left == 0:
+                self._left = self._next_chunk_size()
+                if self._left == 0:
+                    for _ in range(100):  # trailer fields, up to the blank line
+                        trailer = self._rfile.readline(8192)
+                        if trailer in (b"\r\n", b"\n"):
+                            break
+                        if not trailer.endswith(b"\n"):
+                            raise OSError("Chunked body ended early")
+                    self._done = True
+                    break
+                if self._total + self._left > self._limit:
+                    raise RequestEntityTooLarge()
+            data = self._rfile.read(min(len(view) - filled, self._left))
+            if not data:
+                raise OSError("Chunked body ended early")
+            view[filled:filled + len(data)] = data
+            filled += len(data)
+            self._left -= len(data)
+            self._total += len(data)
+            if self._left == 0:
+                self._expect_line_end()
+        return filled
 
 
 class KeepAliveRequestHandler(WSGIRequestHandler):
@@ -101,6 +163,12 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         target = mask_query(path) if "?" in path else path
         line = f"{self.command} {target} {self.request_version}".translate(self._control_char_table)
         self.log("info", '"%s" %s %s', line, code, size)
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        if environ.get("wsgi.input_terminated"):  # chunked: read it with a reader that cannot hang
+            environ["wsgi.input"] = ChunkedBody(cast(IO[bytes], self.rfile), DRAIN_LIMIT)
+        return environ
 
     def _body_framing(self, environ: dict[str, Any]) -> LimitedStream | None:
         """Wrap the body so what the app leaves unread can be drained; ``None`` if that is
@@ -300,6 +368,18 @@ class LettrHTTPServer(HTTPServer):
     """pytest-httpserver's ``HTTPServer`` on :class:`LettrWSGIServer` (see the module docstring)."""
 
     server: LettrWSGIServer | None
+
+    #: Bodies up to this size are read before dispatch (so ``log`` keeps them, as pytest-httpserver
+    #: does); larger or chunked ones are left for the handler to read, or refuse, on demand.
+    prefetch_limit = 10 * 1024 * 1024
+
+    def application(self, request: Request) -> Response:
+        length = request.content_length
+        if length is not None and length <= self.prefetch_limit:
+            request.get_data()
+        response = self.dispatch(request)
+        self.log.append((request, response))
+        return response
 
     def start(self) -> None:
         if self.is_running():

@@ -36,9 +36,11 @@ def test_server_serves_https_with_a_ca_bundle(lettr_server_https: LettrServer) -
 
 
 def test_httpx_verifies_with_the_ca_bundle(lettr_server_https: LettrServer) -> None:
+    ca_bundle = lettr_server_https.ca_bundle
+    assert ca_bundle is not None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # httpx >= 0.28 prefers an SSLContext
-        client = httpx.Client(verify=lettr_server_https.ca_bundle, trust_env=False)
+        client = httpx.Client(verify=ca_bundle, trust_env=False)
     with client:
         response = client.post(lettr_server_https.v1_url + "/emails", json=EMAIL,
                                headers=_auth(lettr_server_https))

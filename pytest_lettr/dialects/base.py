@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -119,7 +119,12 @@ def parse_json_object(request: Request) -> dict[str, Any]:
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:  # refuse before reading it
         raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
-    raw = request.get_data(cache=True)
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:  # a chunked body past the server's own limit
+        raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes") from None
+    except (OSError, ValueError, ClientDisconnected):  # malformed chunks, or the client went away
+        raise errors.InvalidJson("Request body could not be read (broken chunked encoding?)") from None
     if len(raw) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
     if not raw.strip():
@@ -145,6 +150,17 @@ def parse_json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise errors.InvalidJson("Request body must be a JSON object")
     return body
+
+
+def _readable_body(request: Request) -> bool:
+    """Whether the body can be read and is within the limit (so it may be fingerprinted)."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        return False
+    try:
+        return len(request.get_data(cache=True)) <= MAX_BODY_BYTES
+    except (OSError, ValueError, ClientDisconnected, RequestEntityTooLarge):
+        return False
 
 
 def bearer_token(request: Request) -> str | None:
@@ -275,8 +291,8 @@ class Dialect:
 
     def run(self, call: Call) -> Response:
         idem_key = call.request.headers.get("Idempotency-Key")
-        if call.request.method != "POST" or not idem_key or call.key is None:
-            return self._finish(call, call.route.handler(call))
+        if call.request.method != "POST" or not idem_key or call.key is None or not _readable_body(call.request):
+            return self._finish(call, call.route.handler(call))  # (an unreadable body gets its 4xx there)
         scope = (call.key.id, self.prefix, idem_key)
         fingerprint = call.account.idempotency.fingerprint(
             call.request.method, call.request.path, call.request.get_data(cache=True))

@@ -1,0 +1,1 @@
+"""Robustness suites: bad input, fuzzing, concurrency, security properties and leaks."""
