@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_JSON_DEPTH = 64
+MAX_IDEMPOTENCY_KEY = 255
 #: ``auth.failed`` records the first 7 characters of a rejected token only if it is at least this long.
 MIN_AUDITED_TOKEN = 20
 JSON_CONTENT_TYPES = ("application/json",)
@@ -293,6 +294,9 @@ class Dialect:
         idem_key = call.request.headers.get("Idempotency-Key")
         if call.request.method != "POST" or not idem_key or call.key is None or not _readable_body(call.request):
             return self._finish(call, call.route.handler(call))  # (an unreadable body gets its 4xx there)
+        if len(idem_key) > MAX_IDEMPOTENCY_KEY:
+            raise errors.InvalidParameter(f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters",
+                                          param="Idempotency-Key")
         scope = (call.key.id, self.prefix, idem_key)
         fingerprint = call.account.idempotency.fingerprint(
             call.request.method, call.request.path, call.request.get_data(cache=True))

@@ -184,6 +184,13 @@ def test_errors_are_replayed_too(v1: V1, lettr_server: LettrServer) -> None:
     assert again.content == first.content and again.headers["Idempotency-Replayed"] == "true"
 
 
+def test_idempotency_key_is_at_most_255_characters(v1: V1, lettr_server: LettrServer) -> None:
+    assert v1(headers={"Idempotency-Key": "k" * 255}).post("/emails", json=email()).status_code == 200
+    error_of(v1(headers={"Idempotency-Key": "k" * 256}).post("/emails", json=email()), 400, "invalid_parameter",
+             param="Idempotency-Key")
+    assert len(lettr_server.emails) == 1
+
+
 def test_only_post_is_idempotent(v1: V1, lettr_server: LettrServer) -> None:
     client = v1(headers={"Idempotency-Key": "k"})
     for _ in range(2):
