@@ -8,6 +8,7 @@ permission → validation → action) and renders domain errors in the dialect's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -150,7 +151,21 @@ def parse_json_object(request: Request) -> dict[str, Any]:
         raise too_deep
     if not isinstance(body, dict):
         raise errors.InvalidJson("Request body must be a JSON object")
+    if _ESCAPED_SURROGATE.search(raw) and _has_lone_surrogate(body):
+        raise errors.InvalidJson("Request body holds an unpaired UTF-16 surrogate escape, which is no character")
     return body
+
+
+#: ``\uD800`` to ``\uDFFF`` escapes: json.loads joins valid pairs and keeps lone ones, which no UTF-8 can hold.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(body: dict[str, Any]) -> bool:
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _readable_body(request: Request) -> bool:

@@ -53,7 +53,7 @@ def test_limit_equal_to_the_count_has_no_more(v1: V1, lettr_server: LettrServer)
     assert len(body["data"]) == 5 and body["hasMore"] is False
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", "", "1e2", "9999999999"])
+@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", "", "1e2", "9999999999", "\u00b2", "\u0661\u0662"])
 @pytest.mark.parametrize("path", ["/emails", "/api-keys"])
 def test_bad_limit_is_400(v1: V1, path: str, limit: str) -> None:
     error_of(v1().get(path, params={"limit": limit}), 400, "invalid_parameter", param="limit")
@@ -354,12 +354,21 @@ def test_a_write_without_a_body_needs_no_content_type(v1: V1, lettr_server: Lett
     b'{"n": NaN}',
     b'{"n": Infinity}',
     b'{"text": "\xff\xfe"}',
+    b'{"from": "a@example.com", "to": "b@example.com", "subject": "\\ud800", "text": "lone surrogate"}',
+    b'{"subject": "\\udfff\\ud800"}',
     b"[" * 100 + b"]" * 100,
     b'{"a":' * 100 + b"1" + b"}" * 100,
 ])
 def test_invalid_json_is_400(v1: V1, content: bytes) -> None:
     response = v1().post("/emails", content=content, headers={"Content-Type": "application/json"})
     error_of(response, 400, "invalid_json")
+
+
+def test_escaped_surrogate_pairs_and_backslashes_are_fine(v1: V1, lettr_server: LettrServer) -> None:
+    content = b'{"from": "a@example.com", "to": "b@example.com", "subject": "\\ud83d\\ude00 \\\\ud800", "text": "t"}'
+    response = v1().post("/emails", content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert lettr_server.emails[-1].subject == "\U0001f600 \\ud800"
 
 
 def test_body_over_10_mib_is_413(v1: V1, lettr_server: LettrServer) -> None:

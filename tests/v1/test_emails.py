@@ -130,6 +130,8 @@ def test_limits_that_are_just_fine(v1: V1) -> None:
     ({"metadata": {"none": None}}, "invalid_parameter", "metadata.none"),
     ({"scheduledAt": "2001-01-01T00:00:00Z"}, "invalid_parameter", "scheduledAt"),
     ({"scheduledAt": "tomorrow"}, "invalid_parameter", "scheduledAt"),
+    ({"scheduledAt": "9999-12-31T23:59:59-14:00"}, "invalid_parameter", "scheduledAt"),  # past year 9999 in UTC
+    ({"scheduledAt": "0001-01-01T00:00:00+14:00"}, "invalid_parameter", "scheduledAt"),
     ({"variables": ["x"]}, "invalid_parameter", "variables"),
     ({"tracking": {"opens": "yes"}}, "invalid_parameter", "tracking.opens"),
     ({"tracking": {"replies": True}}, "invalid_parameter", "tracking.replies"),
@@ -306,6 +308,9 @@ def test_filter_by_date(v1: V1, lettr_server: LettrServer) -> None:
     assert ids(from_date="2024-01-17", to_date="2024-01-15") == []
     error_of(v1().get("/emails", params={"from_date": "yesterday"}), 400, "invalid_parameter", param="from_date")
     error_of(v1().get("/emails", params={"to_date": "2024-02-30"}), 400, "invalid_parameter", param="to_date")
+    error_of(v1().get("/emails", params={"from_date": "0001-01-01T00:00:00+01:00"}), 400, "invalid_parameter",
+             param="from_date")
+    assert ids(to_date="9999-12-31") == [third, second, first]
 
 
 def test_filters_combine_and_total_count_counts_every_match(v1: V1, lettr_server: LettrServer) -> None:

@@ -100,6 +100,7 @@ def test_each_key_is_different(v1: V1) -> None:
     ({"name": "k", "expiresAt": "2001-01-01T00:00:00Z"}, "invalid_parameter", "expiresAt"),
     ({"name": "k", "expiresAt": "next week"}, "invalid_parameter", "expiresAt"),
     ({"name": "k", "expiresAt": 1700000000}, "invalid_parameter", "expiresAt"),
+    ({"name": "k", "expiresAt": "9999-12-31T23:59:59-01:00"}, "invalid_parameter", "expiresAt"),
     ({"name": "k", "rateLimit": {"requests": 0, "period": "second"}}, "invalid_parameter", "rateLimit.requests"),
     ({"name": "k", "rateLimit": {"requests": 5, "period": "day"}}, "invalid_parameter", "rateLimit.period"),
     ({"name": "k", "rateLimit": {"requests": 5}}, "invalid_parameter", "rateLimit.period"),

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from ...errors import InvalidParameter, MissingParameter
 
 T = TypeVar("T")
+_DIGITS = re.compile(r"[0-9]{1,6}")
 
 # A practical address check: local part of printable ASCII or UTF-8 (RFC 6531), one @, a dotted
 # domain of LDH labels (or IDN labels), no spaces or control characters.
@@ -109,11 +110,11 @@ def parse_timestamp(value: Any, param: str) -> datetime:
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+14:00 is before year 1 in UTC
         raise InvalidParameter(f"The '{param}' field must be an ISO 8601 timestamp", param=param) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def parse_date_or_timestamp(value: str, param: str, *, end_of_day: bool = False) -> datetime:
@@ -137,7 +138,7 @@ def query_limit(query: MultiDict[str, str], default: int = 10, maximum: int = 10
     raw = query.get("limit")
     if raw is None:
         return default
-    if not raw.strip().isdigit() or len(raw.strip()) > 6:
+    if not _DIGITS.fullmatch(raw.strip()):  # ASCII digits only: "²".isdigit() is True, int("²") fails
         raise InvalidParameter(f"The 'limit' parameter must be an integer between 1 and {maximum}",
                                param="limit")
     value = int(raw)
