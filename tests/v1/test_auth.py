@@ -129,3 +129,18 @@ def test_refusals_are_audited_with_the_prefix_only(v1: V1, lettr_server: LettrSe
     assert failed[0].metadata["keyPrefix"] == token[:7]
     assert failed[0].metadata["reason"] == "unauthorized"
     assert token not in repr(failed[0])
+
+
+def test_sandbox_keys_are_refused_on_v1(v1: V1, lettr_server: LettrServer) -> None:
+    sandbox = lettr_server.create_key("sandbox", mode="sandbox")
+    client = v1(sandbox.key)
+    error = error_of(client.post("/emails", json=email()), 403, "forbidden")
+    assert "sandbox" in error["message"].lower()
+    error_of(client.post("/api-keys", json={"name": "escape"}), 403, "forbidden")
+    assert len(lettr_server.emails) == 0 and len(lettr_server.account.keys) == 2
+    assert lettr_server.audit_log[-1].metadata["restriction"] == "sandbox"
+
+
+def test_current_api_keys_work_on_v1(v1: V1, lettr_server: LettrServer) -> None:
+    current = lettr_server.create_key("sdk", mode="api")
+    assert v1(current.key).post("/emails", json=email()).status_code == 200

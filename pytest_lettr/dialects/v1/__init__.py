@@ -30,3 +30,9 @@ class V1Dialect(Dialect):
 
     def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
         return error_response(error)
+
+    def after_auth(self, call: Call) -> None:
+        """Sandbox keys (``lttr_sandbox_``) belong to the current API and its sandbox rules; on v1
+        they would send real mail and mint live keys, so they are refused here."""
+        if call.key is not None and call.key.sandbox:
+            raise errors.Forbidden("Sandbox API keys work only on the current API (/api)", restriction="sandbox")
