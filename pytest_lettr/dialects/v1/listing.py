@@ -44,8 +44,15 @@ def page_reply(
 
 def list_reply(call: Call, items: Sequence[T], render: Callable[[T], dict[str, Any]],
                all_ids: Sequence[str] | None = None) -> Reply:
-    """Paginate a small in-memory list (oldest first). ``all_ids`` lets cursors name items the
-    filters left out (they still mark a position); by default only listed ids are cursors."""
-    ids = [item.id for item in items]  # type: ignore[attr-defined]
-    index = {item_id: i for i, item_id in enumerate(ids)}
-    return page_reply(call, range(len(items)), items.__getitem__, index.get, render)
+    """Paginate a small in-memory list (oldest first). ``all_ids`` (every id of the resource,
+    oldest first, ``items`` being a filtered subsequence) lets cursors name items the filters left
+    out: they still mark a position. By default only listed ids are cursors::
+
+        list_reply(call, store.all(status), render, all_ids=[d.id for d in store.all()])
+    """
+    if all_ids is None:
+        index = {item.id: i for i, item in enumerate(items)}  # type: ignore[attr-defined]
+        return page_reply(call, range(len(items)), items.__getitem__, index.get, render)
+    index = {item_id: i for i, item_id in enumerate(all_ids)}
+    by_position = {index[item.id]: item for item in items}  # type: ignore[attr-defined]
+    return page_reply(call, sorted(by_position), by_position.__getitem__, index.get, render)
