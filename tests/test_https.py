@@ -200,3 +200,17 @@ def test_the_https_server_is_made_only_when_a_test_asks_for_it(pytester: pytest.
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_trust_local_ca_for_a_server_started_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_lettr.plugin import trust_local_ca
+
+    with LettrServer(https=True) as server:
+        trust_local_ca(server, monkeypatch)
+        assert os.environ["SSL_CERT_FILE"] == server.ca_bundle
+        response = requests.get(server.v1_url + "/emails", headers=_auth(server))
+        assert response.status_code == 200
+    with LettrServer() as plain:
+        monkeypatch.delenv("SSL_CERT_FILE")
+        trust_local_ca(plain, monkeypatch)  # nothing to trust over plain HTTP
+        assert "SSL_CERT_FILE" not in os.environ

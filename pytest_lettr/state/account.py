@@ -33,7 +33,7 @@ from .team import Member, TeamSettings
 SENSITIVE_DATA_MODES = ("warn", "error", "off")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """Something that happened to an email (or the account), as webhooks deliver it."""
 
