@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
@@ -345,7 +345,10 @@ class Dialect:
         if isinstance(error, errors.Unauthorized):
             # The prefix tried, but never most of a short token (it may be a password sent by mistake).
             prefix = error.extra.get("key_prefix") if error.extra.get("key_length", 0) >= MIN_AUDITED_TOKEN else None
-            call.account.record("auth.failed", call.actor, "api_key", None, {
+            # An expired key is known: name it as the actor and the resource.
+            key_id = error.extra.get("key_id")
+            actor = replace(call.actor, id=key_id) if key_id else call.actor
+            call.account.record("auth.failed", actor, "api_key", key_id, {
                 "reason": error.code, "keyPrefix": prefix,
                 "method": call.request.method, "path": call.request.path})
         elif isinstance(error, errors.Forbidden) and (error.required_permission or error.restriction):

@@ -24,6 +24,7 @@ from typing import Any
 from ..clock import Clock
 from ..errors import InvalidParameter, KeyExpired, NotFound, Unauthorized
 from ..randomness import Entropy
+from .limits import PERIOD_SECONDS
 
 ROTATION_PERIOD = timedelta(days=90)
 
@@ -52,6 +53,23 @@ def looks_like_key(raw: str) -> bool:
     (True, False, False)
     """
     return _KEY_SHAPE.fullmatch(raw) is not None
+
+
+def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
+    """A key's own ``rateLimit`` is ``None`` or ``{"requests": n >= 1, "period": second|minute|hour}``.
+
+    >>> check_rate_limit({"requests": 5, "period": "day"})
+    Traceback (most recent call last):
+    ...
+    pytest_lettr.errors.InvalidParameter: A rate limit is {"requests": n >= 1, "period": "second", "minute" or "hour"}
+    """
+    if rate_limit is None:
+        return
+    requests, period = rate_limit.get("requests"), rate_limit.get("period")
+    if set(rate_limit) != {"requests", "period"} or isinstance(requests, bool) or not isinstance(requests, int) \
+            or requests < 1 or period not in PERIOD_SECONDS:
+        raise InvalidParameter('A rate limit is {"requests": n >= 1, "period": "second", "minute" or "hour"}',
+                               param="rateLimit")
 
 
 @dataclass(eq=False)
@@ -145,6 +163,7 @@ class KeyStore:
         if mode not in KEY_FORMATS:
             raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
         prefix, length = KEY_FORMATS[mode]
+        check_rate_limit(rate_limit)
         if raw_key is None:
             raw_key = prefix + self._entropy.token(length)
         elif not looks_like_key(raw_key):
@@ -194,7 +213,7 @@ class KeyStore:
         if api_key is None or not hmac.compare_digest(api_key.key_hash, digest) or api_key.revoked(now):
             raise Unauthorized("Invalid API key")
         if api_key.expired(now):
-            raise KeyExpired("API key has expired")
+            raise KeyExpired("API key has expired", key_id=api_key.id)
         api_key.last_used_at = now
         return api_key
 

@@ -353,6 +353,8 @@ def cancel_email(call: Call) -> Reply:
             raise errors.LettrError(f"Only scheduled emails can be cancelled; this one is '{email.status}'",
                                     code="not_cancellable", param="id")
         email.status = "cancelled"
+    call.account.record("email.cancelled", call.actor, "email", email.id,
+                        {"scheduledAt": ts(email.scheduled_at)})
     return Reply(200, render_email(email))
 
 
