@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,16 +46,16 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
         self.enabled = False
-        self.requests, self.per_seconds = self.DEFAULT
+        self.requests, self.per_seconds = self.DEFAULT[0], float(self.DEFAULT[1])
 
     def enable(self, requests: int, per_seconds: float = 1) -> None:
         if requests < 1 or per_seconds <= 0:
             raise ValueError("a rate limit needs requests >= 1 and per_seconds > 0")
-        self.enabled, self.requests, self.per_seconds = True, requests, int(per_seconds) or 1
+        self.enabled, self.requests, self.per_seconds = True, requests, float(per_seconds)
 
     def disable(self) -> None:
         self.enabled = False
-        self.requests, self.per_seconds = self.DEFAULT
+        self.requests, self.per_seconds = self.DEFAULT[0], float(self.DEFAULT[1])
 
     def hit(self, bucket: str, own_limit: dict[str, object] | None = None) -> RateLimitStatus:
         """Count one request; raise :class:`RateLimited` once over. ``own_limit`` is a key's
@@ -71,9 +72,9 @@ class RateLimiter:
             if window is None or now >= window.started + period:
                 window = _Window(started=now - (now % period))
                 self._windows[bucket] = window
-            reset = int(window.started + period)
+            reset = math.ceil(window.started + period)
             if enforced and window.count >= limit:
-                retry = max(1, int(window.started + period - now + 0.999))
+                retry = max(1, math.ceil(window.started + period - now))
                 raise RateLimited(f"Rate limit exceeded. Retry in {retry} seconds.", retry_after=retry,
                                   limit=limit, reset=reset)
             window.count += 1

@@ -134,3 +134,13 @@ def test_the_same_seed_mints_the_same_keys() -> None:
     one, two = KeyStore(Clock(), Entropy("s")), KeyStore(Clock(), Entropy("s"))
     assert one.create("a").key == two.create("a").key
     assert KeyStore(Clock(), Entropy("t")).create("a").key != KeyStore(Clock(), Entropy("s")).create("a").key
+
+
+@pytest.mark.parametrize("rate_limit", [{"requests": 5, "period": "day"}, {"requests": 0, "period": "second"},
+                                        {"requests": True, "period": "hour"}, {"requests": "5", "period": "hour"},
+                                        {"requests": 5}, {"requests": 5, "period": "hour", "burst": 1}])
+def test_a_bad_rate_limit_is_refused_when_the_key_is_made(store: KeyStore, rate_limit: dict[str, object]) -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        store.create("slow", rate_limit=rate_limit)
+    assert caught.value.param == "rateLimit"
+    assert len(store) == 0
