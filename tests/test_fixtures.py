@@ -71,6 +71,8 @@ def test_create_key_validates_like_the_api(lettr_server: LettrServer) -> None:
         lettr_server.create_key(ip_restrictions=["10.0.0.1/8"])
     with pytest.raises(InvalidParameter):
         lettr_server.create_key(rate_limit={"requests": 5, "period": "day"})
+    with pytest.raises(TypeError):
+        lettr_server.create_key(domain_restrictions="example.com")
 
 
 def test_helpers_change_what_the_api_does(v1: V1, lettr_server: LettrServer) -> None:

@@ -164,6 +164,10 @@ class KeyStore:
             raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
         prefix, length = KEY_FORMATS[mode]
         check_rate_limit(rate_limit)
+        for what, value in (("permissions", permissions), ("domain_restrictions", domain_restrictions),
+                            ("ip_restrictions", ip_restrictions)):
+            if isinstance(value, str):  # list("example.com") would be eleven one-letter domains
+                raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
         if raw_key is None:
             raw_key = prefix + self._entropy.token(length)
         elif not looks_like_key(raw_key):

@@ -144,3 +144,9 @@ def test_a_bad_rate_limit_is_refused_when_the_key_is_made(store: KeyStore, rate_
         store.create("slow", rate_limit=rate_limit)
     assert caught.value.param == "rateLimit"
     assert len(store) == 0
+
+
+@pytest.mark.parametrize("field", ["permissions", "domain_restrictions", "ip_restrictions"])
+def test_a_single_string_is_not_taken_for_a_list(store: KeyStore, field: str) -> None:
+    with pytest.raises(TypeError, match=r"use \['example.com'\]"):
+        store.create("k", **{field: "example.com"})  # type: ignore[arg-type]
