@@ -207,7 +207,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         """The request line and header fields (HTTP/1.0 and 1.1), as ``http.server`` reads them but
         stricter (no HTTP/0.9, no obsolete line folding, header names must be tokens) and faster."""
         self.command = None  # type: ignore[assignment]
-        self.request_version = self.default_request_version
+        self.request_version = "HTTP/1.0"  # errors about the request line still get a status line
         self.close_connection = True
         self.requestline = requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
         words = requestline.split()

@@ -160,3 +160,44 @@ def test_the_access_log_masks_keys_in_the_query(lettr_server: LettrServer, caplo
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any("/v1/emails?api_key=***" in line and "401" in line for line in lines), lines
     assert lettr_server.admin_key not in "\n".join(lines)
+
+
+def _raw_exchange(server: LettrHTTPServer, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(request)
+        raw.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), [
+    (b"GET /hello HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n", b"400"),
+    (b"GET /hello HTTP/1.1\r\nHost : x\r\n\r\n", b"400"),
+    (b"GET /hello HTTP/1.1\r\nNo colon here\r\n\r\n", b"400"),
+    (b"GET /hello HTTP/1.1\r\nX-Nul: a\x00b\r\n\r\n", b"400"),
+    (b"GET /hello HTTP/1.1\r\n" + b"X-A: 1\r\n" * 101 + b"\r\n", b"431"),
+    (b"GET /hello HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+    (b"GET /hello HTTP/2.0\r\n\r\n", b"505"),
+    (b"GET /hello HTTP/1.x\r\n\r\n", b"400"),
+    (b"GET /hello\r\n\r\n", b"400"),
+    (b"GET /hello HTTP/1.1 extra\r\n\r\n", b"400"),
+])
+def test_malformed_request_heads_are_refused(server: LettrHTTPServer, request_bytes: bytes, status: bytes) -> None:
+    assert _raw_exchange(server, request_bytes).startswith(b"HTTP/1.1 " + status)
+    assert httpx.get(server.url_for("/hello")).status_code == 200  # and the server carries on
+
+
+def test_repeated_headers_reach_the_app_joined(server: LettrHTTPServer) -> None:
+    server.expect_request("/seen").respond_with_handler(
+        lambda request: Response(request.headers.get("X-Tag", ""), content_type="text/plain"))
+    received = _raw_exchange(server, b"GET /seen HTTP/1.1\r\nHost: x\r\nX-Tag: a\r\nx-tag:  b \r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"\r\n\r\na,b")
+
+
+def test_expect_100_continue_is_answered_once(server: LettrHTTPServer) -> None:
+    received = _raw_exchange(server, b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                                     b"Content-Length: 5\r\nConnection: close\r\n\r\nhello")
+    assert received.count(b"100 Continue") == 1
+    assert received.endswith(b"\r\n\r\nhello")
