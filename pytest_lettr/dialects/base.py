@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from .. import errors
 from ..permissions import allows, ip_allowed
 from ..state import Account, Actor, ApiKey
+from ..state.keys import looks_like_key
 from ..state.limits import RateLimitStatus
 
 if TYPE_CHECKING:
@@ -277,7 +278,7 @@ class Dialect:
             return
         token: str | None = None
         try:
-            if "api_key" in request.args:
+            if "api_key" in request.args or any(looks_like_key(v.strip()) for v in request.args.values()):
                 raise errors.Unauthorized("API keys are never accepted in the query string; "
                                           "send 'Authorization: Bearer <key>'")
             token = bearer_token(request)

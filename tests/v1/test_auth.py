@@ -79,6 +79,13 @@ def test_key_in_query_string_is_never_accepted(v1: V1, lettr_server: LettrServer
     assert lettr_server.admin_key not in alone.text
 
 
+@pytest.mark.parametrize("name", ["apiKey", "key", "token", "access_token", "starting_after"])
+def test_a_key_under_any_query_name_is_refused(v1: V1, lettr_server: LettrServer, name: str) -> None:
+    response = v1().get("/emails", params={name: lettr_server.admin_key})
+    error = error_of(response, 401, "unauthorized")
+    assert "query string" in error["message"] and lettr_server.admin_key not in response.text
+
+
 def test_live_and_test_mode_keys_both_work(v1: V1, lettr_server: LettrServer) -> None:
     live = lettr_server.create_key("live")
     test = lettr_server.create_key("test", mode="test")
