@@ -224,23 +224,22 @@ def test_update_can_extend_an_expiry(v1: V1, lettr_server: LettrServer) -> None:
     assert v1(created["key"]).get("/emails").status_code == 200
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({"name": ""}, "name"),
-    ({"name": None}, "name"),
-    ({"permissions": ["emails:nope"]}, "permissions.0"),
-    ({"permissions": None}, "permissions"),
-    ({"ipRestrictions": ["300.0.0.1"]}, "ipRestrictions.0"),
-    ({"expiresAt": "2000-01-01T00:00:00Z"}, "expiresAt"),
-    ({"rateLimit": {"requests": -1, "period": "second"}}, "rateLimit.requests"),
-    ({"ipRestriction": ["10.0.0.1"]}, "ipRestriction"),
-    ({"id": "key_other"}, "id"),
+@pytest.mark.parametrize(("body", "code", "param"), [
+    ({"name": ""}, "invalid_parameter", "name"),
+    ({"name": None}, "missing_parameter", "name"),
+    ({"permissions": ["emails:nope"]}, "invalid_parameter", "permissions.0"),
+    ({"permissions": None}, "invalid_parameter", "permissions"),
+    ({"ipRestrictions": ["300.0.0.1"]}, "invalid_parameter", "ipRestrictions.0"),
+    ({"expiresAt": "2000-01-01T00:00:00Z"}, "invalid_parameter", "expiresAt"),
+    ({"rateLimit": {"requests": -1, "period": "second"}}, "invalid_parameter", "rateLimit.requests"),
+    ({"ipRestriction": ["10.0.0.1"]}, "invalid_parameter", "ipRestriction"),
+    ({"id": "key_other"}, "invalid_parameter", "id"),
 ])
-def test_update_validation(v1: V1, body: dict[str, Any], param: str) -> None:
+def test_update_validation(v1: V1, body: dict[str, Any], code: str, param: str) -> None:
     created = create(v1)
-    response = v1().patch(f"/api-keys/{created['id']}", json=body)
-    assert error_of(response, 400, response.json()["error"]["code"], param=param)["code"] in (
-        "invalid_parameter", "missing_parameter")
-    assert v1().get(f"/api-keys/{created['id']}").json()["name"] == "ci"
+    error_of(v1().patch(f"/api-keys/{created['id']}", json=body), 400, code, param=param)
+    unchanged = v1().get(f"/api-keys/{created['id']}").json()
+    assert unchanged == {k: v for k, v in created.items() if k != "key"}
 
 
 def test_update_unknown_key_is_404(v1: V1) -> None:
