@@ -60,7 +60,8 @@ def list_domains(call: Call) -> Reply:
     if status is not None and status not in STATUSES:
         raise errors.InvalidParameter(f"The 'status' parameter must be one of: {', '.join(STATUSES)}",
                                       param="status")
-    return list_reply(call, _domains(call).all(status), render_domain)
+    store = _domains(call)
+    return list_reply(call, store.all(status), render_domain, all_ids=[d.id for d in store.all()])
 
 
 def get_domain(call: Call) -> Reply:

@@ -66,7 +66,7 @@ def _inviter(call: Call) -> str | None:
 
 def list_members(call: Call) -> Reply:
     members = _team(call).list(role=_filter(call, "role", ROLES), status=_filter(call, "status", STATUSES))
-    return list_reply(call, members, render_member)
+    return list_reply(call, members, render_member, all_ids=[m.id for m in _team(call).list()])
 
 
 def invite_member(call: Call) -> Reply:

@@ -72,7 +72,8 @@ def list_webhooks(call: Call) -> Reply:
     if status is not None and status not in STATUSES:
         raise errors.InvalidParameter(f"The 'status' parameter must be one of: {', '.join(STATUSES)}",
                                       param="status")
-    return list_reply(call, _store(call).all(status), render_webhook)
+    store = _store(call)
+    return list_reply(call, store.all(status), render_webhook, all_ids=[w.id for w in store.all()])
 
 
 def get_webhook(call: Call) -> Reply:
@@ -143,12 +144,13 @@ def retry_delivery(call: Call) -> Reply:
 
 
 ROUTES = [
-    Route("POST", "/webhooks", create_webhook, "webhooks:create"),
+    Route("POST", "/webhooks", create_webhook, "webhooks:create", secret_field="secret"),
     Route("GET", "/webhooks", list_webhooks, "webhooks:read"),
     Route("GET", "/webhooks/<webhook_id>", get_webhook, "webhooks:read"),
     Route("PATCH", "/webhooks/<webhook_id>", update_webhook, "webhooks:update"),
     Route("DELETE", "/webhooks/<webhook_id>", delete_webhook, "webhooks:delete"),
-    Route("POST", "/webhooks/<webhook_id>/rotate-secret", rotate_secret, "webhooks:update"),
+    Route("POST", "/webhooks/<webhook_id>/rotate-secret", rotate_secret, "webhooks:update",
+          secret_field="secret"),
     Route("POST", "/webhooks/<webhook_id>/test", test_webhook, "webhooks:update"),
     Route("GET", "/webhooks/<webhook_id>/deliveries", list_deliveries, "webhooks:read"),
     Route("POST", "/webhooks/<webhook_id>/deliveries/<delivery_id>/retry", retry_delivery, "webhooks:update"),
