@@ -24,7 +24,7 @@ class Clock:
 
     >>> clock = Clock()
     >>> before = clock.now()
-    >>> clock.advance(hours=2)
+    >>> moved = clock.advance(hours=2)
     >>> (clock.now() - before) >= timedelta(hours=2)
     True
     """

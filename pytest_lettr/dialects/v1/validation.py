@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timezone
 from typing import Any, TypeVar
@@ -26,8 +27,20 @@ EMAIL_RE = re.compile(rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$")
 MAILBOX_RE = re.compile(r"^(?P<name>[^<>\r\n\x00]*?)\s*<(?P<addr>[^<>\s]+)>$")
 
 
+def _invisible(char: str) -> bool:
+    """Control, format (e.g. U+202E right-to-left override), separator, private-use or unassigned."""
+    return unicodedata.category(char)[0] in "CZ"
+
+
 def is_email(value: str) -> bool:
-    return len(value) <= 254 and EMAIL_RE.match(value) is not None
+    """A plausible address; non-ASCII is allowed (RFC 6531) but never an invisible character.
+
+    >>> is_email("ada@example.com"), is_email("jos\u00e9@example.com"), is_email("ada\u202e@example.com")
+    (True, True, False)
+    """
+    if len(value) > 254 or EMAIL_RE.match(value) is None:
+        return False
+    return value.isascii() or not any(_invisible(c) for c in value if not c.isascii())
 
 
 def parse_mailbox(value: str) -> str | None:
