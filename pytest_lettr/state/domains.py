@@ -24,6 +24,7 @@ from ..errors import Conflict, InvalidParameter, NotFound
 
 if TYPE_CHECKING:
     from .account import Account
+    from .audit import Actor
 
 STATUSES = ("pending", "verified", "failed")
 REGIONS = ("us", "eu")
@@ -171,8 +172,12 @@ class Domains:
             account.domains[domain.id] = domain
         return domain
 
-    def verify(self, domain_id: str) -> Verification:
-        """Check the records now: all found → ``verified``; else ``pending`` (``failed`` after the window)."""
+    def verify(self, domain_id: str, actor: Actor | None = None) -> Verification:
+        """Check the records now: all found → ``verified``; else ``pending`` (``failed`` after the window).
+
+        With an ``actor``, the outcome is audited: ``domain.verified`` when the domain became
+        verified, ``domain.verification_failed`` (with ``missingRecords``) when a record is missing.
+        """
         account = self.account
         now = account.clock.now()
         with account.lock:
@@ -189,7 +194,14 @@ class Domains:
             else:
                 domain.verified_at = None
                 domain.status = "failed" if now - domain.created_at > VERIFICATION_WINDOW else "pending"
-        return Verification(domain, missing, became_verified=not missing and not was_verified)
+        result = Verification(domain, missing, became_verified=not missing and not was_verified)
+        if actor is not None:
+            if missing:
+                account.record("domain.verification_failed", actor, "domain", domain.id,
+                               {"name": domain.name, "status": domain.status, "missingRecords": missing})
+            elif result.became_verified:
+                account.record("domain.verified", actor, "domain", domain.id, {"name": domain.name})
+        return result
 
     def delete(self, domain_id: str) -> Domain:
         with self.account.lock:

@@ -69,13 +69,7 @@ def get_domain(call: Call) -> Reply:
 
 
 def verify_domain(call: Call) -> Reply:
-    result = _domains(call).verify(call.args["domain_id"])
-    domain = result.domain
-    if result.missing:
-        call.account.record("domain.verification_failed", call.actor, "domain", domain.id,
-                            {"name": domain.name, "status": domain.status, "missingRecords": result.missing})
-    elif result.became_verified:
-        call.account.record("domain.verified", call.actor, "domain", domain.id, {"name": domain.name})
+    result = _domains(call).verify(call.args["domain_id"], call.actor)
     return Reply(200, render_verification(result))
 
 
