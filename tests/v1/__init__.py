@@ -39,3 +39,11 @@ def error_of(response: httpx.Response, status: int, code: str, *, param: str | N
     if param is not None:
         assert inner.get("param") == param, inner
     return inner
+
+
+def error_body(response: httpx.Response) -> dict[str, Any]:
+    """The ``error`` object of a v1 error envelope (asserting nothing else is at the top level)."""
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error"}, body
+    inner: dict[str, Any] = body["error"]
+    return inner

@@ -10,17 +10,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-
-@pytest.fixture
-def client(v1: Callable[..., httpx.Client]) -> httpx.Client:
-    """The admin key's client (``v1`` is the clients fixture of tests/conftest.py)."""
-    return v1()
-
-
-def error(response: httpx.Response) -> dict[str, Any]:
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}, body
-    return body["error"]  # type: ignore[no-any-return]
+from . import error_body as error
 
 
 def create(client: httpx.Client, name: str = "mail.example.com", **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ and the ``--lettr-sensitive-data`` option and ``lettr_sensitive_data`` ini setti
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -47,12 +46,6 @@ CASES: dict[str, tuple[dict[str, Any], str | None]] = {
     "invalid SSN area": ({"text": "SSN 000-12-3456"}, None),
     "bare nine digits": ({"text": "Account 123456789"}, None),
 }
-
-
-@pytest.fixture
-def client(v1: Callable[..., httpx.Client]) -> httpx.Client:
-    """The admin key's client (``v1`` is the clients fixture of tests/conftest.py)."""
-    return v1()
 
 
 def guard_warnings(caught: list[warnings.WarningMessage]) -> list[str]:

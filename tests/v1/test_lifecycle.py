@@ -13,12 +13,6 @@ from pytest_lettr import InvalidTransition, LettrError, LettrServer
 from pytest_lettr.state.account import Event
 
 
-@pytest.fixture
-def client(v1: Callable[..., httpx.Client]) -> httpx.Client:
-    """The admin key's client (``v1`` is the clients fixture of tests/conftest.py)."""
-    return v1()
-
-
 def send(client: httpx.Client, **extra: Any) -> str:
     body = {"from": "app@example.com", "to": "ada@example.com", "subject": "Welcome", "text": "Hello",
             "metadata": {"userId": "user_123"}, **extra}

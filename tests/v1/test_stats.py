@@ -14,12 +14,6 @@ from pytest_lettr import LettrServer
 MIDNIGHT = datetime(2024, 3, 10, tzinfo=timezone.utc)  # a Sunday; 2024-03-10T00:00:00Z
 
 
-@pytest.fixture
-def client(v1: Callable[..., httpx.Client]) -> httpx.Client:
-    """The admin key's client (``v1`` is the clients fixture of tests/conftest.py)."""
-    return v1()
-
-
 @pytest.fixture(autouse=True)
 def frozen(lettr_server: LettrServer) -> None:
     """Counting is by UTC day: a test must not cross midnight while it runs."""

@@ -11,17 +11,7 @@ import pytest
 from pytest_lettr import LettrServer
 from pytest_lettr.state.team import ROLE_MATRIX, permissions_for
 
-
-@pytest.fixture
-def client(v1: Callable[..., httpx.Client]) -> httpx.Client:
-    """The admin key's client (``v1`` is the clients fixture of tests/conftest.py)."""
-    return v1()
-
-
-def error(response: httpx.Response) -> dict[str, Any]:
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}, body
-    return body["error"]  # type: ignore[no-any-return]
+from . import error_body as error
 
 
 def active_member(server: LettrServer, email: str, role: str) -> str:
