@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from ... import errors
 from ...state import ApiKey
+from ...state.limits import RateLimitStatus
 from ...state.quota import Quota
 from ...state.sandbox import Sandbox
 from ..base import Call, Dialect, Reply, json_response
@@ -60,7 +61,11 @@ class ApiDialect(Dialect):
             if call.route.write:
                 raise errors.Forbidden("Sandbox API keys cannot perform write operations on this resource.",
                                        restriction="sandbox", code="sandbox_restricted")
-            call.extra["sandbox"] = Sandbox.of(call.account).hit(key.id)
+            try:
+                call.extra["sandbox"] = Sandbox.of(call.account).hit(key.id)
+            except errors.RateLimited as error:  # the 429 still reports the window it ran out of
+                call.rate_limit = RateLimitStatus(int(error.extra["limit"]), 0, int(error.extra["reset"]))
+                raise
         idempotency_key = call.request.headers.get("Idempotency-Key")
         if call.request.method == "POST" and idempotency_key is not None \
                 and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
