@@ -404,13 +404,27 @@ class CloseAfterEachRequestHandler(KeepAliveRequestHandler):
     timeout = 10.0
 
 
+class _ListenFailed(Exception):
+    """Carries a bind/listen ``OSError`` past werkzeug, which would print it and ``sys.exit(1)``."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class LettrWSGIServer(ThreadedWSGIServer):
-    """werkzeug's threaded WSGI server with a wake-up socket, tracked connections and lazy TLS."""
+    """werkzeug's threaded WSGI server with a wake-up socket, tracked connections and lazy TLS.
+
+    A port that cannot be bound raises its ``OSError`` (e.g. ``EADDRINUSE``), never ``SystemExit``.
+    """
 
     def __init__(self, host: str, port: int, app: Any, *, ssl_context: ssl.SSLContext | None = None,
                  threaded: bool = True) -> None:
         handler = KeepAliveRequestHandler if threaded else CloseAfterEachRequestHandler
-        super().__init__(host, port, app, handler=handler)
+        try:
+            super().__init__(host, port, app, handler=handler)
+        except _ListenFailed as failed:
+            raise failed.error from None
         if ssl_context is not None:
             self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
         self.ssl_context = ssl_context
@@ -470,10 +484,24 @@ class LettrWSGIServer(ThreadedWSGIServer):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(JOIN_TIMEOUT)
 
+    def server_bind(self) -> None:
+        try:
+            super().server_bind()
+        except OSError as exc:
+            raise _ListenFailed(exc) from exc
+
+    def server_activate(self) -> None:
+        try:
+            super().server_activate()
+        except OSError as exc:
+            raise _ListenFailed(exc) from exc
+
     def server_close(self) -> None:
         self.socket.close()
-        for end in (self._wake_read, self._wake_write):
-            end.close()
+        for name in ("_wake_read", "_wake_write"):  # absent when binding failed in __init__
+            end = getattr(self, name, None)
+            if end is not None:
+                end.close()
 
 
 class LettrHTTPServer(HTTPServer):
