@@ -7,6 +7,7 @@ permission → validation → action) and renders domain errors in the dialect's
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -194,11 +195,19 @@ def bearer_token(request: Request) -> str | None:
 
 
 def client_ip(request: Request, trust_forwarded_for: bool) -> str | None:
-    """The socket peer, or the first ``X-Forwarded-For`` address when the server trusts it."""
+    """The socket peer, or the first ``X-Forwarded-For`` address when the server trusts it.
+
+    A trusted header whose first entry is not an IP address gives ``None`` (unknown): it then
+    passes no IP restriction, and its text never reaches the audit log as an ``ipAddress``.
+    """
     if trust_forwarded_for:
         forwarded = request.headers.get("X-Forwarded-For", "")
         first = forwarded.split(",")[0].strip()
         if first:
+            try:
+                ipaddress.ip_address(first.split("%", 1)[0])
+            except ValueError:
+                return None
             return first
     return request.remote_addr
 
