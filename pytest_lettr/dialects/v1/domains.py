@@ -7,7 +7,7 @@ from typing import Any
 from ... import errors
 from ...state.domains import REGIONS, STATUSES, Domain, Domains, Verification
 from ..base import Call, Reply, Route
-from .listing import list_reply
+from .listing import list_reply, query_choice
 from .validation import check_choice, require_string
 from .wire import ts
 
@@ -56,10 +56,7 @@ def create_domain(call: Call) -> Reply:
 
 
 def list_domains(call: Call) -> Reply:
-    status = call.query.get("status")
-    if status is not None and status not in STATUSES:
-        raise errors.InvalidParameter(f"The 'status' parameter must be one of: {', '.join(STATUSES)}",
-                                      param="status")
+    status = query_choice(call, "status", STATUSES)
     store = _domains(call)
     return list_reply(call, store.all(status), render_domain, all_ids=[d.id for d in store.all()])
 

@@ -56,3 +56,11 @@ def list_reply(call: Call, items: Sequence[T], render: Callable[[T], dict[str, A
     index = {item_id: i for i, item_id in enumerate(all_ids)}
     by_position = {index[item.id]: item for item in items}  # type: ignore[attr-defined]
     return page_reply(call, sorted(by_position), by_position.__getitem__, index.get, render)
+
+
+def query_choice(call: Call, name: str, choices: Sequence[str]) -> str | None:
+    """A list filter from the query string: absent → ``None``; not one of ``choices`` → 400."""
+    value = call.query.get(name)
+    if value is not None and value not in choices:
+        raise InvalidParameter(f"The '{name}' parameter must be one of: {', '.join(choices)}", param=name)
+    return value

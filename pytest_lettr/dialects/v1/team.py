@@ -7,7 +7,7 @@ from typing import Any
 from ... import errors
 from ...state.team import ROLES, STATUSES, Member, Team, TeamSettings
 from ..base import Call, Reply, Route
-from .listing import list_reply
+from .listing import list_reply, query_choice
 from .validation import check_bool, check_string, is_email, require, require_string
 from .wire import ts
 
@@ -49,13 +49,6 @@ def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
             raise errors.InvalidParameter(f"Unknown field '{name[:64]}'", param=name[:64])
 
 
-def _filter(call: Call, name: str, choices: tuple[str, ...]) -> str | None:
-    value = call.query.get(name)
-    if value is not None and value not in choices:
-        raise errors.InvalidParameter(f"The '{name}' parameter must be one of: {', '.join(choices)}", param=name)
-    return value
-
-
 def _inviter(call: Call) -> str | None:
     """Who invites: the member who owns the calling key, else the key itself."""
     if call.key is None:
@@ -65,7 +58,8 @@ def _inviter(call: Call) -> str | None:
 
 
 def list_members(call: Call) -> Reply:
-    members = _team(call).list(role=_filter(call, "role", ROLES), status=_filter(call, "status", STATUSES))
+    members = _team(call).list(role=query_choice(call, "role", ROLES),
+                                  status=query_choice(call, "status", STATUSES))
     return list_reply(call, members, render_member, all_ids=[m.id for m in _team(call).list()])
 
 

@@ -8,7 +8,7 @@ from ... import errors
 from ...state.webhooks import STATUSES, Webhook, WebhookStore
 from ...webhooks.delivery import Delivery
 from ..base import Call, Reply, Route
-from .listing import list_reply
+from .listing import list_reply, query_choice
 from .validation import check_int, check_string, optional, require, require_string
 from .wire import ts
 
@@ -68,10 +68,7 @@ def create_webhook(call: Call) -> Reply:
 
 
 def list_webhooks(call: Call) -> Reply:
-    status = call.query.get("status")
-    if status is not None and status not in STATUSES:
-        raise errors.InvalidParameter(f"The 'status' parameter must be one of: {', '.join(STATUSES)}",
-                                      param="status")
+    status = query_choice(call, "status", STATUSES)
     store = _store(call)
     return list_reply(call, store.all(status), render_webhook, all_ids=[w.id for w in store.all()])
 
