@@ -11,11 +11,10 @@
 from __future__ import annotations
 
 from .clock import Clock
-from .errors import LettrError
+from .errors import InvalidTransition, LettrError
 from .guard import LettrSensitiveDataWarning
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email
-from .state.lifecycle import InvalidTransition
 from .webhooks.signing import WebhookVerificationError, sign_webhook, verify_webhook
 
 __all__ = [

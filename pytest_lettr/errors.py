@@ -1,39 +1,68 @@
-"""Domain errors raised by the account state and mapped to HTTP once per dialect.
+"""Every domain error, one class per error, each with its stable ``code``.
 
-Each error carries a stable ``code`` (the v1 error code) and, where one field is to blame,
-``param`` (a dotted path such as ``attachments.0.filename``). Dialects decide the status
-and envelope; the state never does.
+The state and the intakes raise these; each dialect maps a class to its HTTP status (and, for the
+current API, its ``error_code``) once, in its ``wire`` module. ``param`` names the field to blame
+as a dotted path (``attachments.0.filename``); the state names fields in snake_case and a dialect
+shows them in its own casing.
 
 >>> try:
 ...     raise InvalidParameter("The 'to' field must be a list", param="to")
 ... except LettrError as error:
 ...     (error.code, error.param)
 ('invalid_parameter', 'to')
+>>> Suppressed.code, issubclass(TemplateNotFound, NotFound)
+('suppressed', True)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class LettrError(Exception):
     """Base of every error the fake Lettr reports to a client."""
 
-    code = "server_error"
+    code: ClassVar[str] = "server_error"
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None, **extra: Any):
+    def __init__(self, message: str, *, param: str | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
-        if code is not None:
-            self.code = code
         self.extra: dict[str, Any] = extra
 
 
+class ServerError(LettrError):
+    """A bug in the fake itself (the request is answered 500 and the test fails)."""
+
+    code = "server_error"
+
+
+# -- the request itself ---------------------------------------------------------------------------
 class InvalidJson(LettrError):
     code = "invalid_json"
 
 
+class PayloadTooLarge(LettrError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(LettrError):
+    code = "unsupported_media_type"
+
+
+class MethodNotAllowed(LettrError):
+    code = "method_not_allowed"
+
+
+class NotFound(LettrError):
+    code = "not_found"
+
+
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+
+
+# -- validation -----------------------------------------------------------------------------------
 class MissingParameter(LettrError):
     code = "missing_parameter"
 
@@ -42,6 +71,38 @@ class InvalidParameter(LettrError):
     code = "invalid_parameter"
 
 
+class ValidationFailed(LettrError):
+    """Several fields to blame at once: ``errors`` is ``{field: [messages]}``."""
+
+    code = "validation_error"
+
+    def __init__(self, field_errors: dict[str, list[str]], message: str = "Validation failed.") -> None:
+        super().__init__(message, param=next(iter(field_errors), None), errors=field_errors)
+
+
+class InvalidRecipient(LettrError):
+    """A recipient address that is no email address."""
+
+    code = "invalid_to"
+
+
+class InvalidSender(LettrError):
+    """The sender's domain is not a verified domain of the account (strict-domain mode)."""
+
+    code = "invalid_from"
+
+
+class Suppressed(LettrError):
+    """A recipient is on the account's suppression list."""
+
+    code = "suppressed"
+
+
+class SensitiveData(LettrError):
+    code = "sensitive_data"
+
+
+# -- authentication and authorization -------------------------------------------------------------
 class Unauthorized(LettrError):
     code = "unauthorized"
 
@@ -54,7 +115,7 @@ class Forbidden(LettrError):
     """A permission, IP or domain restriction refused the request.
 
     ``required_permission`` names the missing permission, ``restriction`` the rule that refused
-    (``ip`` or ``domain``); both end up in the audit log's ``auth.forbidden`` entry.
+    (``ip``, ``domain`` or ``sandbox``); both end up in the audit log's ``auth.forbidden`` entry.
     """
 
     code = "forbidden"
@@ -72,16 +133,43 @@ class Forbidden(LettrError):
         self.restriction = restriction
 
 
+class SandboxRestricted(Forbidden):
+    """A sandbox key tried a write operation."""
+
+    code = "sandbox_restricted"
+
+
 class PlanRequired(LettrError):
     code = "plan_required"
 
 
-class NotFound(LettrError):
-    code = "not_found"
-
-
+# -- state conflicts ------------------------------------------------------------------------------
 class Conflict(LettrError):
     code = "conflict"
+
+
+class CannotDeleteSelf(LettrError):
+    code = "cannot_delete_self"
+
+
+class CannotModifyOwner(LettrError):
+    code = "cannot_modify_owner"
+
+
+class CannotRemoveOwner(LettrError):
+    code = "cannot_remove_owner"
+
+
+class NotCancellable(LettrError):
+    """A scheduled email that has already gone out (or was cancelled) cannot be cancelled."""
+
+    code = "not_cancellable"
+
+
+class InvalidTransition(LettrError):
+    """The email cannot go through that event now (e.g. opening a bounced email)."""
+
+    code = "invalid_transition"
 
 
 class IdempotencyConflict(LettrError):
@@ -92,6 +180,7 @@ class IdempotencyInProgress(LettrError):
     code = "idempotency_in_progress"
 
 
+# -- limits ---------------------------------------------------------------------------------------
 class RateLimited(LettrError):
     code = "rate_limit_exceeded"
 
@@ -104,13 +193,34 @@ class QuotaExceeded(LettrError):
     code = "quota_exceeded"
 
 
-class PayloadTooLarge(LettrError):
-    code = "payload_too_large"
+class DailyQuotaExceeded(QuotaExceeded):
+    code = "daily_quota_exceeded"
 
 
-class UnsupportedMediaType(LettrError):
-    code = "unsupported_media_type"
+# -- the current API's own failures ---------------------------------------------------------------
+class SendError(LettrError):
+    """A send the current API refuses for a reason of the account (e.g. a sandbox key with no owner)."""
+
+    code = "send_error"
 
 
-class SensitiveData(LettrError):
-    code = "sensitive_data"
+class RetrievalError(LettrError):
+    """A read the current API refuses for a reason of the account."""
+
+    code = "retrieval_error"
+
+
+def error_classes() -> list[type[LettrError]]:
+    """Every error class of this module (what each dialect's status table must cover).
+
+    >>> MissingParameter in error_classes() and LettrError in error_classes()
+    True
+    """
+    found: list[type[LettrError]] = [LettrError]
+    pending = [LettrError]
+    while pending:
+        for child in pending.pop().__subclasses__():
+            if child.__module__ == __name__ and child not in found:
+                found.append(child)
+                pending.append(child)
+    return found

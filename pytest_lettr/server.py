@@ -262,7 +262,7 @@ class LettrServer:
                 except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
                     with self._errors_lock:
                         self.handler_errors.append(traceback.format_exc())
-                    return dialect.render_error(None, errors.LettrError(
+                    return dialect.render_error(None, errors.ServerError(
                         "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
         return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
 

@@ -258,9 +258,8 @@ class Dialect:
             endpoint, args = adapter.match(request.path, request.method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
-            response = self.render_error(None, errors.LettrError(
-                f"Method {request.method} not allowed on {request.path}; use {allowed}",
-                code="method_not_allowed"))
+            response = self.render_error(None, errors.MethodNotAllowed(
+                f"Method {request.method} not allowed on {request.path}; use {allowed}"))
             response.headers["Allow"] = allowed
             return response
         except NotFound:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, isoformat
-from ..errors import Forbidden, InvalidParameter, LettrError, SensitiveData
+from ..errors import Forbidden, InvalidParameter, InvalidSender, SensitiveData, Suppressed
 from ..permissions import sender_domain_allowed
 from ..randomness import Entropy
 from .audit import Actor, AuditLog
@@ -106,8 +106,8 @@ class Account:
             raise Forbidden(f"API key is not allowed to send from domain '{domain}'",
                             restriction="domain", param=param)
         if self.options.strict_domains and not self.is_verified_domain(domain):
-            raise LettrError(f"Sender domain '{domain}' is not a verified domain of this account",
-                             code="invalid_from", param=param)
+            raise InvalidSender(f"Sender domain '{domain}' is not a verified domain of this account",
+                                param=param)
 
     def is_verified_domain(self, name: str) -> bool:
         return any(d.name == name.lower() and d.status == "verified" for d in self.domains.values())
@@ -115,8 +115,7 @@ class Account:
     def check_recipients(self, email: Email, param: str = "to") -> None:
         for recipient in email.recipients:
             if address_of(recipient) in self.suppressions:
-                raise LettrError(f"Recipient '{recipient}' is on the suppression list",
-                                 code="suppressed", param=param)
+                raise Suppressed(f"Recipient '{recipient}' is on the suppression list", param=param)
 
     def check_sensitive_data(self, email: Email, param_prefix: str = "") -> None:
         """The security guide's "no sensitive data in email content or metadata" rule."""

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..clock import isoformat
-from ..errors import LettrError
+from ..errors import InvalidTransition
 from ..webhooks.events import sample_data
 from .emails import Email, address_of
 
@@ -64,12 +64,6 @@ BOUNCE_CATEGORIES: dict[str, dict[str, str]] = {
 }
 _TIME_FIELDS = {"deliveredAt", "bouncedAt", "openedAt", "clickedAt", "complainedAt", "unsubscribedAt",
                 "nextRetryAt"}
-
-
-class InvalidTransition(LettrError):
-    """The email cannot go through that event now (e.g. opening a bounced email)."""
-
-    code = "invalid_transition"
 
 
 def _camel(name: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..errors import QuotaExceeded
+from ..errors import DailyQuotaExceeded, QuotaExceeded
 
 if TYPE_CHECKING:
     from .account import Account
@@ -138,5 +138,4 @@ class Quota:
         if status.monthly_remaining < count:
             raise QuotaExceeded("Sending quota exceeded. Upgrade your plan to continue sending.")
         if status.daily_remaining < count:
-            raise QuotaExceeded("Daily sending quota exceeded. Please try again tomorrow.",
-                                code="daily_quota_exceeded")
+            raise DailyQuotaExceeded("Daily sending quota exceeded. Please try again tomorrow.")

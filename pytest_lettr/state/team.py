@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Conflict, InvalidParameter, LettrError, NotFound, PlanRequired
+from ..errors import CannotModifyOwner, CannotRemoveOwner, Conflict, InvalidParameter, NotFound, PlanRequired
 from ..permissions import ATOMIC
 
 if TYPE_CHECKING:
@@ -185,8 +185,7 @@ class Team:
         with self.account.lock:
             member = self.get(member_id)
             if member.role == "owner":
-                raise LettrError("The owner's role cannot be changed; transfer ownership first",
-                                 code="cannot_modify_owner", param="id")
+                raise CannotModifyOwner("The owner's role cannot be changed; transfer ownership first", param="id")
             role = self.check_assignable(role)
             if member.role == role:
                 return member, {}
@@ -198,8 +197,7 @@ class Team:
         with self.account.lock:
             member = self.get(member_id)
             if member.role == "owner":
-                raise LettrError("The owner cannot be removed; transfer ownership first",
-                                 code="cannot_remove_owner", param="id")
+                raise CannotRemoveOwner("The owner cannot be removed; transfer ownership first", param="id")
             del self.account.members[member_id]
         return member
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter, NotFound, TemplateNotFound
 from .templating import MergeTag, merge_tags
 
 if TYPE_CHECKING:
@@ -166,12 +166,12 @@ class TemplateLibrary:
         """A project by id, or the team's default project (404 ``template_not_found``)."""
         if project_id is None:
             if self.default_project_id is None or self.default_project_id not in self.projects:
-                raise NotFound("No default project is configured for this team.", code="template_not_found")
+                raise TemplateNotFound("No default project is configured for this team.")
             return self.projects[self.default_project_id]
         project = self.projects.get(project_id)
         if project is None:
-            raise NotFound(f"Project with ID '{project_id}' was not found or you don't have access to it.",
-                           code="template_not_found", param="project_id")
+            raise TemplateNotFound(f"Project with ID '{project_id}' was not found or you don't have access to it.",
+                                   param="project_id")
         return project
 
     def folders_of(self, project: Project, purpose: str | None = None) -> list[Folder]:
@@ -199,7 +199,7 @@ class TemplateLibrary:
         for template in self.templates.values():
             if template.project_id == project.id and template.slug == slug:
                 return template
-        raise NotFound(f"Template with slug '{slug[:255]}' was not found.", code="template_not_found",
+        raise TemplateNotFound(f"Template with slug '{slug[:255]}' was not found.",
                        param="slug")
 
     def create(self, name: str, *, html: str | None = None, json_content: str | None = None,

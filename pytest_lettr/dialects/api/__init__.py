@@ -59,8 +59,8 @@ class ApiDialect(Dialect):
         assert key is not None
         if key.sandbox:
             if call.route.write:
-                raise errors.Forbidden("Sandbox API keys cannot perform write operations on this resource.",
-                                       restriction="sandbox", code="sandbox_restricted")
+                raise errors.SandboxRestricted("Sandbox API keys cannot perform write operations on this resource.",
+                                               restriction="sandbox")
             try:
                 call.extra["sandbox"] = Sandbox.of(call.account).hit(key.id)
             except errors.RateLimited as error:  # the 429 still reports the window it ran out of

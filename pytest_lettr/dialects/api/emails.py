@@ -34,8 +34,7 @@ def visible(call: Call, email: Email) -> bool:
 
 def _require_owner(call: Call) -> None:
     if call.key is not None and call.key.sandbox and not call.key.owner_email:
-        raise errors.LettrError("Sandbox API key does not have an associated user with an email address.",
-                                code="retrieval_error")
+        raise errors.RetrievalError("Sandbox API key does not have an associated user with an email address.")
 
 
 def window(call: Call, query: Query) -> tuple[datetime, datetime]:
@@ -192,8 +191,7 @@ def cancel_scheduled(call: Call) -> Reply:
     email = _scheduled(call)
     with call.account.lock:
         if email.status != "scheduled":
-            raise errors.LettrError(f"Failed to cancel scheduled transmission {call.args['request_id'][:64]}.",
-                                    code="not_cancellable")
+            raise errors.NotCancellable(f"Failed to cancel scheduled transmission {call.args['request_id'][:64]}.")
         email.status = "cancelled"
     call.account.record("email.cancelled", call.actor, "email", email.id, {"requestId": email.request_id})
     return ok("Scheduled transmission cancelled successfully.", scheduled_view(email))

@@ -206,8 +206,8 @@ def resolve_content(call: Call, request: SendRequest) -> Content:
         version = template.active if request.template_version is None else \
             template.version(request.template_version)
         if version is None:
-            raise errors.NotFound(f"Template version {request.template_version} was not found.",
-                                  code="template_not_found", param="template_version")
+            raise errors.TemplateNotFound(f"Template version {request.template_version} was not found.",
+                                          param="template_version")
         if template.purpose != "transactional":
             raise ValidationFailed({"template_slug": ["Only transactional templates can be sent as single emails."]})
         if version.html is None:
@@ -272,8 +272,7 @@ def _apply_sandbox(call: Call, email: Email) -> None:
     assert call.key is not None
     owner = call.key.owner_email
     if not owner:
-        raise errors.LettrError("Sandbox API key does not have an associated user with an email address.",
-                                code="send_error")
+        raise errors.SendError("Sandbox API key does not have an associated user with an email address.")
     email.extra["original_recipients"] = {"to": email.to, "cc": email.cc, "bcc": email.bcc}
     email.extra["original_from"] = email.from_
     email.to, email.cc, email.bcc = [owner], [], []

@@ -140,7 +140,7 @@ def template_merge_tags(call: Call) -> Reply:
     _, template = _template(call, query)
     version = template.active if number is None else template.version(number)
     if version is None:
-        raise errors.NotFound(f"Template version {number} was not found.", code="template_not_found",
+        raise errors.TemplateNotFound(f"Template version {number} was not found.",
                               param="version")
     return ok("Merge tags retrieved successfully.", {
         "project_id": template.project_id, "template_slug": template.slug, "version": version.number,

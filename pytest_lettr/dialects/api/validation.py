@@ -21,17 +21,8 @@ from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
 
-from ... import errors
+from ...errors import ValidationFailed
 from ..v1.validation import is_email
-
-
-class ValidationFailed(errors.LettrError):
-    """A 422 with several fields to blame: ``extra["errors"]`` is ``{field: [messages]}``."""
-
-    code = "validation_error"
-
-    def __init__(self, field_errors: dict[str, list[str]], message: str = "Validation failed.") -> None:
-        super().__init__(message, param=next(iter(field_errors), None), errors=field_errors)
 
 
 def label(name: str) -> str:

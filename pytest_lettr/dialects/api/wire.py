@@ -1,7 +1,7 @@
 """The current API's wire format: ``{"message", "data"}`` bodies and ``{"message", "error_code"}`` errors.
 
-Domain errors keep their v1 ``code``; :data:`STATUS` maps each to the HTTP status and the
-``error_code`` this dialect shows. Field errors become one 422::
+Each error class maps, in :data:`STATUS`, to the HTTP status and the ``error_code`` this dialect
+shows. Field errors become one 422::
 
     {"message": "Validation failed.", "error_code": "validation_error",
      "errors": {"to": ["The to field is required."]}}
@@ -23,38 +23,47 @@ from ..base import Reply, json_response
 
 VALIDATION = (422, "validation_error")
 
-#: (HTTP status, ``error_code``) of every domain error code this dialect can meet.
-STATUS: dict[str, tuple[int, str]] = {
-    "validation_error": VALIDATION,
-    "invalid_json": VALIDATION,
-    "missing_parameter": VALIDATION,
-    "invalid_parameter": VALIDATION,
-    "invalid_to": VALIDATION,
-    "sensitive_data": VALIDATION,
-    "payload_too_large": VALIDATION,
-    "unsupported_media_type": VALIDATION,
-    "invalid_domain": (400, "invalid_domain"),
-    "invalid_from": (400, "unconfigured_domain"),
-    "unconfigured_domain": (400, "unconfigured_domain"),
-    "retrieval_error": (400, "retrieval_error"),
-    "send_error": (400, "send_error"),
-    "forbidden": (403, "insufficient_scope"),
-    "insufficient_scope": (403, "insufficient_scope"),
-    "plan_required": (403, "insufficient_scope"),
-    "sandbox_restricted": (403, "sandbox_restricted"),
-    "not_found": (404, "not_found"),
-    "template_not_found": (404, "template_not_found"),
-    "method_not_allowed": (405, "method_not_allowed"),
-    "conflict": (409, "resource_already_exists"),
-    "resource_already_exists": (409, "resource_already_exists"),
-    "not_cancellable": (409, "schedule_cancellation_failed"),
-    "idempotency_key_conflict": (409, "idempotency_key_conflict"),
-    "idempotency_in_progress": (409, "idempotency_in_progress"),
-    "rate_limit_exceeded": (429, "rate_limit_exceeded"),
-    "quota_exceeded": (429, "quota_exceeded"),
-    "daily_quota_exceeded": (429, "daily_quota_exceeded"),
-    "server_error": (500, "send_error"),
+#: (HTTP status, ``error_code``) of every error class (a test checks each class is here).
+STATUS: dict[type[errors.LettrError], tuple[int, str]] = {
+    errors.LettrError: (400, "send_error"),
+    errors.ServerError: (500, "send_error"),
+    errors.InvalidJson: VALIDATION,
+    errors.PayloadTooLarge: VALIDATION,
+    errors.UnsupportedMediaType: VALIDATION,
+    errors.MethodNotAllowed: (405, "method_not_allowed"),
+    errors.NotFound: (404, "not_found"),
+    errors.TemplateNotFound: (404, "template_not_found"),
+    errors.MissingParameter: VALIDATION,
+    errors.InvalidParameter: VALIDATION,
+    errors.ValidationFailed: VALIDATION,
+    errors.InvalidRecipient: VALIDATION,
+    errors.InvalidSender: (400, "unconfigured_domain"),
+    errors.Suppressed: (400, "send_error"),
+    errors.SensitiveData: VALIDATION,
+    errors.Unauthorized: (401, "unauthorized"),
+    errors.KeyExpired: (401, "unauthorized"),
+    errors.Forbidden: (403, "insufficient_scope"),
+    errors.SandboxRestricted: (403, "sandbox_restricted"),
+    errors.PlanRequired: (403, "insufficient_scope"),
+    errors.Conflict: (409, "resource_already_exists"),
+    errors.CannotDeleteSelf: (400, "send_error"),
+    errors.CannotModifyOwner: (400, "send_error"),
+    errors.CannotRemoveOwner: (400, "send_error"),
+    errors.NotCancellable: (409, "schedule_cancellation_failed"),
+    errors.InvalidTransition: (409, "invalid_transition"),
+    errors.IdempotencyConflict: (409, "idempotency_key_conflict"),
+    errors.IdempotencyInProgress: (409, "idempotency_in_progress"),
+    errors.RateLimited: (429, "rate_limit_exceeded"),
+    errors.QuotaExceeded: (429, "quota_exceeded"),
+    errors.DailyQuotaExceeded: (429, "daily_quota_exceeded"),
+    errors.SendError: (400, "send_error"),
+    errors.RetrievalError: (400, "retrieval_error"),
 }
+
+
+def status_of(error: errors.LettrError) -> tuple[int, str]:
+    """The status and ``error_code`` of ``error``: its class's, else its nearest listed base's."""
+    return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
 
 MISSING_KEY = "API key is required."
 INVALID_KEY = "Invalid API key."
@@ -85,7 +94,7 @@ def error_body(error: errors.LettrError) -> tuple[int, dict[str, Any]]:
     """The status and body for ``error``."""
     if isinstance(error, errors.Unauthorized):
         return 401, {"message": INVALID_KEY if error.extra.get("key_prefix") else MISSING_KEY}
-    status, code = STATUS.get(error.code, (400, "send_error"))
+    status, code = status_of(error)
     if code == "validation_error":
         return status, {"message": "Validation failed.", "error_code": code, "errors": field_errors(error)}
     message = error.message

@@ -52,7 +52,7 @@ def _addresses(value: Any, param: str, *, allow_string: bool) -> list[str]:
     for item, path in zip(items, paths, strict=True):
         if not isinstance(item, str) or parse_mailbox(item) is None:
             shown = item if isinstance(item, str) else type(item).__name__
-            raise errors.LettrError(f"'{str(shown)[:320]}' is not a valid email address", code="invalid_to",
+            raise errors.InvalidRecipient(f"'{str(shown)[:320]}' is not a valid email address",
                                     param=path)
         result.append(item.strip())
     return result
@@ -350,8 +350,8 @@ def cancel_email(call: Call) -> Reply:
     email = call.account.outbox.get(call.args["email_id"])
     with call.account.lock:
         if email.status != "scheduled":
-            raise errors.LettrError(f"Only scheduled emails can be cancelled; this one is '{email.status}'",
-                                    code="not_cancellable", param="id")
+            raise errors.NotCancellable(f"Only scheduled emails can be cancelled; this one is '{email.status}'",
+                                       param="id")
         email.status = "cancelled"
     call.account.record("email.cancelled", call.actor, "email", email.id,
                         {"scheduledAt": ts(email.scheduled_at)})

@@ -201,7 +201,7 @@ def delete_key(call: Call) -> Reply:
     assert call.key is not None
     target = call.account.keys.get(key_id)
     if target is call.key:
-        raise errors.LettrError("An API key cannot delete itself", code="cannot_delete_self", param="id")
+        raise errors.CannotDeleteSelf("An API key cannot delete itself", param="id")
     call.account.keys.delete(key_id)
     call.account.record("api_key.deleted", call.actor, "api_key", key_id,
                         {"name": target.name, "keyPrefix": target.key_prefix})

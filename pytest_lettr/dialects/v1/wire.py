@@ -11,33 +11,47 @@ from ... import errors
 from ...clock import isoformat
 from ..base import json_response
 
-#: HTTP status of every v1 error code.
-STATUS: dict[str, int] = {
-    "invalid_json": 400,
-    "missing_parameter": 400,
-    "invalid_parameter": 400,
-    "invalid_from": 400,
-    "invalid_to": 400,
-    "suppressed": 400,
-    "cannot_delete_self": 400,
-    "cannot_modify_owner": 400,
-    "cannot_remove_owner": 400,
-    "not_cancellable": 400,
-    "sensitive_data": 400,
-    "unauthorized": 401,
-    "key_expired": 401,
-    "forbidden": 403,
-    "plan_required": 403,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "conflict": 409,
-    "idempotency_key_conflict": 409,
-    "idempotency_in_progress": 409,
-    "payload_too_large": 413,
-    "unsupported_media_type": 415,
-    "rate_limit_exceeded": 429,
-    "server_error": 500,
+#: HTTP status of every error class (a test checks that each class of :mod:`pytest_lettr.errors` is here).
+STATUS: dict[type[errors.LettrError], int] = {
+    errors.LettrError: 400,
+    errors.ServerError: 500,
+    errors.InvalidJson: 400,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.MethodNotAllowed: 405,
+    errors.NotFound: 404,
+    errors.TemplateNotFound: 404,
+    errors.MissingParameter: 400,
+    errors.InvalidParameter: 400,
+    errors.ValidationFailed: 400,
+    errors.InvalidRecipient: 400,
+    errors.InvalidSender: 400,
+    errors.Suppressed: 400,
+    errors.SensitiveData: 400,
+    errors.Unauthorized: 401,
+    errors.KeyExpired: 401,
+    errors.Forbidden: 403,
+    errors.SandboxRestricted: 403,
+    errors.PlanRequired: 403,
+    errors.Conflict: 409,
+    errors.CannotDeleteSelf: 400,
+    errors.CannotModifyOwner: 400,
+    errors.CannotRemoveOwner: 400,
+    errors.NotCancellable: 400,
+    errors.InvalidTransition: 409,
+    errors.IdempotencyConflict: 409,
+    errors.IdempotencyInProgress: 409,
+    errors.RateLimited: 429,
+    errors.QuotaExceeded: 429,
+    errors.DailyQuotaExceeded: 429,
+    errors.SendError: 400,
+    errors.RetrievalError: 400,
 }
+
+
+def status_of(error: errors.LettrError) -> int:
+    """The HTTP status of ``error``: its class's, else its nearest listed base class's."""
+    return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
 
 
 def error_body(error: errors.LettrError) -> dict[str, Any]:
@@ -53,7 +67,7 @@ def error_body(error: errors.LettrError) -> dict[str, Any]:
 
 
 def error_response(error: errors.LettrError) -> Response:
-    response = json_response(STATUS.get(error.code, 400), error_body(error))
+    response = json_response(status_of(error), error_body(error))
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
