@@ -17,13 +17,13 @@ from itertools import chain
 from werkzeug.wrappers import Response
 
 from ... import errors
+from ...errors import ValidationFailed
 from ...state import ApiKey
 from ...state.limits import RateLimitStatus
 from ...state.quota import Quota
 from ...state.sandbox import Sandbox
 from ..base import Call, Dialect, Reply, json_response
 from . import domains, emails, system, templates, webhooks
-from .validation import ValidationFailed
 from .wire import error_response
 
 MODULES = (system, emails, domains, templates, webhooks)

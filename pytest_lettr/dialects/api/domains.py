@@ -15,9 +15,10 @@ import re
 from typing import Any
 
 from ... import errors
+from ...errors import ValidationFailed
 from ...state.domains import Domain, Domains
 from ..base import Call, Reply, Route
-from .validation import Fields, ValidationFailed
+from .validation import Fields
 from .wire import ok, ts
 
 DOMAIN_RE = re.compile(r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$")

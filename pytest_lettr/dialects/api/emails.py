@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ... import errors
+from ...errors import ValidationFailed
 from ...state import Email, Event
 from ...state.emails import address_of
 from ...state.pagination import paginate
@@ -20,7 +21,7 @@ from ...state.quota import CreatedAtView
 from ..base import Call, Reply, Route
 from .events import API_EVENT_TYPES, api_type, event_recipient, render_event
 from .sending import schedule_email, send_email
-from .validation import Query, ValidationFailed, page_of
+from .validation import Query, page_of
 from .views import SCHEDULED_STATES, email_detail, list_item, scheduled_state, scheduled_view
 from .wire import ok, ts
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ... import errors
+from ...errors import ValidationFailed
 from ...permissions import sender_domain_allowed
 from ...state import Email
 from ...state.emails import Attachment, address_of
@@ -24,7 +25,7 @@ from ...state.sandbox import Sandbox, sandbox_sender
 from ...state.templates import TemplateLibrary
 from ...state.templating import render
 from ..base import Call, Reply
-from .validation import Fields, ValidationFailed, parse_datetime
+from .validation import Fields, parse_datetime
 from .views import scheduled_view
 from .wire import ok
 
