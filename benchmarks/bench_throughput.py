@@ -17,7 +17,6 @@ from pytest_httpserver import HTTPServer
 
 from pytest_lettr import LettrServer
 from pytest_lettr.httpserver import LettrHTTPServer
-from pytest_lettr.state.webhooks import WebhookStore
 
 GOAL = ">= 0.75"
 STATIC = {"id": "email_000000000000000000000000", "object": "email", "status": "sent"}
@@ -39,7 +38,6 @@ def run(quick: bool = False) -> Result:
     try:
         def mock_round() -> float:
             mock.reset("throughput")
-            WebhookStore.of(mock.account)  # subscribe the webhook fan-out (no webhooks registered)
             rate = _client(mock.v1_url + "/emails", requests, mock.admin_key)
             assert len(mock.emails) == requests + 50
             return rate

@@ -1,8 +1,13 @@
 """One seeded source for every id, key, secret and faker value of an account.
 
-A failing test reproduces: the same seed and the same test give the same ids and keys.
+A failing test reproduces: the same seed and the same test give the same ids and keys. Each id
+prefix (and each named stream) draws from its own generator, so an id depends only on the seed
+and on how many ids of that kind came before it, never on what else was made in between:
 
 >>> a, b = Entropy("42:test_x"), Entropy("42:test_x")
+>>> a.new_id("email_") == b.new_id("email_")
+True
+>>> _ = b.new_id("key_"), b.stream("keys").token(8)
 >>> a.new_id("email_") == b.new_id("email_")
 True
 """
@@ -26,6 +31,18 @@ class Entropy:
         self._lock = threading.Lock()
         self._shared_faker = faker
         self._faker: Any = None
+        # A seed of None means "not reproducible": streams then get fresh random seeds too.
+        self._stream_root = str(seed) if seed is not None else f"random:{self._random.getrandbits(64)}"
+        self._streams: dict[str, Entropy] = {}
+
+    def stream(self, name: str) -> Entropy:
+        """The generator of one kind of value (``"keys"``, ``"id:email_"``): seeded by the seed and
+        ``name`` only, so its draws do not depend on what other streams drew."""
+        with self._lock:
+            found = self._streams.get(name)
+            if found is None:
+                found = self._streams[name] = Entropy(f"{self._stream_root}/{name}", self._shared_faker)
+            return found
 
     def token(self, length: int, alphabet: str = ALPHANUMERIC) -> str:
         """``length`` characters drawn from ``alphabet``."""
@@ -33,8 +50,8 @@ class Entropy:
             return "".join(self._random.choices(alphabet, k=length))
 
     def new_id(self, prefix: str) -> str:
-        """A resource id: ``prefix`` + 24 alphanumerics (``email_…``, ``key_…``)."""
-        return prefix + self.token(24)
+        """A resource id: ``prefix`` + 24 alphanumerics (``email_…``, ``key_…``), from its own stream."""
+        return prefix + self.stream("id:" + prefix).token(24)
 
     def randint(self, low: int, high: int) -> int:
         with self._lock:

@@ -31,14 +31,14 @@ from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.audit import AuditEntry
-from .state.domains import Domain, Domains
+from .state.domains import Domain
 from .state.emails import address_of
 from .state.history import seed_history
 from .state.lifecycle import simulate
 from .state.stats import PeriodStats, period_stats
 from .state.team import Team
 from .state.webhooks import Webhook, WebhookStore
-from .webhooks.delivery import ENGINE_EXTENSION, ASGIApp, Delivery, WSGIApp, engine_for
+from .webhooks.delivery import ASGIApp, Delivery, WSGIApp
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -257,7 +257,6 @@ class LettrServer:
         for prefix, dialect in self.dialects.items():
             if path == prefix or path.startswith(prefix + "/"):
                 try:
-                    self._run_due_deliveries()
                     return dialect.handle(request, self.account, self.options)
                 except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
                     with self._errors_lock:
@@ -317,7 +316,7 @@ class LettrServer:
 
     def add_domain(self, name: str, verified: bool = True, region: str = "us") -> Domain:
         """Add a sending domain to the account (verified by default), with its DNS records."""
-        return Domains.of(self.account).create(name, region, verified=verified)
+        return self.account.domains.create(name, region, verified=verified)
 
     def fail_dns(self, domain: str, record: str) -> None:
         """Make a DNS record (``spf``, ``dkim``, ``dmarc``) of a domain (name or id) fail verification::
@@ -325,17 +324,17 @@ class LettrServer:
             lettr_server.fail_dns("mail.example.com", "dkim")
             # POST /v1/domains/{id}/verify → status "pending", "missingRecords": ["dkim"]
         """
-        Domains.of(self.account).fail_dns(domain, record)
+        self.account.domains.fail_dns(domain, record)
 
     def fix_dns(self, domain: str, record: str | None = None) -> None:
         """Publish a failed record again (every record if ``None``); the next verification finds it."""
-        Domains.of(self.account).fix_dns(domain, record)
+        self.account.domains.fix_dns(domain, record)
 
     # -- team, lifecycle, history, stats ----------------------------------------------------------
     @property
     def team(self) -> Team:
         """Members, settings and the role matrix (``team.matrix``, ``team.can(role, capability)``)."""
-        return Team.of(self.account)
+        return self.account.team
 
     def simulate(self, email_id: str, event: str, **details: Any) -> Event:
         """Make ``delivered``, ``bounced``, ``deferred``, ``opened``, ``clicked``, ``complained`` or
@@ -373,7 +372,7 @@ class LettrServer:
     @property
     def webhooks(self) -> WebhookStore:
         """The account's v1 webhooks (``.all()``, ``.get(id)``, ``.deliveries(id)``, ``.engine``)."""
-        return WebhookStore.of(self.account)
+        return self.account.webhooks
 
     def add_webhook(self, target: str | WSGIApp | ASGIApp, events: Iterable[str] = ("*",),
                     description: str | None = None, *, url: str | None = None,
@@ -394,12 +393,8 @@ class LettrServer:
     @property
     def webhook_deliveries(self) -> list[Delivery]:
         """Every webhook delivery of the account (all dialects), oldest first, with its attempts."""
-        return engine_for(self.account).deliveries
+        return self.account.delivery_engine.deliveries
 
-    def _run_due_deliveries(self) -> None:
-        engine = self.account.extensions.get(ENGINE_EXTENSION)
-        if engine is not None:
-            engine.run_due()
 
 
 __all__ = ["EmailOutbox", "LettrServer", "ServerOptions"]

@@ -267,7 +267,7 @@ class Dialect:
                                                            f"{request.path}"))
         route = self.routes[endpoint]
         call = Call(request, account, options, route, dict(args))
-        account.release_scheduled()
+        account.tick()
         try:
             self.authorize(call)
             return self.run(call)

@@ -23,12 +23,18 @@ from ..clock import Clock, isoformat
 from ..errors import Forbidden, InvalidParameter, InvalidSender, SensitiveData, Suppressed
 from ..permissions import sender_domain_allowed
 from ..randomness import Entropy
+from ..webhooks.delivery import DeliveryEngine
+from .api_webhooks import ApiWebhookStore
 from .audit import Actor, AuditLog
-from .domains import Domain
+from .domains import Domains
 from .emails import Email, Outbox, address_of
 from .keys import CreatedKey, KeyStore
 from .limits import IdempotencyStore, RateLimiter
-from .team import Member, TeamSettings
+from .quota import Quota
+from .sandbox import Sandbox
+from .team import Member, Team, TeamSettings
+from .templates import TemplateLibrary
+from .webhooks import WebhookStore
 
 SENSITIVE_DATA_MODES = ("warn", "error", "off")
 
@@ -71,14 +77,22 @@ class Account:
         self.idempotency = IdempotencyStore(self.clock)
         self.settings = TeamSettings(plan=self.options.plan)
         self.members: dict[str, Member] = {}
-        self.domains: dict[str, Domain] = {}
         self.suppressions: set[str] = set()
         self.events: list[Event] = []
         self.event_listeners: list[Callable[[Event], None]] = []
         self.permissions_used: dict[str, set[str]] = {}
-        self.extensions: dict[str, Any] = {}
         self._scheduled: list[tuple[datetime, int, str]] = []
-        self.clock.on_advance(self.release_scheduled)  # clock.advance() sends what has come due
+        # Every store exists from the start (none is made on first use), so what a seed gives
+        # never depends on the order in which a test touches them.
+        self.team = Team(self)
+        self.domains = Domains(self)
+        self.delivery_engine = DeliveryEngine(self.clock, lambda: self.entropy.new_id("del_"))
+        self.webhooks = WebhookStore(self)
+        self.api_webhooks = ApiWebhookStore(self)
+        self.templates = TemplateLibrary(self)
+        self.quota = Quota(self)
+        self.sandbox = Sandbox(self)
+        self.clock.on_advance(self.tick)  # clock.advance() runs what has come due
         owner_email = self.options.owner_email or self.entropy.faker.unique.company_email()
         owner = Member(
             id=self.entropy.new_id("mem_"),
@@ -92,6 +106,14 @@ class Account:
         self.members[owner.id] = owner
         self.admin_key: CreatedKey = self.keys.create("Admin key", ("*",), raw_key=admin_key,
                                                       owner_email=owner.email)
+
+    def tick(self) -> None:
+        """Run every time effect that has come due: scheduled emails go out, webhook retries run.
+
+        Every intake calls it before serving a request, and the clock after every move.
+        """
+        self.release_scheduled()
+        self.delivery_engine.run_due()
 
     # -- members -----------------------------------------------------------------------------
     @property
@@ -110,7 +132,7 @@ class Account:
                                 param=param)
 
     def is_verified_domain(self, name: str) -> bool:
-        return any(d.name == name.lower() and d.status == "verified" for d in self.domains.values())
+        return self.domains.is_verified(name)
 
     def check_recipients(self, email: Email, param: str = "to") -> None:
         for recipient in email.recipients:
@@ -161,7 +183,7 @@ class Account:
                 "sentAt": isoformat(email.sent_at or email.created_at)}
 
     def release_scheduled(self) -> None:
-        """Send every scheduled email whose time has come (called on each request and clock move)."""
+        """Send every scheduled email whose time has come (part of :meth:`tick`)."""
         now = self.clock.now()
         due: list[Email] = []
         with self.lock:

@@ -2,16 +2,16 @@
 
 They are not the v1 webhooks (no signing secret; namespaced event types such as
 ``message.delivery``), but they share the account's delivery engine, its retry schedule and its
-clock. The store is made on first use and then hears every account event::
+clock. The account makes its store with it, and the store hears every account event::
 
-    store = ApiWebhookStore.of(account, renderer)       # the /api dialect passes its renderer
+    store = account.api_webhooks
     hook = store.create("Orders", "http://127.0.0.1:8000/hooks", auth_type="oauth2",
                         oauth_client_id="id", oauth_client_secret="s",
                         oauth_token_url="http://127.0.0.1:8000/token")
     account.emit("email.delivered", email, {...})       # POSTed with "Authorization: Bearer <token>"
 
-``renderer(event)`` returns ``(webhook event type, body bytes)``, or ``None`` for events the
-current API does not deliver. OAuth2 is the client-credentials grant: a form POST of
+Each event is rendered by :func:`~pytest_lettr.webhooks.payloads.api_delivery` (events the current
+API does not deliver are skipped). OAuth2 is the client-credentials grant: a form POST of
 ``grant_type=client_credentials``, ``client_id`` and ``client_secret`` to the token URL; the
 ``access_token`` is reused until ``expires_in`` (default 3600 s) runs out on the account clock,
 and fetched again after a delivery is answered 401.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,7 +29,8 @@ from urllib.parse import urlencode
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..randomness import LOWER_ALNUM
-from ..webhooks.delivery import USER_AGENT, Attempt, AttemptContext, Delivery, engine_for, send
+from ..webhooks.delivery import USER_AGENT, Attempt, AttemptContext, Delivery, send
+from ..webhooks.payloads import api_delivery
 
 if TYPE_CHECKING:
     from .account import Account, Event
@@ -47,9 +47,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "relay.relay_tempfail", "relay.relay_permfail",
 )
 _BY_SHORT_NAME = {name.partition(".")[2]: name for name in EVENT_TYPES}
-EXTENSION = "api_webhooks"
 TOKEN_SKEW = timedelta(seconds=30)
-Renderer = Callable[["Event"], "tuple[str, bytes] | None"]
 
 
 def normalise_event(name: str) -> str | None:
@@ -113,24 +111,13 @@ class _Token:
 class ApiWebhookStore:
     """The current API's webhooks of one account and their deliveries."""
 
-    def __init__(self, account: Account, renderer: Renderer) -> None:
+    def __init__(self, account: Account) -> None:
         self.account = account
-        self.renderer = renderer
-        self.engine = engine_for(account)
+        self.engine = account.delivery_engine
         self._lock = threading.RLock()
         self._webhooks: dict[str, ApiWebhook] = {}
         self._tokens: dict[str, _Token] = {}
         account.event_listeners.append(self.on_event)
-
-    @classmethod
-    def of(cls, account: Account, renderer: Renderer) -> ApiWebhookStore:
-        store = account.extensions.get(EXTENSION)
-        if store is None:
-            with account.lock:
-                store = account.extensions.get(EXTENSION)
-                if store is None:
-                    store = account.extensions[EXTENSION] = cls(account, renderer)
-        return store
 
     # -- reading -----------------------------------------------------------------------------
     def all(self) -> list[ApiWebhook]:
@@ -156,7 +143,8 @@ class ApiWebhookStore:
         with self._lock:
             if any(w.url == url for w in self._webhooks.values()):
                 raise Conflict("A webhook with this target URL already exists.", param="url")
-            webhook = ApiWebhook(id="webhook-" + self.account.entropy.token(24, LOWER_ALNUM), name=name, url=url,
+            ident = "webhook-" + self.account.entropy.stream("id:webhook-").token(24, LOWER_ALNUM)
+            webhook = ApiWebhook(id=ident, name=name, url=url,
                                  created_at=now, event_types=event_types)
             self._set_auth(webhook, auth_type, credentials)
             self._webhooks[webhook.id] = webhook
@@ -218,7 +206,7 @@ class ApiWebhookStore:
         webhooks = [w for w in self.all() if w.enabled]
         if not webhooks:
             return
-        rendered = self.renderer(event)
+        rendered = api_delivery(self.account, event)
         if rendered is None:
             return
         event_type, body = rendered

@@ -1,8 +1,8 @@
 """Sending domains of an account: DNS records to publish, verification, and failing DNS on purpose.
 
-Operations live on :class:`Domains`, a view over ``account.domains``::
+The account's :class:`Domains` store (``account.domains``) holds them::
 
-    domains = Domains.of(account)
+    domains = account.domains
     domain = domains.create("mail.example.com")            # pending, three records to publish
     domains.fail_dns("mail.example.com", "dkim")           # the DKIM CNAME "is not published"
     result = domains.verify(domain.id)
@@ -16,6 +16,7 @@ after it was added, it is ``failed`` (verifying again once DNS is fixed still wo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -117,36 +118,42 @@ def check_record(record: str) -> str:
 class Domains:
     """The account's domains plus the DNS records a test has made fail."""
 
-    EXTENSION = "domains.failing_dns"
-
     def __init__(self, account: Account) -> None:
         self.account = account
+        self._by_id: dict[str, Domain] = {}
+        #: Records a test made fail, by domain name (a name may be set before it is added).
+        self._failing: dict[str, set[str]] = {}
 
-    @classmethod
-    def of(cls, account: Account) -> Domains:
-        return cls(account)
+    def __iter__(self) -> Iterator[Domain]:
+        return iter(list(self._by_id.values()))
 
-    @property
-    def _failing(self) -> dict[str, set[str]]:
-        failing: dict[str, set[str]] = self.account.extensions.setdefault(self.EXTENSION, {})
-        return failing
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, domain_id: object) -> bool:
+        return domain_id in self._by_id
+
+    def is_verified(self, name: str) -> bool:
+        """Whether ``name`` is a verified domain of the account."""
+        wanted = name.lower()
+        return any(d.name == wanted and d.status == "verified" for d in self._by_id.values())
 
     def all(self, status: str | None = None) -> list[Domain]:
         """Oldest first, optionally only those with ``status``."""
-        return [d for d in self.account.domains.values() if status is None or d.status == status]
+        return [d for d in self._by_id.values() if status is None or d.status == status]
 
     def get(self, domain_id: str) -> Domain:
-        domain = self.account.domains.get(domain_id)
+        domain = self._by_id.get(domain_id)
         if domain is None:
             raise NotFound(f"Domain '{domain_id}' not found")
         return domain
 
     def find(self, name_or_id: str) -> Domain:
         """A domain by id or by name (a test helper)."""
-        if name_or_id in self.account.domains:
-            return self.account.domains[name_or_id]
+        if name_or_id in self._by_id:
+            return self._by_id[name_or_id]
         wanted = name_or_id.strip().lower().rstrip(".")
-        for domain in self.account.domains.values():
+        for domain in self._by_id.values():
             if domain.name == wanted:
                 return domain
         raise NotFound(f"Domain '{name_or_id}' not found")
@@ -159,17 +166,18 @@ class Domains:
         account = self.account
         now = account.clock.now()
         with account.lock:
-            if any(d.name == name for d in account.domains.values()):
+            if any(d.name == name for d in self._by_id.values()):
                 raise Conflict(f"Domain '{name}' is already added to this account", param="name")
             domain = Domain(id=account.entropy.new_id("dom_"), name=name, status="pending", created_at=now,
                             region=region)
             suffix = "" if region == "us" else f".{region}"
-            domain.dkim_target = f"lettr{account.entropy.token(12).lower()}.dkim{suffix}.lettr.dev"
+            token = account.entropy.stream("dkim").token(12).lower()
+            domain.dkim_target = f"lettr{token}.dkim{suffix}.lettr.dev"
             if verified:
                 domain.status, domain.verified_at, domain.checked = "verified", now, True
                 domain.last_checked_at = now
                 domain.record_status = dict.fromkeys(RECORDS, True)
-            account.domains[domain.id] = domain
+            self._by_id[domain.id] = domain
         return domain
 
     def verify(self, domain_id: str, actor: Actor | None = None) -> Verification:
@@ -206,7 +214,7 @@ class Domains:
     def delete(self, domain_id: str) -> Domain:
         with self.account.lock:
             domain = self.get(domain_id)
-            del self.account.domains[domain_id]
+            del self._by_id[domain_id]
             self._failing.pop(domain.name, None)
         return domain
 
@@ -215,12 +223,12 @@ class Domains:
 
         Takes effect at the next verification. A name not added yet is remembered for when it is.
         """
-        name = self.find(domain).name if domain in self.account.domains else check_name(domain, "domain")
+        name = self.find(domain).name if domain in self._by_id else check_name(domain, "domain")
         self._failing.setdefault(name, set()).add(check_record(record))
 
     def fix_dns(self, domain: str, record: str | None = None) -> None:
         """Publish ``record`` again (every record if ``None``); takes effect at the next verification."""
-        name = self.find(domain).name if domain in self.account.domains else check_name(domain, "domain")
+        name = self.find(domain).name if domain in self._by_id else check_name(domain, "domain")
         if record is None:
             self._failing.pop(name, None)
         else:

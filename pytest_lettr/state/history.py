@@ -59,7 +59,7 @@ class _Pools:
     @classmethod
     def draw(cls, account: Account, size: int) -> _Pools:
         faker = account.entropy.faker
-        verified = [d.name for d in account.domains.values() if d.status == "verified"]
+        verified = [d.name for d in account.domains if d.status == "verified"]
         domain = verified[0] if verified else str(faker.domain_name())
         return cls(
             recipients=[str(faker.email()) for _ in range(max(1, min(size, 500)))],

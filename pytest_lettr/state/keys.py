@@ -169,7 +169,7 @@ class KeyStore:
             if isinstance(value, str):  # list("example.com") would be eleven one-letter domains
                 raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
         if raw_key is None:
-            raw_key = prefix + self._entropy.token(length)
+            raw_key = prefix + self._entropy.stream("key_secrets").token(length)
         elif not looks_like_key(raw_key):
             raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
                                    "(or lttr_ / lttr_sandbox_ + 40)", param="key")

@@ -4,7 +4,7 @@ Usage is counted from the outbox (every email the account sent or scheduled thro
 dialect, except sandbox and cancelled ones), on the account's clock: the month starts on the 1st
 at 00:00 UTC, the day at midnight UTC.
 
-    quota = Quota.of(account)
+    quota = account.quota
     quota.policy.daily_limit = 3            # a test can lower the limits
     quota.status().daily_remaining          # 3
     quota.check(1)                          # raises QuotaExceeded once the day is used up
@@ -12,7 +12,6 @@ at 00:00 UTC, the day at midnight UTC.
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,8 +28,6 @@ __all__ = ["FREE_DAILY_LIMIT", "FREE_MONTHLY_LIMIT", "CreatedAtView", "Quota", "
 FREE_MONTHLY_LIMIT = 3000
 FREE_DAILY_LIMIT = 100
 QUOTA_PLANS = ("free",)
-EXTENSION = "quota"
-_lock = threading.Lock()
 
 
 @dataclass
@@ -91,16 +88,6 @@ class Quota:
     def __init__(self, account: Account) -> None:
         self._account = account
         self.policy = QuotaPolicy()
-
-    @classmethod
-    def of(cls, account: Account) -> Quota:
-        quota = account.extensions.get(EXTENSION)
-        if quota is None:
-            with _lock:
-                quota = account.extensions.get(EXTENSION)
-                if quota is None:
-                    quota = account.extensions[EXTENSION] = cls(account)
-        return quota
 
     @property
     def applies(self) -> bool:

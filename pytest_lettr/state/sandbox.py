@@ -3,7 +3,7 @@
 Lettr's sandbox sends every email to the key owner's address, from the sandbox domain (the local
 part of the sender is kept), and limits a sandbox key to 10 requests a minute and 100 a day::
 
-    sandbox = Sandbox.of(account)
+    sandbox = account.sandbox
     sandbox.hit(key.id)                       # raises RateLimited once over either window
     sandbox_sender("noreply@shop.example")    # 'noreply@dev.uselettr.com'
 
@@ -12,7 +12,6 @@ The limits live in ``sandbox.policy`` (a test may change them before its first r
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["SANDBOX_DOMAIN", "Sandbox", "SandboxPolicy", "SandboxStatus", "sandbox_sender"]
 
 SANDBOX_DOMAIN = "dev.uselettr.com"
-EXTENSION = "sandbox"
-_lock = threading.Lock()
 
 
 def sandbox_sender(address: str, domain: str = SANDBOX_DOMAIN) -> str:
@@ -73,16 +70,6 @@ class Sandbox:
         self.policy = SandboxPolicy()
         self._minute = RateLimiter(account.clock)
         self._day = RateLimiter(account.clock)
-
-    @classmethod
-    def of(cls, account: Account) -> Sandbox:
-        sandbox = account.extensions.get(EXTENSION)
-        if sandbox is None:
-            with _lock:
-                sandbox = account.extensions.get(EXTENSION)
-                if sandbox is None:
-                    sandbox = account.extensions[EXTENSION] = cls(account)
-        return sandbox
 
     def hit(self, key_id: str) -> SandboxStatus:
         """Count one request of a sandbox key; raise ``RateLimited`` over either limit."""

@@ -3,7 +3,7 @@
 The operations live on :class:`Team`, a view over ``account.members`` and ``account.settings``
 that raises domain errors; the server exposes it as ``lettr_server.team``::
 
-    team = Team.of(account)
+    team = account.team
     dev = team.invite("grace@example.com", "developer")      # pending until accepted
     team.accept(dev.id)                                        # what the invitee's click does
     assert team.can("developer", "webhooks:update")
@@ -98,10 +98,6 @@ class Team:
 
     def __init__(self, account: Account) -> None:
         self.account = account
-
-    @classmethod
-    def of(cls, account: Account) -> Team:
-        return cls(account)
 
     # -- reading ---------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Member]:

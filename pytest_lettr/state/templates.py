@@ -1,8 +1,8 @@
 """Projects, template folders and email templates of an account (the current API numbers them).
 
-One library per account, made on first use and kept in ``account.extensions``::
+One library per account, made with it (``account.templates``)::
 
-    library = TemplateLibrary.of(account)
+    library = account.templates
     project = library.project(None)                      # the team's default project
     template = library.create("Welcome", html="<p>Hi {{name}}</p>")
     template.slug, template.active_version, [t.key for t in template.merge_tags]
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["PURPOSES", "Folder", "Project", "Template", "TemplateLibrary", "TemplateVersion", "slugify"]
 
 PURPOSES = ("transactional", "campaign")
-EXTENSION = "templates"
-_lock = threading.Lock()
 
 
 def slugify(name: str) -> str:
@@ -120,7 +118,7 @@ class TemplateLibrary:
         self._account = account
         self._lock = threading.RLock()
         self._counters: dict[str, int] = {}
-        self.team_id: int = account.entropy.randint(1000, 99999)
+        self.team_id: int = account.entropy.stream("team_id").randint(1000, 99999)
         self.projects: dict[int, Project] = {}
         self.folders: dict[int, Folder] = {}
         self.templates: dict[int, Template] = {}
@@ -128,17 +126,6 @@ class TemplateLibrary:
         self.default_project_id: int | None = default.id
         self.add_folder(default.id, "General", "transactional")
         self.add_folder(default.id, "Campaigns", "campaign")
-
-    @classmethod
-    def of(cls, account: Account) -> TemplateLibrary:
-        """The account's library (made on first use)."""
-        library = account.extensions.get(EXTENSION)
-        if library is None:
-            with _lock:
-                library = account.extensions.get(EXTENSION)
-                if library is None:
-                    library = account.extensions[EXTENSION] = cls(account)
-        return library
 
     def _next(self, kind: str) -> int:
         self._counters[kind] = self._counters.get(kind, 0) + 1

@@ -3,7 +3,7 @@
 A store is made per account on first use and subscribes to ``account.event_listeners``, so every
 event the account emits reaches each subscribed webhook before ``emit`` returns::
 
-    store = WebhookStore.of(account)
+    store = account.webhooks
     webhook, secret = store.create("http://127.0.0.1:8000/hooks", ["email.*"])
     account.emit("email.delivered", email, {...})      # delivered, signed with ``secret``
     store.deliveries(webhook.id)[-1].status              # 'succeeded'
@@ -40,7 +40,6 @@ from ..webhooks.delivery import (
     Delivery,
     WSGIApp,
     app_target,
-    engine_for,
     is_loopback_host,
 )
 from ..webhooks.events import EVENT_TYPES, SUBSCRIPTION_WILDCARDS, envelope, sample_event, subscribed
@@ -54,7 +53,6 @@ __all__ = ["DISABLE_AFTER_FAILED_DELIVERIES", "STATUSES", "Webhook", "WebhookSto
 STATUSES = ("active", "failing", "disabled")
 DISABLE_AFTER_FAILED_DELIVERIES = 7
 SECRET_PREFIX = "whsec_"
-EXTENSION = "webhooks"
 URL_MAX = 2048
 
 
@@ -145,22 +143,10 @@ class WebhookStore:
 
     def __init__(self, account: Account) -> None:
         self.account = account
-        self.engine = engine_for(account)
+        self.engine = account.delivery_engine
         self._lock = threading.RLock()
         self._webhooks: dict[str, Webhook] = {}
         account.event_listeners.append(self.on_event)
-
-    @classmethod
-    def of(cls, account: Account) -> WebhookStore:
-        """The account's store, made (and subscribed to its events) on first use."""
-        store = account.extensions.get(EXTENSION)
-        if store is None:
-            with account.lock:
-                store = account.extensions.get(EXTENSION)
-                if store is None:
-                    store = cls(account)
-                    account.extensions[EXTENSION] = store
-        return store
 
     # -- reading --------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -190,7 +176,7 @@ class WebhookStore:
 
     # -- writing --------------------------------------------------------------------------------
     def _new_secret(self) -> str:
-        return SECRET_PREFIX + self.account.entropy.token(32)
+        return SECRET_PREFIX + self.account.entropy.stream("webhook_secrets").token(32)
 
     def create(self, url: str | None, events: Sequence[str], description: str | None = None, *,
                app: WSGIApp | ASGIApp | None = None, remote_addr: str | None = None,

@@ -3,7 +3,7 @@
 This module knows nothing about events, secrets or dialects: it POSTs bytes with headers and
 keeps a log of attempts. Both the v1 and the current-API webhooks use one engine per account::
 
-    engine = engine_for(account)                 # shared, retries driven by account.clock
+    engine = account.delivery_engine                 # shared, retries driven by account.clock
     delivery = engine.deliver(
         "http://127.0.0.1:8000/hooks",           # or WSGITarget(app, remote_addr="203.0.113.10")
         body,                                    # the exact bytes to send
@@ -51,7 +51,6 @@ from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from ..clock import Clock
-    from ..state import Account
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -67,7 +66,6 @@ __all__ = [
     "DeliveryResponse",
     "WSGITarget",
     "app_target",
-    "engine_for",
     "is_asgi_app",
     "is_loopback_host",
     "send",
@@ -669,18 +667,3 @@ class DeliveryEngine:
             else:
                 self._pending.pop(delivery.id, None)
             return attempt
-
-
-ENGINE_EXTENSION = "webhook_delivery_engine"
-
-
-def engine_for(account: Account) -> DeliveryEngine:
-    """The account's shared engine (made on first use, watching the account's clock)."""
-    engine = account.extensions.get(ENGINE_EXTENSION)
-    if engine is None:
-        with account.lock:
-            engine = account.extensions.get(ENGINE_EXTENSION)
-            if engine is None:
-                engine = DeliveryEngine(account.clock, lambda: account.entropy.new_id("del_")).watch()
-                account.extensions[ENGINE_EXTENSION] = engine
-    return engine

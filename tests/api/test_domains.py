@@ -16,7 +16,7 @@ def test_create_returns_dkim_and_is_pending(lettr_server: LettrServer, client: l
     assert (domain.domain, domain.status, domain.status_label) == ("mail.shop.example", "pending", "Pending Review")
     assert domain.dkim is not None and domain.dkim.signing_domain == "mail.shop.example"
     assert domain.dkim.selector and domain.dkim.public and domain.dkim.headers == "from:to:subject:date"
-    (stored,) = lettr_server.account.domains.values()
+    (stored,) = lettr_server.account.domains
     assert (stored.name, stored.status) == ("mail.shop.example", "pending")
     assert lettr_server.audit_log[-1].action == "domain.created"
 
@@ -58,7 +58,7 @@ def test_apex_domains_need_no_cname(client: lettr.Lettr) -> None:
 def test_delete(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     client.domains.create("old.example")
     client.domains.delete("old.example")
-    assert lettr_server.account.domains == {}
+    assert len(lettr_server.account.domains) == 0
     with pytest.raises(lettr.NotFoundError) as caught:
         client.domains.get("old.example")
     assert (caught.value.error_code, caught.value.message) == ("not_found", "Domain not found.")

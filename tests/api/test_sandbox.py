@@ -10,7 +10,6 @@ import pytest
 
 from pytest_lettr import LettrServer
 from pytest_lettr.state import CreatedKey
-from pytest_lettr.state.sandbox import Sandbox
 
 from .conftest import send_kwargs
 
@@ -42,7 +41,7 @@ def test_write_endpoints_are_refused(lettr_server: LettrServer, sandbox: lettr.L
             call()
         assert caught.value.error_code == "sandbox_restricted"
     assert lettr_server.audit_log[-1].metadata["restriction"] == "sandbox"
-    assert lettr_server.account.domains == {}
+    assert len(lettr_server.account.domains) == 0
 
 
 def test_sandbox_and_live_data_are_isolated(lettr_server: LettrServer, client: lettr.Lettr,
@@ -92,7 +91,7 @@ def test_rate_limit_headers_and_the_minute_window(lettr_server: LettrServer, san
 def test_daily_window(lettr_server: LettrServer, sandbox_key: CreatedKey,
                       make_client: Callable[[str], lettr.Lettr]) -> None:
     lettr_server.clock.freeze()
-    Sandbox.of(lettr_server.account).policy.per_day = 3
+    lettr_server.account.sandbox.policy.per_day = 3
     client = make_client(sandbox_key.key)
     for _ in range(3):
         client.domains.list()

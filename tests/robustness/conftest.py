@@ -69,7 +69,7 @@ def snapshot(server: LettrServer) -> dict[str, Any]:
                   k.expires_at, k.rate_limit, k.revoked_at, k.revokes_at, k.key_hash) for k in account.keys],
         "webhooks": [(w.id, w.url, list(w.events), w.status) for w in server.webhooks.all()],
         "members": sorted((m.id, m.email, m.role, m.status) for m in account.members.values()),
-        "domains": sorted((d.id, d.name, d.status) for d in account.domains.values()),
+        "domains": sorted((d.id, d.name, d.status) for d in account.domains),
         "suppressions": sorted(account.suppressions),
         "audit": [(a.id, a.action, a.resource_id) for a in account.audit],
         "events": len(account.events),

@@ -15,7 +15,6 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from pytest_lettr import LettrServer
-from pytest_lettr.state.webhooks import WebhookStore
 from pytest_lettr.webhooks.delivery import LETTR_WEBHOOK_ADDRESSES
 from pytest_lettr.webhooks.events import EVENT_TYPES
 
@@ -597,5 +596,5 @@ def test_a_receiver_may_call_back_into_the_api_during_a_delivery(lettr_server: L
 
 
 def test_a_store_is_made_once_per_account(lettr_server: LettrServer) -> None:
-    assert WebhookStore.of(lettr_server.account) is lettr_server.webhooks
+    assert lettr_server.account.webhooks is lettr_server.webhooks
     assert lettr_server.account.event_listeners.count(lettr_server.webhooks.on_event) == 1

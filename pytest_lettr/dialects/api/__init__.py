@@ -20,8 +20,6 @@ from ... import errors
 from ...errors import ValidationFailed
 from ...state import ApiKey
 from ...state.limits import RateLimitStatus
-from ...state.quota import Quota
-from ...state.sandbox import Sandbox
 from ..base import Call, Dialect, Reply, json_response
 from . import domains, emails, system, templates, webhooks
 from .wire import error_response
@@ -62,7 +60,7 @@ class ApiDialect(Dialect):
                 raise errors.SandboxRestricted("Sandbox API keys cannot perform write operations on this resource.",
                                                restriction="sandbox")
             try:
-                call.extra["sandbox"] = Sandbox.of(call.account).hit(key.id)
+                call.extra["sandbox"] = call.account.sandbox.hit(key.id)
             except errors.RateLimited as error:  # the 429 still reports the window it ran out of
                 call.rate_limit = RateLimitStatus(int(error.extra["limit"]), 0, int(error.extra["reset"]))
                 raise
@@ -79,7 +77,7 @@ class ApiDialect(Dialect):
             headers.update(sandbox.headers())
         key = call.key
         if key is not None and not key.sandbox and (call.route.method, call.route.path) in QUOTA_ROUTES:
-            quota = Quota.of(call.account)
+            quota = call.account.quota
             if quota.applies:
                 headers.update(quota.status().headers())
         return headers

@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import errors
 from ...errors import ValidationFailed
-from ...state.domains import Domain, Domains
+from ...state.domains import Domain
 from ..base import Call, Reply, Route
 from .validation import Fields
 from .wire import ok, ts
@@ -126,14 +126,14 @@ def find(call: Call, *, validate: bool = False) -> Domain:
     name = call.args["domain"].strip().lower()
     if validate and (len(name) > 255 or not DOMAIN_RE.match(name)):
         raise ValidationFailed({"domain": [INVALID_DOMAIN]})
-    for domain in list(call.account.domains.values()):
+    for domain in list(call.account.domains):
         if domain.name == name:
             return domain
     raise errors.NotFound("Domain not found.")
 
 
 def list_domains(call: Call) -> Reply:
-    domains = sorted(call.account.domains.values(), key=lambda d: d.created_at)
+    domains = sorted(call.account.domains, key=lambda d: d.created_at)
     return ok("Domains retrieved successfully.", {"domains": [list_view(d) for d in domains]})
 
 
@@ -145,7 +145,7 @@ def create_domain(call: Call) -> Reply:
     fields.check()
     assert name is not None
     try:
-        domain = Domains.of(call.account).create(name.strip())
+        domain = call.account.domains.create(name.strip())
     except errors.Conflict:
         raise errors.Conflict("This domain is already registered.", param="domain") from None
     except errors.InvalidParameter:
@@ -164,12 +164,12 @@ def get_domain(call: Call) -> Reply:
 
 def verify_domain(call: Call) -> Reply:
     """Check the DNS records now; a missing record leaves the domain pending (200 either way)."""
-    result = Domains.of(call.account).verify(find(call, validate=True).id, call.actor)
+    result = call.account.domains.verify(find(call, validate=True).id, call.actor)
     return ok("Domain verification completed.", verification_view(result.domain))
 
 
 def delete_domain(call: Call) -> Reply:
-    domain = Domains.of(call.account).delete(find(call, validate=True).id)
+    domain = call.account.domains.delete(find(call, validate=True).id)
     call.account.record("domain.deleted", call.actor, "domain", domain.id, {"name": domain.name})
     return Reply(204, None)
 

@@ -18,8 +18,8 @@ from ...state import Email, Event
 from ...state.emails import address_of
 from ...state.pagination import paginate
 from ...state.quota import CreatedAtView
+from ...webhooks.payloads import API_EVENT_TYPES, api_type, event_recipient, render_event
 from ..base import Call, Reply, Route
-from .events import API_EVENT_TYPES, api_type, event_recipient, render_event
 from .sending import schedule_email, send_email
 from .validation import Query, page_of
 from .views import SCHEDULED_STATES, email_detail, list_item, scheduled_state, scheduled_view

@@ -20,9 +20,7 @@ from ...errors import ValidationFailed
 from ...permissions import sender_domain_allowed
 from ...state import Email
 from ...state.emails import Attachment, address_of
-from ...state.quota import Quota
-from ...state.sandbox import Sandbox, sandbox_sender
-from ...state.templates import TemplateLibrary
+from ...state.sandbox import sandbox_sender
 from ...state.templating import render
 from ..base import Call, Reply
 from .validation import Fields, parse_datetime
@@ -201,7 +199,7 @@ def resolve_content(call: Call, request: SendRequest) -> Content:
     subject, html, text, amp = request.subject, request.html, request.text, request.amp_html
     template_id = version_number = None
     if request.template_slug is not None:
-        library = TemplateLibrary.of(call.account)
+        library = call.account.templates
         project = library.project(request.project_id)
         template = library.get(project, request.template_slug)
         version = template.active if request.template_version is None else \
@@ -262,9 +260,9 @@ def build_email(call: Call, request: SendRequest, content: Content) -> Email:
         extra=extra,
     )
     if request.scheduled_at:
-        email.request_id = "sch_" + call.account.entropy.token(24)
+        email.request_id = "sch_" + call.account.entropy.stream("request_ids").token(24)
     else:
-        email.request_id = str(call.account.entropy.randint(10**19, 10**20 - 1))
+        email.request_id = str(call.account.entropy.stream("request_ids").randint(10**19, 10**20 - 1))
     return email
 
 
@@ -277,7 +275,7 @@ def _apply_sandbox(call: Call, email: Email) -> None:
     email.extra["original_recipients"] = {"to": email.to, "cc": email.cc, "bcc": email.bcc}
     email.extra["original_from"] = email.from_
     email.to, email.cc, email.bcc = [owner], [], []
-    email.from_ = sandbox_sender(email.from_, Sandbox.of(call.account).policy.domain)
+    email.from_ = sandbox_sender(email.from_, call.account.sandbox.policy.domain)
 
 
 def _reject_suppressed(call: Call, email: Email) -> tuple[int, int]:
@@ -301,7 +299,7 @@ def accept(call: Call, *, scheduled: bool) -> Email:
     assert call.key is not None
     account = call.account
     if not call.key.sandbox:
-        Quota.of(account).check(1)
+        account.quota.check(1)
     request = parse_send(call, call.json(), scheduled=scheduled)
     content = resolve_content(call, request)
     email = build_email(call, request, content)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...permissions import API_SCOPES, allows
-from ...state.templates import TemplateLibrary
 from ..base import Call, Reply, Route
 from .wire import ok, ts
 
@@ -16,7 +15,7 @@ def auth_check(call: Call) -> Reply:
     """The key's team, plus (beyond the spec) its mode and the current-API scopes it holds."""
     assert call.key is not None
     return ok("API key is valid.", {
-        "team_id": TemplateLibrary.of(call.account).team_id,
+        "team_id": call.account.templates.team_id,
         "timestamp": ts(call.account.clock.now()),
         "sandbox": call.key.sandbox,
         "scopes": [scope for scope in API_SCOPES if allows(call.key.permissions, scope)],

@@ -54,7 +54,7 @@ def written_view(template: Template) -> dict[str, Any]:
 
 def _project(call: Call, query: Query | None = None,
              body_value: int | None = None) -> tuple[TemplateLibrary, Project]:
-    library = TemplateLibrary.of(call.account)
+    library = call.account.templates
     project_id = body_value
     if query is not None:
         project_id = query.integer("project_id", minimum=1)
@@ -100,7 +100,7 @@ def create_template(call: Call) -> Reply:
     subject = fields.string("subject", max_length=998)
     fields.check()
     assert name is not None
-    library = TemplateLibrary.of(call.account)
+    library = call.account.templates
     template = library.create(name, html=html, json_content=json_content, project_id=project_id,
                               folder_id=folder_id, purpose=purpose, subject=subject)
     call.account.record("template.created", call.actor, "template", str(template.id),
@@ -158,7 +158,7 @@ def template_html(call: Call) -> Reply:
         query.fields.add("slug", "The slug field is required.")
     query.check()
     assert slug is not None
-    library = TemplateLibrary.of(call.account)
+    library = call.account.templates
     try:
         template = library.get(library.project(project_id), slug)
     except errors.NotFound:
@@ -184,7 +184,7 @@ def list_projects(call: Call) -> Reply:
     query = Query(call.query)
     page, per_page = query.page()
     query.check()
-    library = TemplateLibrary.of(call.account)
+    library = call.account.templates
     items, pagination = page_of(list(library.projects.values()), page, per_page)
     return ok("Projects retrieved successfully.", {"projects": [{
         "id": p.id, "name": p.name, "emoji": p.emoji, "team_id": p.team_id, "created_at": ts(p.created_at),

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...state import Email
 from ...state.emails import address_of
-from .events import common_fields, render_event, transmission_id
+from ...webhooks.payloads import common_fields, render_event, transmission_id
 from .wire import ts
 
 #: Scheduled-email states (the SDK's ``ScheduledEmailState`` plus the spec's delivery states).

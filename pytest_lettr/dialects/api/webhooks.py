@@ -8,41 +8,16 @@ emails (their own subaccount at Lettr) are not delivered.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ... import errors
-from ...state import Account, Event
-from ...state.api_webhooks import AUTH_TYPES, ApiWebhook, ApiWebhookStore, normalise_event
+from ...state.api_webhooks import AUTH_TYPES, ApiWebhook, normalise_event
 from ...state.webhooks import check_url
 from ..base import Call, Reply, Route
-from .events import render_event, webhook_type
 from .validation import Fields
 from .wire import ok, ts
 
 CREDENTIALS = ("auth_username", "auth_password", "oauth_client_id", "oauth_client_secret", "oauth_token_url")
-
-
-def render_for_webhook(account: Account, event: Event) -> tuple[str, bytes] | None:
-    """``(event type, body)`` of an account event for current-API webhooks, or ``None``."""
-    if event.email_id is None:
-        return None
-    position = account.outbox.position(event.email_id)
-    if position is None:
-        return None
-    email = account.outbox.at(position)
-    if email.sandbox:
-        return None
-    rendered = render_event(event, email)
-    if rendered is None:
-        return None
-    body = json.dumps([rendered], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return webhook_type(rendered["type"]), body
-
-
-def store_of(account: Account) -> ApiWebhookStore:
-    """The account's current-API webhook store (delivering from the moment it exists)."""
-    return ApiWebhookStore.of(account, lambda event: render_for_webhook(account, event))
 
 
 def view(webhook: ApiWebhook) -> dict[str, Any]:
@@ -111,7 +86,7 @@ def _require_credentials(fields: Fields, auth_type: str | None, credentials: dic
 
 
 def list_webhooks(call: Call) -> Reply:
-    return ok("Webhooks retrieved successfully.", {"webhooks": [view(w) for w in store_of(call.account).all()]})
+    return ok("Webhooks retrieved successfully.", {"webhooks": [view(w) for w in call.account.api_webhooks.all()]})
 
 
 def create_webhook(call: Call) -> Reply:
@@ -125,7 +100,7 @@ def create_webhook(call: Call) -> Reply:
     _require_credentials(fields, auth_type, credentials)
     fields.check()
     assert name is not None and url is not None and auth_type is not None
-    webhook = store_of(call.account).create(name, url, auth_type=auth_type,
+    webhook = call.account.api_webhooks.create(name, url, auth_type=auth_type,
                                             event_types=events if mode == "selected" else None, **credentials)
     call.account.record("webhook.created", call.actor, "webhook", webhook.id, {
         "url": webhook.url, "authType": webhook.auth_type, "eventTypes": webhook.event_types})
@@ -133,11 +108,11 @@ def create_webhook(call: Call) -> Reply:
 
 
 def get_webhook(call: Call) -> Reply:
-    return ok("Webhook retrieved successfully.", view(store_of(call.account).get(call.args["webhook_id"])))
+    return ok("Webhook retrieved successfully.", view(call.account.api_webhooks.get(call.args["webhook_id"])))
 
 
 def update_webhook(call: Call) -> Reply:
-    store = store_of(call.account)
+    store = call.account.api_webhooks
     webhook = store.get(call.args["webhook_id"])
     fields = Fields(call.json())
     name = fields.string("name", max_length=255, allow_empty=False)
@@ -161,7 +136,7 @@ def update_webhook(call: Call) -> Reply:
 
 
 def delete_webhook(call: Call) -> Reply:
-    webhook = store_of(call.account).delete(call.args["webhook_id"])
+    webhook = call.account.api_webhooks.delete(call.args["webhook_id"])
     call.account.record("webhook.deleted", call.actor, "webhook", webhook.id, {"url": webhook.url})
     return Reply(200, {"message": "Webhook deleted successfully."})
 

@@ -39,7 +39,7 @@ def render_verification(result: Verification) -> dict[str, Any]:
 
 
 def _domains(call: Call) -> Domains:
-    return Domains.of(call.account)
+    return call.account.domains
 
 
 def create_domain(call: Call) -> Reply:

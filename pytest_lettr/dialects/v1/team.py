@@ -40,7 +40,7 @@ def render_settings(settings: TeamSettings) -> dict[str, Any]:
 
 
 def _team(call: Call) -> Team:
-    return Team.of(call.account)
+    return call.account.team
 
 
 def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:

@@ -49,7 +49,7 @@ def render_delivery(delivery: Delivery) -> dict[str, Any]:
 
 
 def _store(call: Call) -> WebhookStore:
-    return WebhookStore.of(call.account)
+    return call.account.webhooks
 
 
 def _description(value: Any, param: str) -> str:

@@ -1,8 +1,8 @@
-"""Account events (``email.delivered``, …) as the current API's email events (``delivery``, …).
+"""Account events as each wire shows them: the current API's ``EmailEvent`` (``delivery``, …).
 
-The account records one event vocabulary (v1's); this dialect shows each as the SparkPost-style
-``EmailEvent`` of the spec, and webhooks of the current API name them ``message.delivery``,
-``engagement.click``, …::
+The account records one event vocabulary (``email.delivered``, …). The current API shows each as
+the SparkPost-style ``EmailEvent`` of its spec, in ``GET /api/emails/events`` and in what its
+webhooks receive, and names the webhook event types ``message.delivery``, ``engagement.click``, …::
 
     api_type("email.clicked")            # 'click'
     CATEGORY["click"] + "." + "click"    # 'engagement.click'
@@ -10,11 +10,15 @@ The account records one event vocabulary (v1's); this dialect shows each as the 
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from ...state import Email, Event
-from ...state.emails import address_of
-from .wire import ts
+from ..clock import isoformat
+from ..state.emails import Email, address_of
+
+if TYPE_CHECKING:
+    from ..state.account import Account, Event
 
 #: v1 event type → current-API event type. Types without an entry have no current-API event.
 EVENT_TYPES: dict[str, str] = {
@@ -56,6 +60,11 @@ _PROVIDERS = {
 SENDING_IP = "192.0.2.25"
 _BOUNCE_CLASSES = {"invalid_recipient": 10, "invalid_domain": 10, "mailbox_full": 22, "dns_failure": 21,
                    "spam_block": 51}
+
+
+def ts(moment: datetime | None) -> str | None:
+    """A ``date-time`` field: ISO 8601 UTC with ``Z``, or ``None``."""
+    return None if moment is None else isoformat(moment)
 
 
 def api_type(event: Event) -> str | None:
@@ -167,3 +176,23 @@ def render_event(event: Event, email: Email) -> dict[str, Any] | None:
 
 def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def api_delivery(account: Account, event: Event) -> tuple[str, bytes] | None:
+    """``(webhook event type, body)`` of an account event for current-API webhooks, or ``None``.
+
+    A delivery is a JSON array holding one ``EmailEvent``; sandbox emails are not delivered.
+    """
+    if event.email_id is None:
+        return None
+    position = account.outbox.position(event.email_id)
+    if position is None:
+        return None
+    email = account.outbox.at(position)
+    if email.sandbox:
+        return None
+    rendered = render_event(event, email)
+    if rendered is None:
+        return None
+    body = json.dumps([rendered], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return webhook_type(rendered["type"]), body
