@@ -19,6 +19,11 @@ def isoformat(moment: datetime) -> str:
     return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
+def isoformat_or_none(moment: datetime | None) -> str | None:
+    """:func:`isoformat`, or ``None`` for no moment (how every optional timestamp field is shown)."""
+    return None if moment is None else isoformat(moment)
+
+
 class Clock:
     """Wall-clock time plus an offset that tests can move forward (or pin).
 

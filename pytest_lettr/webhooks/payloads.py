@@ -11,10 +11,9 @@ webhooks receive, and names the webhook event types ``message.delivery``, ``enga
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..clock import isoformat
+from ..clock import isoformat_or_none as ts
 from ..state.emails import Email, address_of
 
 if TYPE_CHECKING:
@@ -60,11 +59,6 @@ _PROVIDERS = {
 SENDING_IP = "192.0.2.25"
 _BOUNCE_CLASSES = {"invalid_recipient": 10, "invalid_domain": 10, "mailbox_full": 22, "dns_failure": 21,
                    "spam_block": 51}
-
-
-def ts(moment: datetime | None) -> str | None:
-    """A ``date-time`` field: ISO 8601 UTC with ``Z``, or ``None``."""
-    return None if moment is None else isoformat(moment)
 
 
 def api_type(event: Event) -> str | None:

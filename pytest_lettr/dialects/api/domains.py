@@ -15,11 +15,12 @@ import re
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...errors import ValidationFailed
 from ...state.domains import Domain
 from ..base import Call, Reply, Route
 from .validation import Fields
-from .wire import ok, ts
+from .wire import ok
 
 DOMAIN_RE = re.compile(r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$")
 INVALID_DOMAIN = "The domain must be a valid domain name (e.g., example.com)."

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...errors import ValidationFailed
 from ...state import Email, Event
 from ...state.emails import address_of
@@ -23,7 +24,7 @@ from ..base import Call, Reply, Route
 from .sending import schedule_email, send_email
 from .validation import Query, page_of
 from .views import SCHEDULED_STATES, email_detail, list_item, scheduled_state, scheduled_view
-from .wire import ok, ts
+from .wire import ok
 
 DEFAULT_WINDOW = timedelta(days=10)
 

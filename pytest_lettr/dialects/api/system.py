@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ...clock import isoformat_or_none as ts
 from ...permissions import API_SCOPES, allows
 from ..base import Call, Reply, Route
-from .wire import ok, ts
+from .wire import ok
 
 
 def health(call: Call) -> Reply:

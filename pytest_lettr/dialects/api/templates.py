@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...state.templates import PURPOSES, Folder, Project, Template, TemplateLibrary
 from ...state.templating import MergeTag
 from ..base import Call, Reply, Route
 from .validation import Fields, Query, page_of
-from .wire import ok, ts
+from .wire import ok
 
 
 def merge_tag_view(tag: MergeTag) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...clock import isoformat_or_none as ts
 from ...state import Email
 from ...state.emails import address_of
 from ...webhooks.payloads import common_fields, render_event, transmission_id
-from .wire import ts
 
 #: Scheduled-email states (the SDK's ``ScheduledEmailState`` plus the spec's delivery states).
 SCHEDULED_STATES = ("scheduled", "sending", "sent", "cancelled", "failed", "delivered", "bounced")

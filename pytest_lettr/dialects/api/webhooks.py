@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...state.api_webhooks import AUTH_TYPES, ApiWebhook, normalise_event
 from ...state.webhooks import check_url
 from ..base import Call, Reply, Route
 from .validation import Fields
-from .wire import ok, ts
+from .wire import ok
 
 CREDENTIALS = ("auth_username", "auth_password", "oauth_client_id", "oauth_client_secret", "oauth_token_url")
 

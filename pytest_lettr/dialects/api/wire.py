@@ -12,13 +12,11 @@ shows. Field errors become one 422::
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from ... import errors
-from ...clock import isoformat
 from ..base import Reply, json_response
 
 VALIDATION = (422, "validation_error")
@@ -70,11 +68,6 @@ INVALID_KEY = "Invalid API key."
 INSUFFICIENT_SCOPE = "Your API key does not have the required permissions for this action."
 #: Seconds an ``idempotency_in_progress`` answer asks the client to wait.
 IN_PROGRESS_RETRY_AFTER = 1
-
-
-def ts(moment: datetime | None) -> str | None:
-    """A ``date-time`` field: ISO 8601 UTC with ``Z``, or ``None``."""
-    return None if moment is None else isoformat(moment)
 
 
 def ok(message: str, data: Any, status: int = 200) -> Reply:

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...state.audit import AuditEntry
 from ..base import Call, Reply, Route
+from ..common import camel_keys
 from .listing import page_reply
 from .validation import parse_date_or_timestamp
-from .wire import ts
 
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_*-]+)*$")
 
@@ -32,7 +33,7 @@ def render_entry(entry: AuditEntry) -> dict[str, Any]:
         "resource": {"type": entry.resource_type, "id": entry.resource_id},
         "ipAddress": entry.ip_address,
         "userAgent": entry.user_agent,
-        "metadata": entry.metadata,
+        "metadata": camel_keys(entry.metadata),
         "createdAt": ts(entry.created_at),
     }
 

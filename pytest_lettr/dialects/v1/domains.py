@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...state.domains import REGIONS, STATUSES, Domain, Domains, Verification
 from ..base import Call, Reply, Route
 from .listing import list_reply, query_choice
 from .validation import check_choice, require_string
-from .wire import ts
 
 
 def render_domain(domain: Domain) -> dict[str, Any]:

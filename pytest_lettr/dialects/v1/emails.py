@@ -9,6 +9,7 @@ from bisect import bisect_left, bisect_right
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...state.emails import STATUSES, Attachment, Email
 from ..base import Call, Reply, Route
 from .listing import page_reply
@@ -21,7 +22,6 @@ from .validation import (
     parse_mailbox,
     parse_timestamp,
 )
-from .wire import ts
 
 MAX_RECIPIENTS = 50
 MAX_BATCH = 100

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...permissions import (
     covers,
     domain_restrictions_within,
@@ -26,7 +27,6 @@ from .validation import (
     parse_timestamp,
     require_string,
 )
-from .wire import ts
 
 RATE_PERIODS = ("second", "minute", "hour")
 SETTINGS_FIELDS = frozenset({"name", "permissions", "domainRestrictions", "ipRestrictions", "expiresAt",

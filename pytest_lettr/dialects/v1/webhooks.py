@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ... import errors
+from ...clock import isoformat_or_none as ts
 from ...state.webhooks import STATUSES, Webhook, WebhookStore
 from ...webhooks.delivery import Delivery
 from ..base import Call, Reply, Route
 from .listing import list_reply, query_choice
 from .validation import check_int, check_string, optional, require, require_string
-from .wire import ts
 
 DESCRIPTION_MAX = 500
 MAX_SECRET_OVERLAP = 30 * 24 * 3600

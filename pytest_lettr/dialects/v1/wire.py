@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from ... import errors
-from ...clock import isoformat
 from ..base import json_response
 
 #: HTTP status of every error class (a test checks that each class of :mod:`pytest_lettr.errors` is here).
@@ -71,11 +69,6 @@ def error_response(error: errors.LettrError) -> Response:
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
-
-
-def ts(moment: datetime | None) -> str | None:
-    """A timestamp field: ISO 8601 UTC with ``Z``, or ``None``."""
-    return None if moment is None else isoformat(moment)
 
 
 def page_body(items: list[dict[str, Any]], has_more: bool, total: int) -> dict[str, Any]:
