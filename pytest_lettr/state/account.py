@@ -14,20 +14,19 @@ from __future__ import annotations
 import heapq
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, isoformat
-from ..errors import Forbidden, InvalidParameter, InvalidSender, SensitiveData, Suppressed
-from ..permissions import sender_domain_allowed
+from ..errors import InvalidParameter, InvalidSender, SensitiveData
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
 from .api_webhooks import ApiWebhookStore
 from .audit import Actor, AuditLog
 from .domains import Domains
-from .emails import Email, Outbox, address_of
+from .emails import Email, Outbox
 from .keys import CreatedKey, KeyStore
 from .limits import IdempotencyStore, RateLimiter
 from .quota import Quota
@@ -121,25 +120,13 @@ class Account:
         return next(m for m in self.members.values() if m.role == "owner")
 
     # -- sending -----------------------------------------------------------------------------
-    def check_sender(self, api_key_restrictions: Iterable[str], sender: str, param: str = "from") -> None:
-        """Domain restriction of the key (403) and strict-domain mode (400 ``invalid_from``)."""
-        domain = address_of(sender).rpartition("@")[2]
-        if not sender_domain_allowed(api_key_restrictions, domain):
-            raise Forbidden(f"API key is not allowed to send from domain '{domain}'",
-                            restriction="domain", param=param)
-        if self.options.strict_domains and not self.is_verified_domain(domain):
+    def check_sender_domain(self, domain: str) -> None:
+        """Strict-domain mode: the sender's domain must be a verified domain (400 ``invalid_from``)."""
+        if self.options.strict_domains and not self.domains.is_verified(domain):
             raise InvalidSender(f"Sender domain '{domain}' is not a verified domain of this account",
-                                param=param)
+                                param="from")
 
-    def is_verified_domain(self, name: str) -> bool:
-        return self.domains.is_verified(name)
-
-    def check_recipients(self, email: Email, param: str = "to") -> None:
-        for recipient in email.recipients:
-            if address_of(recipient) in self.suppressions:
-                raise Suppressed(f"Recipient '{recipient}' is on the suppression list", param=param)
-
-    def check_sensitive_data(self, email: Email, param_prefix: str = "") -> None:
+    def check_sensitive_data(self, email: Email) -> None:
         """The security guide's "no sensitive data in email content or metadata" rule."""
         mode = self.options.sensitive_data
         if mode == "off":
@@ -154,7 +141,7 @@ class Account:
             raise SensitiveData(
                 f"The '{first.field}' field looks like it carries sensitive data ({first.rule}): "
                 "never put secrets in email content or metadata",
-                param=param_prefix + first.field,
+                param=first.field,
             )
         for finding in findings:
             warnings.warn(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidParameter, NotFound, TemplateNotFound
+from ..errors import InvalidParameter, NotFound, TemplateNotFound, ValidationFailed
 from .templating import MergeTag, merge_tags
 
 if TYPE_CHECKING:
@@ -186,8 +186,23 @@ class TemplateLibrary:
         for template in self.templates.values():
             if template.project_id == project.id and template.slug == slug:
                 return template
-        raise TemplateNotFound(f"Template with slug '{slug[:255]}' was not found.",
-                       param="slug")
+        raise TemplateNotFound(f"Template with slug '{slug[:255]}' was not found.", param="slug")
+
+    def sendable(self, project_id: int | None, slug: str,
+                 version_number: int | None = None) -> tuple[Template, TemplateVersion]:
+        """The template and version a single email may be sent from (its active version by default).
+
+        404 for an unknown project, slug or version; 422 for a campaign template or one with no HTML.
+        """
+        template = self.get(self.project(project_id), slug)
+        version = template.active if version_number is None else template.version(version_number)
+        if version is None:
+            raise TemplateNotFound(f"Template version {version_number} was not found.", param="template_version")
+        if template.purpose != "transactional":
+            raise ValidationFailed({"template_slug": ["Only transactional templates can be sent as single emails."]})
+        if version.html is None:
+            raise ValidationFailed({"template_slug": ["The template has no rendered HTML content to send."]})
+        return template, version
 
     def create(self, name: str, *, html: str | None = None, json_content: str | None = None,
                project_id: int | None = None, folder_id: int | None = None, purpose: str | None = None,

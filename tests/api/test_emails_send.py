@@ -50,7 +50,7 @@ def test_sent_email_is_in_v1_and_the_audit_log(lettr_server: LettrServer, client
     assert listed["subject"] == "One account" and listed["status"] == "sent"
     entry = lettr_server.audit_log[-1]
     assert (entry.action, entry.resource_type) == ("email.sent", "email")
-    assert entry.metadata["requestId"] == sent.request_id
+    assert entry.metadata["request_id"] == sent.request_id
     assert [e.type for e in lettr_server.account.events] == ["email.sent"]
 
 

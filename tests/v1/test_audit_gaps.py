@@ -32,5 +32,8 @@ def test_cancelling_a_scheduled_email_is_audited(v1: V1, lettr_server: LettrServ
     entry = lettr_server.audit_log[-1]
     assert (entry.action, entry.resource_type, entry.resource_id) == ("email.cancelled", "email", sent["id"])
     assert entry.actor_id == lettr_server.account.admin_key.id
-    assert entry.metadata == {"scheduledAt": later}
+    request_id = lettr_server.emails[-1].request_id
+    assert entry.metadata == {"request_id": request_id, "scheduled_at": later}
+    shown = client.get("/audit-logs", params={"action": "email.cancelled"}).json()["data"][0]
+    assert shown["metadata"] == {"requestId": request_id, "scheduledAt": later}  # v1 shows camelCase
     assert client.get("/audit-logs", params={"action": "email.cancelled"}).json()["totalCount"] == 1

@@ -96,7 +96,7 @@ def test_verify_with_every_record_published(client: httpx.Client, lettr_server: 
     assert verified["verifiedAt"] == lettr_server.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     assert (verified["spfStatus"], verified["dkimStatus"], verified["dmarcStatus"]) == ("verified",) * 3
     assert all(r["verified"] for r in verified["dnsRecords"])
-    assert lettr_server.account.is_verified_domain("mail.example.com")
+    assert lettr_server.account.domains.is_verified("mail.example.com")
     entry = lettr_server.audit_log[-1]
     assert (entry.action, entry.resource_type, entry.resource_id) == ("domain.verified", "domain", domain["id"])
 

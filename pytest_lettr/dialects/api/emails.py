@@ -15,7 +15,7 @@ from typing import Any
 from ... import errors
 from ...clock import isoformat_or_none as ts
 from ...errors import ValidationFailed
-from ...state import Email, Event
+from ...state import Email, Event, sending
 from ...state.emails import address_of
 from ...state.pagination import paginate
 from ...state.quota import CreatedAtView
@@ -190,12 +190,11 @@ def get_scheduled(call: Call) -> Reply:
 
 
 def cancel_scheduled(call: Call) -> Reply:
-    email = _scheduled(call)
-    with call.account.lock:
-        if email.status != "scheduled":
-            raise errors.NotCancellable(f"Failed to cancel scheduled transmission {call.args['request_id'][:64]}.")
-        email.status = "cancelled"
-    call.account.record("email.cancelled", call.actor, "email", email.id, {"requestId": email.request_id})
+    try:
+        email = sending.cancel(call.account, call.actor, _scheduled(call))
+    except errors.NotCancellable:
+        raise errors.NotCancellable(
+            f"Failed to cancel scheduled transmission {call.args['request_id'][:64]}.") from None
     return ok("Scheduled transmission cancelled successfully.", scheduled_view(email))
 
 

@@ -1,9 +1,10 @@
 """``POST /api/emails`` and ``POST /api/emails/scheduled``: one request becomes one stored email.
 
-The order of the work: quota (429) → fields (422, all at once) → template (404) → sender rules
-(403 key domain restriction, 400 ``unconfigured_domain`` in strict-domain mode) → sensitive data →
-suppressed recipients (counted as ``rejected``) → store. A sandbox key's email goes to the key
-owner, from the sandbox domain, and never counts against the quota.
+Validation here (422, every bad field at once); the rest is the shared send operation
+(:mod:`pytest_lettr.state.sending`): quota (429) → template (404) →
+sender rules (403 key domain restriction, 400 ``unconfigured_domain`` in strict-domain mode) →
+suppressed recipients (dropped, counted as ``rejected``) → sensitive data → store. A sandbox
+key's email goes to the key owner, from the sandbox domain, and never counts against the quota.
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ... import errors
-from ...errors import ValidationFailed
-from ...permissions import sender_domain_allowed
-from ...state import Email
-from ...state.emails import Attachment, address_of
-from ...state.sandbox import sandbox_sender
-from ...state.templating import render
+from ...state import Email, sending
+from ...state.emails import Attachment
+from ...state.sending import Draft
 from ..base import Call, Reply
 from .validation import Fields, parse_datetime
 from .views import scheduled_view
@@ -184,139 +181,29 @@ def parse_send(call: Call, body: dict[str, Any], *, scheduled: bool) -> SendRequ
     return request
 
 
-@dataclass
-class Content:
-    subject: str
-    html: str | None
-    text: str | None
-    amp_html: str | None
-    template_id: str | None = None
-    template_version: int | None = None
-
-
-def resolve_content(call: Call, request: SendRequest) -> Content:
-    """The subject and bodies to send: the template's (404 if unknown), then substitutions."""
-    subject, html, text, amp = request.subject, request.html, request.text, request.amp_html
-    template_id = version_number = None
-    if request.template_slug is not None:
-        library = call.account.templates
-        project = library.project(request.project_id)
-        template = library.get(project, request.template_slug)
-        version = template.active if request.template_version is None else \
-            template.version(request.template_version)
-        if version is None:
-            raise errors.TemplateNotFound(f"Template version {request.template_version} was not found.",
-                                          param="template_version")
-        if template.purpose != "transactional":
-            raise ValidationFailed({"template_slug": ["Only transactional templates can be sent as single emails."]})
-        if version.html is None:
-            raise ValidationFailed({"template_slug": ["The template has no rendered HTML content to send."]})
-        html = version.html
-        subject = subject if subject is not None else (template.subject or template.name)
-        template_id, version_number = template.slug, version.number
-    if request.options.get("perform_substitutions", True):
-        data = request.substitution_data
-        subject = render(subject, data) if subject is not None else None
-        html = render(html, data, html=True) if html is not None else None
-        text = render(text, data) if text is not None else None
-        amp = render(amp, data, html=True) if amp is not None else None
-    return Content(subject or "", html, text, amp, template_id, version_number)
-
-
-def build_email(call: Call, request: SendRequest, content: Content) -> Email:
-    """The email to store (not yet checked against the account's rules)."""
-    assert call.key is not None
-    now = call.account.clock.now()
+def draft_of(request: SendRequest) -> Draft:
+    """The neutral draft of a validated send body."""
     options = request.options
-    extra: dict[str, Any] = {
-        "dialect": "api", "from_name": request.from_name, "reply_to_name": request.reply_to_name,
-        "amp_html": content.amp_html, "template_version": content.template_version,
-        "project_id": request.project_id,
-    }
-    email = Email(
-        id=call.account.entropy.new_id("email_"),
-        from_=request.sender,
-        to=list(request.to),
-        subject=content.subject,
-        html=content.html,
-        text=content.text,
-        created_at=now,
-        status="scheduled" if request.scheduled_at else "sent",
-        cc=list(request.cc),
-        bcc=list(request.bcc),
-        reply_to=request.reply_to,
-        attachments=request.attachments,
-        headers=dict(request.headers),
-        tags=[request.tag] if request.tag else ([content.template_id] if content.template_id else []),
-        metadata=dict(request.metadata),
-        scheduled_at=request.scheduled_at,
-        template_id=content.template_id,
-        variables=dict(request.substitution_data),
+    return Draft(
+        sender=request.sender, to=list(request.to), cc=list(request.cc), bcc=list(request.bcc),
+        subject=request.subject, html=request.html, text=request.text, amp_html=request.amp_html,
+        reply_to=request.reply_to, attachments=request.attachments, headers=dict(request.headers),
+        tags=[request.tag] if request.tag else [], metadata=dict(request.metadata),
+        scheduled_at=request.scheduled_at, variables=dict(request.substitution_data),
         tracking={"opens": options.get("open_tracking", True), "clicks": options.get("click_tracking", True)},
-        sent_at=None if request.scheduled_at else now,
-        api_key_id=call.key.id,
-        sandbox=call.key.sandbox,
         options=dict(options),
-        extra=extra,
+        extra={"dialect": "api", "from_name": request.from_name, "reply_to_name": request.reply_to_name,
+               "project_id": request.project_id},
+        template_slug=request.template_slug, project_id=request.project_id,
+        template_version=request.template_version, substitute=options.get("perform_substitutions", True),
     )
-    if request.scheduled_at:
-        email.request_id = "sch_" + call.account.entropy.stream("request_ids").token(24)
-    else:
-        email.request_id = str(call.account.entropy.stream("request_ids").randint(10**19, 10**20 - 1))
-    return email
-
-
-def _apply_sandbox(call: Call, email: Email) -> None:
-    """Recipients → the key owner; sender domain → the sandbox domain (originals kept in ``extra``)."""
-    assert call.key is not None
-    owner = call.key.owner_email
-    if not owner:
-        raise errors.SendError("Sandbox API key does not have an associated user with an email address.")
-    email.extra["original_recipients"] = {"to": email.to, "cc": email.cc, "bcc": email.bcc}
-    email.extra["original_from"] = email.from_
-    email.to, email.cc, email.bcc = [owner], [], []
-    email.from_ = sandbox_sender(email.from_, call.account.sandbox.policy.domain)
-
-
-def _reject_suppressed(call: Call, email: Email) -> tuple[int, int]:
-    """Drop suppressed recipients (they count as ``rejected``); all suppressed → status ``suppressed``."""
-    suppressed = call.account.suppressions
-    rejected = [a for a in email.recipients if address_of(a) in suppressed]
-    if rejected and len(rejected) < len(email.recipients):
-        email.to = [a for a in email.to if address_of(a) not in suppressed]
-        email.cc = [a for a in email.cc if address_of(a) not in suppressed]
-        email.bcc = [a for a in email.bcc if address_of(a) not in suppressed]
-    elif rejected:
-        email.status, email.sent_at = "suppressed", None
-    email.extra["rejected_recipients"] = rejected
-    accepted = 0 if email.status == "suppressed" else len(email.recipients)
-    email.extra["accepted"], email.extra["rejected"] = accepted, len(rejected)
-    return accepted, len(rejected)
 
 
 def accept(call: Call, *, scheduled: bool) -> Email:
-    """Validate, render, check and store one email; returns it."""
+    """Validate one email and hand it to the shared send operation; returns it stored."""
     assert call.key is not None
-    account = call.account
-    if not call.key.sandbox:
-        account.quota.check(1)
     request = parse_send(call, call.json(), scheduled=scheduled)
-    content = resolve_content(call, request)
-    email = build_email(call, request, content)
-    if call.key.sandbox:  # no domain verification needed, but the key's own restriction still holds
-        domain = address_of(request.sender).rpartition("@")[2]
-        if not sender_domain_allowed(call.key.domain_restrictions, domain):
-            raise errors.Forbidden(f"API key is not allowed to send from domain '{domain}'",
-                                   restriction="domain", param="from")
-        _apply_sandbox(call, email)
-    else:
-        account.check_sender(call.key.domain_restrictions, email.from_)
-    account.check_sensitive_data(email)
-    _reject_suppressed(call, email)
-    account.store_emails([email])
-    account.record("email.scheduled" if scheduled else "email.sent", call.actor, "email", email.id, {
-        "requestId": email.request_id, "recipients": len(email.recipients), "sandbox": email.sandbox,
-        "templateSlug": email.template_id})
+    (email,) = sending.send(call.account, call.key, call.actor, [draft_of(request)], suppressed="drop")
     return email
 
 

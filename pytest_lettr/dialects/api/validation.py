@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
 
 from ...errors import ValidationFailed
-from ..v1.validation import is_email
+from ..common import is_email, parse_iso_datetime
 
 
 def label(name: str) -> str:
@@ -202,28 +202,8 @@ LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 
 def parse_datetime(value: Any) -> datetime | None:
     """An ISO 8601 date-time (``Z``, an offset, or naive = UTC) or a date → aware UTC, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            moment = datetime.combine(date.fromisoformat(text), time.min, tzinfo=timezone.utc)
-        except ValueError:
-            return None
-        return moment if EARLIEST <= moment <= LATEST else None
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        moment = moment.astimezone(timezone.utc)
-    except OverflowError:
-        return None
-    return moment if EARLIEST <= moment <= LATEST else None
+    moment = parse_iso_datetime(value)
+    return moment if moment is not None and EARLIEST <= moment <= LATEST else None
 
 
 class Query:

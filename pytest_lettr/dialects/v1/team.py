@@ -8,8 +8,9 @@ from ... import errors
 from ...clock import isoformat_or_none as ts
 from ...state.team import ROLES, STATUSES, Member, Team, TeamSettings
 from ..base import Call, Reply, Route
+from ..common import is_email
 from .listing import list_reply, query_choice
-from .validation import check_bool, check_string, is_email, require, require_string
+from .validation import check_bool, check_string, require, require_string
 
 SETTINGS_FIELDS = {"require2FA": "require_2fa", "ssoEnabled": "sso_enabled", "ssoProvider": "sso_provider"}
 

@@ -7,49 +7,17 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
 from ...errors import InvalidParameter, MissingParameter
+from ..common import DATE_ONLY_RE, parse_iso_datetime
 
 T = TypeVar("T")
 _DIGITS = re.compile(r"[0-9]{1,6}")
-
-# A practical address check: local part of printable ASCII or UTF-8 (RFC 6531), one @, a dotted
-# domain of LDH labels (or IDN labels), no spaces or control characters.
-_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\U0010FFFF-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\U0010FFFF-]+)*"
-_LABEL = r"(?:[A-Za-z0-9\u0080-\U0010FFFF](?:[A-Za-z0-9\u0080-\U0010FFFF-]{0,61}[A-Za-z0-9\u0080-\U0010FFFF])?)"
-EMAIL_RE = re.compile(rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$")
-MAILBOX_RE = re.compile(r"^(?P<name>[^<>\r\n\x00]*?)\s*<(?P<addr>[^<>\s]+)>$")
-
-
-def _invisible(char: str) -> bool:
-    """Control, format (e.g. U+202E right-to-left override), separator, private-use or unassigned."""
-    return unicodedata.category(char)[0] in "CZ"
-
-
-def is_email(value: str) -> bool:
-    """A plausible address; non-ASCII is allowed (RFC 6531) but never an invisible character.
-
-    >>> is_email("ada@example.com"), is_email("jos\u00e9@example.com"), is_email("ada\u202e@example.com")
-    (True, True, False)
-    """
-    if len(value) > 254 or EMAIL_RE.match(value) is None:
-        return False
-    return value.isascii() or not any(_invisible(c) for c in value if not c.isascii())
-
-
-def parse_mailbox(value: str) -> str | None:
-    """The address in ``addr@domain`` or ``Name <addr@domain>``, or ``None`` if malformed."""
-    value = value.strip()
-    match = MAILBOX_RE.match(value)
-    address = match.group("addr") if match else value
-    return address if is_email(address) else None
-
 
 def require(body: dict[str, Any], name: str, param: str | None = None) -> Any:
     if name not in body or body[name] is None:
@@ -116,28 +84,20 @@ def check_object(value: Any, param: str) -> dict[str, Any]:
 
 def parse_timestamp(value: Any, param: str) -> datetime:
     """An ISO 8601 timestamp (``Z`` or offset; naive is taken as UTC) → aware UTC datetime."""
-    if not isinstance(value, str):
+    moment = parse_iso_datetime(value) if isinstance(value, str) and not DATE_ONLY_RE.fullmatch(value.strip()) \
+        else None
+    if moment is None:
         raise InvalidParameter(f"The '{param}' field must be an ISO 8601 timestamp", param=param)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+14:00 is before year 1 in UTC
-        raise InvalidParameter(f"The '{param}' field must be an ISO 8601 timestamp", param=param) from None
+    return moment
 
 
 def parse_date_or_timestamp(value: str, param: str, *, end_of_day: bool = False) -> datetime:
     """``YYYY-MM-DD`` (start of that day, or its end with ``end_of_day``) or a full timestamp."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            day = date.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidParameter(f"The '{param}' parameter is not a valid date", param=param) from None
-        return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=timezone.utc)
+    if DATE_ONLY_RE.fullmatch(value.strip()):
+        moment = parse_iso_datetime(value, end_of_day=end_of_day)
+        if moment is None:
+            raise InvalidParameter(f"The '{param}' parameter is not a valid date", param=param)
+        return moment
     return parse_timestamp(value, param)
 
 

@@ -1,0 +1,231 @@
+"""Sending, scheduling and cancelling: the one operation every intake calls.
+
+An intake (the ``/v1`` or ``/api`` dialect, and later SMTP) validates its own wire format into
+:class:`Draft` objects and hands them to :func:`send`, which applies the account's rules in their
+documented order, mints ids, stores the emails, audits and announces them::
+
+    drafts = [Draft(sender="app@example.com", to=["ada@example.com"], subject="Hi", text="Hello")]
+    (email,) = send(account, key, actor, drafts)
+    email.status, email.request_id.isdigit()          # ('sent', True)
+    cancel(account, actor, scheduled_email)           # raises NotCancellable unless 'scheduled'
+
+The order: quota (429) → the template (404) and merge tags → for each email: the key's
+sender-domain restriction (403) → the sandbox rewrite for a sandbox key, else the verified-domain
+rule in strict-domain mode (400) → suppressed recipients (refused, or dropped and counted as
+``rejected``) → sensitive data → store all → ``email.sent`` / ``email.scheduled`` audit entries
+→ ``email.sent`` events. Nothing is stored unless every email passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..clock import isoformat_or_none
+from ..errors import Forbidden, LettrError, NotCancellable, SendError, Suppressed
+from ..permissions import sender_domain_allowed
+from .emails import Attachment, Email, address_of
+from .sandbox import sandbox_sender
+from .templating import render
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .audit import Actor
+    from .keys import ApiKey
+
+#: What happens to a suppressed recipient: the send is refused (v1: 400 ``suppressed``), or the
+#: recipient is dropped and counted as ``rejected`` (the current API).
+SuppressedRecipients = Literal["refuse", "drop"]
+
+
+@dataclass
+class Draft:
+    """One email as an intake validated it, before the account's rules (no id yet).
+
+    ``extra`` carries what only one wire shows (the current API's ``from_name``, ``amp_html``, ...).
+    """
+
+    sender: str
+    to: list[str]
+    subject: str | None = None
+    html: str | None = None
+    text: str | None = None
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    reply_to: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+    template_id: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    tracking: dict[str, bool] = field(default_factory=lambda: {"opens": True, "clicks": True})
+    options: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    amp_html: str | None = None
+    #: A stored template to send (the current API's ``template_slug``), its project and version.
+    template_slug: str | None = None
+    project_id: int | None = None
+    template_version: int | None = None
+    #: Render ``{{merge tags}}`` of subject and bodies with ``variables``.
+    substitute: bool = False
+
+
+@dataclass(frozen=True)
+class _Content:
+    subject: str | None
+    html: str | None
+    text: str | None
+    amp_html: str | None
+    template_id: str | None
+    template_version: int | None
+
+
+def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *,
+         suppressed: SuppressedRecipients = "refuse") -> list[Email]:
+    """Check, store, audit and announce ``drafts`` as one unit; returns the stored emails.
+
+    An error names the field to blame in ``param``; with several drafts, ``error.extra["item"]``
+    is the index of the draft that failed.
+    """
+    if not key.sandbox:
+        account.quota.check(len(drafts))
+    emails = [_email(account, key, draft) for draft in drafts]
+    for index, email in enumerate(emails):
+        try:
+            _apply_rules(account, key, email, suppressed)
+        except LettrError as error:
+            if len(emails) > 1:
+                error.extra["item"] = index
+            raise
+    account.store_emails(emails)
+    for email in emails:
+        account.record("email.scheduled" if email.status == "scheduled" else "email.sent", actor, "email",
+                       email.id, {"request_id": email.request_id, "recipients": len(email.recipients),
+                                  "sandbox": email.sandbox, "template_slug": email.template_id})
+    return emails
+
+
+def cancel(account: Account, actor: Actor, email: Email) -> Email:
+    """Cancel a scheduled email (``cancelled``); anything else raises :class:`NotCancellable`."""
+    with account.lock:
+        if email.status != "scheduled":
+            raise NotCancellable(f"Only scheduled emails can be cancelled; this one is '{email.status}'",
+                                 param="id")
+        email.status = "cancelled"
+    account.record("email.cancelled", actor, "email", email.id,
+                   {"request_id": email.request_id, "scheduled_at": isoformat_or_none(email.scheduled_at)})
+    return email
+
+
+# -- the steps ----------------------------------------------------------------------------------
+def _content(account: Account, draft: Draft) -> _Content:
+    """Subject and bodies to send: the stored template's (404 if unknown), then merge tags."""
+    subject, html, text, amp = draft.subject, draft.html, draft.text, draft.amp_html
+    template_id, version_number = draft.template_id, None
+    if draft.template_slug is not None:
+        template, version = account.templates.sendable(draft.project_id, draft.template_slug, draft.template_version)
+        html = version.html
+        subject = subject if subject is not None else (template.subject or template.name)
+        template_id, version_number = template.slug, version.number
+    if draft.substitute:
+        data = draft.variables
+        subject = render(subject, data) if subject is not None else None
+        html = render(html, data, html=True) if html is not None else None
+        text = render(text, data) if text is not None else None
+        amp = render(amp, data, html=True) if amp is not None else None
+    return _Content(subject, html, text, amp, template_id, version_number)
+
+
+def _email(account: Account, key: ApiKey, draft: Draft) -> Email:
+    """The email to store, with its ids minted (the rules are not checked yet)."""
+    content = _content(account, draft)
+    now = account.clock.now()
+    scheduled = draft.scheduled_at is not None
+    ids = account.entropy.stream("request_ids")
+    request_id = "sch_" + ids.token(24) if scheduled else str(ids.randint(10**19, 10**20 - 1))
+    return Email(
+        id=account.entropy.new_id("email_"),
+        from_=draft.sender,
+        to=list(draft.to),
+        subject=content.subject,
+        html=content.html,
+        text=content.text,
+        created_at=now,
+        status="scheduled" if scheduled else "sent",
+        cc=list(draft.cc),
+        bcc=list(draft.bcc),
+        reply_to=draft.reply_to,
+        attachments=list(draft.attachments),
+        headers=dict(draft.headers),
+        tags=list(draft.tags) or ([content.template_id] if draft.template_slug and content.template_id else []),
+        metadata=dict(draft.metadata),
+        scheduled_at=draft.scheduled_at,
+        template_id=content.template_id,
+        variables=dict(draft.variables),
+        tracking=dict(draft.tracking),
+        sent_at=None if scheduled else now,
+        api_key_id=key.id,
+        request_id=request_id,
+        sandbox=key.sandbox,
+        options=dict(draft.options),
+        extra={**draft.extra, "amp_html": content.amp_html, "template_version": content.template_version},
+    )
+
+
+def _apply_rules(account: Account, key: ApiKey, email: Email, suppressed: SuppressedRecipients) -> None:
+    domain = address_of(email.from_).rpartition("@")[2]
+    if not sender_domain_allowed(key.domain_restrictions, domain):
+        raise Forbidden(f"API key is not allowed to send from domain '{domain}'", restriction="domain",
+                        param="from")
+    if key.sandbox:  # no domain verification needed: the sandbox domain sends
+        _rewrite_for_sandbox(account, key, email)
+    else:
+        account.check_sender_domain(domain)
+    if suppressed == "refuse":
+        _refuse_suppressed(account, email)
+    else:
+        _drop_suppressed(account, email)
+    account.check_sensitive_data(email)
+
+
+def _rewrite_for_sandbox(account: Account, key: ApiKey, email: Email) -> None:
+    """Recipients → the key owner; sender domain → the sandbox domain (originals kept in ``extra``)."""
+    if not key.owner_email:
+        raise SendError("Sandbox API key does not have an associated user with an email address.")
+    email.extra["original_recipients"] = {"to": email.to, "cc": email.cc, "bcc": email.bcc}
+    email.extra["original_from"] = email.from_
+    email.to, email.cc, email.bcc = [key.owner_email], [], []
+    email.from_ = sandbox_sender(email.from_, account.sandbox.policy.domain)
+
+
+def _refuse_suppressed(account: Account, email: Email) -> None:
+    for recipient in email.recipients:
+        if address_of(recipient) in account.suppressions:
+            raise Suppressed(f"Recipient '{recipient}' is on the suppression list", param="to")
+    _count(email, [])
+
+
+def _drop_suppressed(account: Account, email: Email) -> None:
+    """Suppressed recipients are dropped (``rejected``); all suppressed → status ``suppressed``."""
+    listed = account.suppressions
+    rejected = [a for a in email.recipients if address_of(a) in listed]
+    if rejected and len(rejected) < len(email.recipients):
+        email.to = [a for a in email.to if address_of(a) not in listed]
+        email.cc = [a for a in email.cc if address_of(a) not in listed]
+        email.bcc = [a for a in email.bcc if address_of(a) not in listed]
+    elif rejected:
+        email.status, email.sent_at = "suppressed", None
+    _count(email, rejected)
+
+
+def _count(email: Email, rejected: list[str]) -> None:
+    email.extra["rejected_recipients"] = rejected
+    email.extra["accepted"] = 0 if email.status == "suppressed" else len(email.recipients)
+    email.extra["rejected"] = len(rejected)
+
+
+__all__ = ["Draft", "SuppressedRecipients", "cancel", "send"]
