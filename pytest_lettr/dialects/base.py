@@ -11,7 +11,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
@@ -19,20 +19,17 @@ from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .. import errors
-from ..permissions import allows, ip_allowed
+from .. import access, errors
 from ..state import Account, Actor, ApiKey
 from ..state.keys import looks_like_key
 from ..state.limits import RateLimitStatus
+from .common import MAX_IDEMPOTENCY_KEY
 
 if TYPE_CHECKING:
     from ..server import ServerOptions
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_JSON_DEPTH = 64
-MAX_IDEMPOTENCY_KEY = 255
-#: ``auth.failed`` records the first 7 characters of a rejected token only if it is at least this long.
-MIN_AUDITED_TOKEN = 20
 JSON_CONTENT_TYPES = ("application/json",)
 
 Handler = Callable[["Call"], "Reply"]
@@ -187,11 +184,20 @@ def bearer_token(request: Request) -> str | None:
     if value is None:
         return None
     if "," in value:  # WSGI servers join repeated headers with commas; no key contains one
-        raise errors.Unauthorized("Send exactly one Authorization header")
+        raise errors.Unauthorized("Send exactly one Authorization header", key_prefix=None, key_length=0)
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise errors.Unauthorized("Authorization header must be 'Bearer <API key>'")
+        raise errors.Unauthorized("Authorization header must be 'Bearer <API key>'", key_prefix=None,
+                                  key_length=0)
     return token.strip()
+
+
+def _request_token(request: Request) -> str | None:
+    """The bearer token; a key anywhere in the query string is refused (it would end up in logs)."""
+    if "api_key" in request.args or any(looks_like_key(v.strip()) for v in request.args.values()):
+        raise errors.Unauthorized("API keys are never accepted in the query string; "
+                                  "send 'Authorization: Bearer <key>'", key_prefix=None, key_length=0)
+    return bearer_token(request)
 
 
 def client_ip(request: Request, trust_forwarded_for: bool) -> str | None:
@@ -235,14 +241,8 @@ class Dialect:
     def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
         raise NotImplementedError
 
-    def authenticate(self, call: Call, token: str | None) -> ApiKey:
-        """Key present, well-formed, known, not revoked, not expired."""
-        if token is None:
-            raise errors.Unauthorized("Missing API key. Send it as 'Authorization: Bearer <key>'")
-        return call.account.keys.authenticate(token)
-
-    def after_auth(self, call: Call) -> None:
-        """Extra checks between the IP check and the rate limit (sandbox rules, quotas)."""
+    def intake_checks(self, call: Call, key: ApiKey) -> None:
+        """This dialect's own checks between the IP check and the rate limit (sandbox rules, quotas)."""
 
     def response_headers(self, call: Call) -> dict[str, str]:
         status = call.rate_limit
@@ -272,47 +272,39 @@ class Dialect:
             self.authorize(call)
             return self.run(call)
         except errors.LettrError as error:
-            self.audit_refusal(call, error)
+            if call.key is not None:  # a refusal of the handler (a key more powerful than the caller, say)
+                access.audit_refusal(account, call.actor, call.key, error, self.audit_context(call))
             response = self.render_error(call, error)
             response.headers.extend(self.response_headers(call))
             return response
 
+    @staticmethod
+    def audit_context(call: Call) -> dict[str, str]:
+        """What an ``auth.*`` audit entry records of the request."""
+        return {"method": call.request.method, "path": call.request.path}
+
     def authorize(self, call: Call) -> None:
-        request, account = call.request, call.account
+        """The shared access check (:func:`pytest_lettr.access.authorize`) for this request."""
+        request = call.request
         ip = client_ip(request, call.options.trust_forwarded_for)
         user_agent = request.headers.get("User-Agent")
-        call.actor = Actor(id=None, type="api_key", ip_address=ip, user_agent=user_agent)
+        call.actor = access.anonymous(ip, user_agent)
         if not call.route.authenticated:
             return
-        token: str | None = None
         try:
-            if "api_key" in request.args or any(looks_like_key(v.strip()) for v in request.args.values()):
-                raise errors.Unauthorized("API keys are never accepted in the query string; "
-                                          "send 'Authorization: Bearer <key>'")
-            token = bearer_token(request)
-            key = self.authenticate(call, token)
+            token = _request_token(request)
         except errors.Unauthorized as error:
-            error.extra.setdefault("key_prefix", (token or "")[:7] or None)
-            error.extra.setdefault("key_length", len(token or ""))
+            access.audit_refusal(call.account, call.actor, None, error, self.audit_context(call))
             raise
-        call.key = key
-        call.actor = Actor(id=key.id, type="api_key", ip_address=ip, user_agent=user_agent,
-                           key_prefix=key.key_prefix)
-        if not ip_allowed(key.ip_restrictions, ip):
-            raise errors.Forbidden("Request from unauthorized IP address", restriction="ip")
-        self.after_auth(call)
         try:
-            call.rate_limit = account.rate_limiter.hit(key.id, key.rate_limit)
-        except errors.RateLimited as error:  # the 429 still reports the window it ran out of
-            call.rate_limit = RateLimitStatus(error.extra["limit"], 0, error.extra["reset"])
+            granted = access.authorize(call.account, token, client_ip=ip, user_agent=user_agent,
+                                       permission=call.route.permission, scope=call.route.scope,
+                                       intake_checks=lambda key: self.intake_checks(call, key),
+                                       context=self.audit_context(call))
+        except errors.LettrError as error:  # a refusal still reports the rate-limit window
+            call.rate_limit = call.rate_limit or error.extra.get("rate_limit")
             raise
-        permission = call.route.permission
-        if permission is not None:
-            if not allows(key.permissions, permission):
-                shown = call.route.scope or permission
-                raise errors.Forbidden(f"API key lacks required permission: {shown}",
-                                       required_permission=shown)
-            account.note_permission_used(key.id, permission)
+        call.key, call.actor, call.rate_limit = granted.key, granted.actor, granted.rate_limit
 
     def run(self, call: Call) -> Response:
         idem_key = call.request.headers.get("Idempotency-Key")
@@ -348,26 +340,6 @@ class Dialect:
         if not call.request.headers.get("Idempotency-Key"):
             response.headers.extend(self.response_headers(call))
         return response
-
-    def audit_refusal(self, call: Call, error: errors.LettrError) -> None:
-        """``auth.failed`` for 401s, ``auth.forbidden`` for permission and restriction 403s."""
-        if isinstance(error, errors.Unauthorized):
-            # The prefix tried, but never most of a short token (it may be a password sent by mistake).
-            prefix = error.extra.get("key_prefix") if error.extra.get("key_length", 0) >= MIN_AUDITED_TOKEN else None
-            # An expired key is known: name it as the actor and the resource.
-            key_id = error.extra.get("key_id")
-            actor = replace(call.actor, id=key_id) if key_id else call.actor
-            call.account.record("auth.failed", actor, "api_key", key_id, {
-                "reason": error.code, "keyPrefix": prefix,
-                "method": call.request.method, "path": call.request.path})
-        elif isinstance(error, errors.Forbidden) and (error.required_permission or error.restriction):
-            metadata: dict[str, Any] = {"method": call.request.method, "path": call.request.path}
-            if error.required_permission:
-                metadata["requiredPermission"] = error.required_permission
-            if error.restriction:
-                metadata["restriction"] = error.restriction
-            call.account.record("auth.forbidden", call.actor, "api_key",
-                                call.key.id if call.key else None, metadata)
 
 
 def _without_secret(raw: bytes, field_name: str | None) -> bytes:

@@ -29,7 +29,7 @@ def test_sending_only_key_sends_but_reads_nothing_else(lettr_server: LettrServer
         assert caught.value.error_code == "insufficient_scope"
         assert caught.value.message == "Your API key does not have the required permissions for this action."
     refused = [e for e in lettr_server.audit_log if e.action == "auth.forbidden"]
-    assert [e.metadata["requiredPermission"] for e in refused] == [
+    assert [e.metadata["required_permission"] for e in refused] == [
         "domains:read", "emails:read", "templates:read", "webhooks:read", "projects:read", "templates:read",
         "domains:write"]
     assert lettr_server.permissions_used(key.id) == {"emails:send"}

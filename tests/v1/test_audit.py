@@ -82,7 +82,7 @@ def test_a_failed_authentication_records_the_prefix_tried(lettr_server: LettrSer
     entry = lettr_server.audit_log[-1]
     assert entry.action == "auth.failed" and entry.actor_id is None and entry.actor_type == "api_key"
     assert (entry.ip_address, entry.user_agent) == ("127.0.0.1", "intruder/0.1")
-    assert entry.metadata == {"reason": "unauthorized", "keyPrefix": "le_ZZZZ", "method": "GET", "path": "/v1/emails"}
+    assert entry.metadata == {"reason": "unauthorized", "key_prefix": "le_ZZZZ", "method": "GET", "path": "/v1/emails"}
 
 
 @pytest.mark.parametrize(("headers", "prefix"), [
@@ -95,7 +95,7 @@ def test_auth_failed_never_records_a_short_token(lettr_server: LettrServer, head
                                                  prefix: str | None) -> None:
     assert httpx.get(lettr_server.v1_url + "/stats", headers=headers).status_code == 401
     entry = lettr_server.audit_log[-1]
-    assert entry.action == "auth.failed" and entry.metadata["keyPrefix"] == prefix
+    assert entry.action == "auth.failed" and entry.metadata["key_prefix"] == prefix
     assert "hunter2" not in json.dumps(entry.metadata)
 
 
@@ -107,7 +107,7 @@ def test_expired_and_deleted_keys_are_auth_failed(client: httpx.Client, lettr_se
     for key in (short_lived, doomed):
         httpx.get(lettr_server.v1_url + "/stats", headers={"Authorization": f"Bearer {key.key}"})
     failed = [e for e in lettr_server.audit_log if e.action == "auth.failed"]
-    assert [(e.metadata["reason"], e.metadata["keyPrefix"]) for e in failed] == [
+    assert [(e.metadata["reason"], e.metadata["key_prefix"]) for e in failed] == [
         ("key_expired", short_lived.api_key.key_prefix), ("unauthorized", doomed.api_key.key_prefix)]
 
 
@@ -117,7 +117,7 @@ def test_a_missing_permission_is_auth_forbidden(lettr_server: LettrServer) -> No
                headers={"Authorization": f"Bearer {key.key}"})
     entry = lettr_server.audit_log[-1]
     assert (entry.action, entry.actor_id, entry.resource_id) == ("auth.forbidden", key.id, key.id)
-    assert entry.metadata == {"method": "POST", "path": "/v1/domains", "requiredPermission": "domains:create"}
+    assert entry.metadata == {"method": "POST", "path": "/v1/domains", "required_permission": "domains:create"}
 
 
 def test_an_ip_restriction_is_auth_forbidden(lettr_server: LettrServer) -> None:
@@ -126,7 +126,7 @@ def test_an_ip_restriction_is_auth_forbidden(lettr_server: LettrServer) -> None:
     assert response.status_code == 403
     entry = lettr_server.audit_log[-1]
     assert entry.action == "auth.forbidden" and entry.metadata["restriction"] == "ip"
-    assert "requiredPermission" not in entry.metadata and entry.ip_address == "127.0.0.1"
+    assert "required_permission" not in entry.metadata and entry.ip_address == "127.0.0.1"
 
 
 def test_a_domain_restriction_is_auth_forbidden(lettr_server: LettrServer) -> None:

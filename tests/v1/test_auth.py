@@ -133,7 +133,7 @@ def test_refusals_are_audited_with_the_prefix_only(v1: V1, lettr_server: LettrSe
     v1(token).get("/emails")
     failed = [e for e in lettr_server.audit_log if e.action == "auth.failed"]
     assert len(failed) == 1
-    assert failed[0].metadata["keyPrefix"] == token[:7]
+    assert failed[0].metadata["key_prefix"] == token[:7]
     assert failed[0].metadata["reason"] == "unauthorized"
     assert token not in repr(failed[0])
 

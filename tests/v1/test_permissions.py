@@ -112,7 +112,7 @@ def test_missing_permission_is_403_naming_it(v1: V1, lettr_server: LettrServer, 
     assert error["requiredPermission"] == permission
     assert error["message"] == f"API key lacks required permission: {permission}"
     entry = lettr_server.audit_log[-1]
-    assert entry.action == "auth.forbidden" and entry.metadata["requiredPermission"] == permission
+    assert entry.action == "auth.forbidden" and entry.metadata["required_permission"] == permission
     assert entry.actor_id == key.id
 
 

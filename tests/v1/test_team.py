@@ -285,7 +285,7 @@ def test_team_endpoints_need_team_permissions(lettr_server: LettrServer, v1: Cal
         assert response.status_code == 403
         assert error(response)["requiredPermission"] == "team:write"
     refused = [e for e in lettr_server.audit_log if e.action == "auth.forbidden"]
-    assert len(refused) == 3 and {e.metadata["requiredPermission"] for e in refused} == {"team:write"}
+    assert len(refused) == 3 and {e.metadata["required_permission"] for e in refused} == {"team:write"}
     assert lettr_server.permissions_used(reader.id) == {"team:read"}
 
 

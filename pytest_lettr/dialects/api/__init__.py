@@ -19,15 +19,15 @@ from werkzeug.wrappers import Response
 from ... import errors
 from ...errors import ValidationFailed
 from ...state import ApiKey
-from ...state.limits import RateLimitStatus
 from ..base import Call, Dialect, Reply, json_response
+from ..common import MAX_IDEMPOTENCY_KEY
 from . import domains, emails, system, templates, webhooks
 from .wire import error_response
 
 MODULES = (system, emails, domains, templates, webhooks)
 #: Routes whose responses carry the free plan's ``X-Monthly-*`` / ``X-Daily-*`` headers.
 QUOTA_ROUTES = frozenset({("POST", "/emails"), ("POST", "/emails/scheduled")})
-IDEMPOTENCY_KEY_RE = re.compile(r"\A[A-Za-z0-9._-]{1,255}\Z")
+IDEMPOTENCY_KEY_RE = re.compile(rf"\A[A-Za-z0-9._-]{{1,{MAX_IDEMPOTENCY_KEY}}}\Z")
 
 
 class ApiDialect(Dialect):
@@ -46,29 +46,18 @@ class ApiDialect(Dialect):
     def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
         return error_response(error)
 
-    def authenticate(self, call: Call, token: str | None) -> ApiKey:
-        if token is None:
-            raise errors.Unauthorized("API key is required.")
-        return call.account.keys.authenticate(token)
-
-    def after_auth(self, call: Call) -> None:
+    def intake_checks(self, call: Call, key: ApiKey) -> None:
         """Sandbox keys: no writes, 10 requests a minute and 100 a day. A bad Idempotency-Key: 422."""
-        key = call.key
-        assert key is not None
         if key.sandbox:
             if call.route.write:
                 raise errors.SandboxRestricted("Sandbox API keys cannot perform write operations on this resource.",
                                                restriction="sandbox")
-            try:
-                call.extra["sandbox"] = call.account.sandbox.hit(key.id)
-            except errors.RateLimited as error:  # the 429 still reports the window it ran out of
-                call.rate_limit = RateLimitStatus(int(error.extra["limit"]), 0, int(error.extra["reset"]))
-                raise
+            call.extra["sandbox"] = call.account.sandbox.hit(key.id)
         idempotency_key = call.request.headers.get("Idempotency-Key")
         if call.request.method == "POST" and idempotency_key is not None \
                 and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
             raise ValidationFailed({"Idempotency-Key": [
-                "Use 1 to 255 letters, digits, periods, underscores or hyphens."]})
+                f"Use 1 to {MAX_IDEMPOTENCY_KEY} letters, digits, periods, underscores or hyphens."]})
 
     def response_headers(self, call: Call) -> dict[str, str]:
         headers = super().response_headers(call)

@@ -10,6 +10,7 @@ from itertools import chain
 from werkzeug.wrappers import Response
 
 from ... import errors
+from ...state import ApiKey
 from ..base import Call, Dialect, Reply, json_response
 from . import audit, domains, emails, keys, stats, team, webhooks
 from .wire import error_response
@@ -31,8 +32,8 @@ class V1Dialect(Dialect):
     def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
         return error_response(error)
 
-    def after_auth(self, call: Call) -> None:
+    def intake_checks(self, call: Call, key: ApiKey) -> None:
         """Sandbox keys (``lttr_sandbox_``) belong to the current API and its sandbox rules; on v1
         they would send real mail and mint live keys, so they are refused here."""
-        if call.key is not None and call.key.sandbox:
+        if key.sandbox:
             raise errors.Forbidden("Sandbox API keys work only on the current API (/api)", restriction="sandbox")
