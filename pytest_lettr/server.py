@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 import threading
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from werkzeug.wrappers import Request, Response
 
@@ -30,13 +30,17 @@ from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
 from .state import Account, AccountOptions, CreatedKey, Email, Event
+from .state.api_webhooks import ApiWebhookStore
 from .state.audit import AuditEntry
 from .state.domains import Domain
 from .state.emails import address_of
 from .state.history import seed_history
 from .state.lifecycle import simulate
+from .state.quota import Quota
+from .state.sandbox import Sandbox
 from .state.stats import PeriodStats, period_stats
 from .state.team import Team
+from .state.templates import Project, TemplateLibrary
 from .state.webhooks import Webhook, WebhookStore
 from .webhooks.delivery import ASGIApp, Delivery, WSGIApp
 
@@ -66,11 +70,17 @@ class EmailOutbox(Sequence[Email]):
     def __len__(self) -> int:
         return len(self._server.account.outbox)
 
-    def __getitem__(self, index: Any) -> Any:
-        return list(self._server.account.outbox)[index] if isinstance(index, slice) else \
-            self._server.account.outbox[index]
+    @overload
+    def __getitem__(self, index: int) -> Email: ...
 
-    def __iter__(self) -> Any:
+    @overload
+    def __getitem__(self, index: slice) -> list[Email]: ...
+
+    def __getitem__(self, index: int | slice) -> Email | list[Email]:
+        outbox = self._server.account.outbox
+        return list(outbox)[index] if isinstance(index, slice) else outbox[index]
+
+    def __iter__(self) -> Iterator[Email]:
         return iter(self._server.account.outbox)
 
     def __repr__(self) -> str:
@@ -389,6 +399,37 @@ class LettrServer:
             return self.webhooks.create(target, subscriptions, description, secret=secret)
         return self.webhooks.create(url, subscriptions, description, app=target, remote_addr=remote_addr,
                                     secret=secret)
+
+    # -- the current API's stores -------------------------------------------------------------
+    @property
+    def templates(self) -> TemplateLibrary:
+        """Projects, folders and templates (``.create(name, html=...)``, ``.projects``, ``.get(project, slug)``)."""
+        return self.account.templates
+
+    @property
+    def projects(self) -> list[Project]:
+        """The account's projects, oldest first (the first is the team's default project)."""
+        return list(self.account.templates.projects.values())
+
+    @property
+    def api_webhooks(self) -> ApiWebhookStore:
+        """Webhooks of the current API (``.all()``, ``.get(id)``, ``.deliveries(id)``)."""
+        return self.account.api_webhooks
+
+    @property
+    def quota(self) -> Quota:
+        """The free plan's sending quota (``.status()``, ``.policy.daily_limit = 3``)."""
+        return self.account.quota
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """Sandbox keys' limits (``.policy.per_minute``) and sender domain (``.policy.domain``)."""
+        return self.account.sandbox
+
+    @property
+    def domains(self) -> list[Domain]:
+        """The account's sending domains, oldest first."""
+        return self.account.domains.all()
 
     @property
     def webhook_deliveries(self) -> list[Delivery]:

@@ -10,7 +10,7 @@ from pytest_lettr import LettrServer
 def test_a_rate_limited_sandbox_request_still_reports_the_window_it_ran_out_of(
         lettr_server: LettrServer) -> None:
     lettr_server.clock.freeze()  # the windows are aligned to the minute
-    lettr_server.account.sandbox.policy.per_minute = 2
+    lettr_server.sandbox.policy.per_minute = 2
     key = lettr_server.create_key(mode="sandbox").key
     with httpx.Client(base_url=lettr_server.api_url, headers={"Authorization": f"Bearer {key}"}) as http:
         assert [http.get("/domains").status_code for _ in range(2)] == [200, 200]

@@ -41,7 +41,7 @@ def test_other_plans_have_no_quota_headers(http: httpx.Client) -> None:
 @pytest.mark.lettr(plan="free")
 def test_daily_quota(lettr_server: LettrServer, client: lettr.Lettr, http: httpx.Client) -> None:
     lettr_server.clock.freeze()  # the day starts at midnight UTC
-    lettr_server.account.quota.policy.daily_limit = 2
+    lettr_server.quota.policy.daily_limit = 2
     client.emails.send(**send_kwargs())
     client.emails.schedule(scheduled_at=lettr_server.clock.now() + timedelta(hours=1), **send_kwargs())
     with pytest.raises(lettr.RateLimitError) as caught:
@@ -58,7 +58,7 @@ def test_daily_quota(lettr_server: LettrServer, client: lettr.Lettr, http: httpx
 @pytest.mark.lettr(plan="free")
 def test_monthly_quota_counts_v1_sends_too(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     lettr_server.clock.freeze()
-    lettr_server.account.quota.policy.monthly_limit = 1
+    lettr_server.quota.policy.monthly_limit = 1
     httpx.post(lettr_server.v1_url + "/emails", headers={"Authorization": f"Bearer {lettr_server.admin_key}"},
                json={"from": "a@example.com", "to": "b@example.com", "subject": "v1", "text": "x"})
     with pytest.raises(lettr.RateLimitError) as caught:
@@ -70,7 +70,7 @@ def test_monthly_quota_counts_v1_sends_too(lettr_server: LettrServer, client: le
 def test_sandbox_sends_do_not_count(lettr_server: LettrServer, client: lettr.Lettr, sandbox: lettr.Lettr,
                                     sandbox_key: CreatedKey) -> None:
     lettr_server.clock.freeze()
-    lettr_server.account.quota.policy.daily_limit = 1
+    lettr_server.quota.policy.daily_limit = 1
     sandbox.emails.send(**send_kwargs())
     sandbox.emails.send(**send_kwargs())
     client.emails.send(**send_kwargs())

@@ -91,7 +91,7 @@ def test_rate_limit_headers_and_the_minute_window(lettr_server: LettrServer, san
 def test_daily_window(lettr_server: LettrServer, sandbox_key: CreatedKey,
                       make_client: Callable[[str], lettr.Lettr]) -> None:
     lettr_server.clock.freeze()
-    lettr_server.account.sandbox.policy.per_day = 3
+    lettr_server.sandbox.policy.per_day = 3
     client = make_client(sandbox_key.key)
     for _ in range(3):
         client.domains.list()

@@ -23,7 +23,7 @@ def test_create_parses_merge_tags(lettr_server: LettrServer, client: lettr.Lettr
     assert list(tags) == ["first_name", "items", "coupon"]
     assert tags["first_name"].required and not tags["coupon"].required
     assert [(c.key, c.type) for c in tags["items"].children or []] == [("title", "text"), ("price", "text")]
-    project = lettr_server.account.templates.project(None)
+    project = lettr_server.templates.project(None)
     assert template.project_id == project.id
     assert lettr_server.audit_log[-1].action == "template.created"
 
@@ -96,7 +96,7 @@ def test_create_validation(client: lettr.Lettr) -> None:
 
 
 def test_folders_and_projects(lettr_server: LettrServer, client: lettr.Lettr) -> None:
-    library = lettr_server.account.templates
+    library = lettr_server.templates
     other = library.add_project("Marketing", emoji="📣")
     library.add_folder(other.id, "Promos", "campaign")
     client.templates.create(name="Hello", html="<p>x</p>")

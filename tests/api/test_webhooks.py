@@ -62,7 +62,7 @@ def test_credentials_are_never_shown(lettr_server: LettrServer, client: lettr.Le
                                      oauth_token_url="https://auth.example/token", events_mode="all")
     for _request, response in lettr_server.httpserver.log:
         assert b"very-secret-value" not in response.get_data()
-    assert "very-secret-value" not in repr(lettr_server.account.api_webhooks.get(created.id))
+    assert "very-secret-value" not in repr(lettr_server.api_webhooks.get(created.id))
 
 
 def test_create_validation(client: lettr.Lettr) -> None:
@@ -109,7 +109,7 @@ def test_basic_auth_delivery(lettr_server: LettrServer, client: lettr.Lettr, rec
                                                                       "ada@example.com")
     after = client.webhooks.get(hook.id)
     assert after.last_status == "success" and after.last_successful_at is not None
-    (delivery,) = lettr_server.account.api_webhooks.deliveries(hook.id)
+    (delivery,) = lettr_server.api_webhooks.deliveries(hook.id)
     assert delivery.status == "succeeded"
     assert delivery.attempts[0].request_headers["Authorization"] != received.headers["Authorization"]  # masked
 
@@ -124,7 +124,7 @@ def test_wrong_basic_password_fails_and_is_retried(lettr_server: LettrServer, cl
     lettr_server.clock.advance(minutes=1)
     assert [r.headers["Authorization"].startswith("Basic ") for r in receiver.hooks] == [True, True]
     assert client.webhooks.get(hook.id).last_status == "success"
-    assert lettr_server.account.api_webhooks.deliveries(hook.id)[0].status == "succeeded"
+    assert lettr_server.api_webhooks.deliveries(hook.id)[0].status == "succeeded"
 
 
 def test_oauth2_delivery_fetches_and_reuses_a_token(lettr_server: LettrServer, client: lettr.Lettr) -> None:
@@ -153,14 +153,14 @@ def test_oauth2_token_refused_then_fixed(lettr_server: LettrServer, client: lett
                                       oauth_token_url=receiver.url("/token"), events_mode="all")
         client.emails.send(**send_kwargs())
         assert receiver.hooks == [] and len(receiver.tokens) == 1
-        (delivery,) = lettr_server.account.api_webhooks.deliveries(hook.id)
+        (delivery,) = lettr_server.api_webhooks.deliveries(hook.id)
         assert "token" in (delivery.attempts[0].error or "")
         assert delivery.status == "pending"
         assert client.webhooks.get(hook.id).last_status == "failure"
         client.webhooks.update(hook.id, oauth_client_secret="client-secret")
         lettr_server.clock.advance(minutes=1)
         assert [r.headers["Authorization"] for r in receiver.hooks] == ["Bearer tok-1"]
-        assert lettr_server.account.api_webhooks.deliveries(hook.id)[0].status == "succeeded"
+        assert lettr_server.api_webhooks.deliveries(hook.id)[0].status == "succeeded"
 
 
 def test_revoked_token_is_replaced_after_a_401(lettr_server: LettrServer, client: lettr.Lettr) -> None:
