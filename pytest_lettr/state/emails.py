@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,6 +121,10 @@ def _same_mailbox(actual: str, wanted: str) -> bool:
     return address_of(actual) == address_of(wanted)
 
 
+def _created(email: Email) -> datetime:
+    return email.created_at
+
+
 def address_of(mailbox: str) -> str:
     """``"Ada <ada@x.io>"`` → ``"ada@x.io"`` (lower-cased, for indexing and matching)."""
     mailbox = mailbox.strip()
@@ -218,6 +222,20 @@ class Outbox:
         if recipient is None:
             return range(len(self._emails))
         return self._by_recipient.get(address_of(recipient), [])
+
+    def positions_between(self, start: datetime | None, end: datetime | None,
+                          recipient: str | None = None) -> Sequence[int]:
+        """Ascending positions of the emails created from ``start`` to ``end`` (both included, either
+        open), optionally only those sent to ``recipient``: bisected, never a scan of the outbox."""
+        with self._lock:
+            positions = self.positions(recipient)
+            if start is None and end is None:
+                return positions
+            first = bisect_left(self._emails, start, key=_created) if start is not None else 0
+            last = bisect_right(self._emails, end, key=_created) if end is not None else len(self._emails)
+            if isinstance(positions, range):
+                return range(first, last)
+            return positions[bisect_left(positions, first):bisect_left(positions, last)]
 
     def by_request(self, request_id: str) -> list[Email]:
         return [self._emails[p] for p in self._by_request.get(request_id, [])]

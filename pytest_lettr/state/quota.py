@@ -12,7 +12,6 @@ at 00:00 UTC, the day at midnight UTC.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,9 +20,8 @@ from ..errors import DailyQuotaExceeded, QuotaExceeded
 
 if TYPE_CHECKING:
     from .account import Account
-    from .emails import Outbox
 
-__all__ = ["FREE_DAILY_LIMIT", "FREE_MONTHLY_LIMIT", "CreatedAtView", "Quota", "QuotaPolicy", "QuotaStatus"]
+__all__ = ["FREE_DAILY_LIMIT", "FREE_MONTHLY_LIMIT", "Quota", "QuotaPolicy", "QuotaStatus"]
 
 FREE_MONTHLY_LIMIT = 3000
 FREE_DAILY_LIMIT = 100
@@ -60,19 +58,6 @@ class QuotaStatus:
         }
 
 
-class CreatedAtView:
-    """``created_at`` of the outbox, oldest first, as a bisectable sequence (no copy)."""
-
-    def __init__(self, outbox: Outbox) -> None:
-        self._outbox = outbox
-
-    def __len__(self) -> int:
-        return len(self._outbox)
-
-    def __getitem__(self, index: int) -> datetime:
-        return self._outbox.at(index).created_at
-
-
 def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -96,10 +81,8 @@ class Quota:
     def used(self, since: datetime) -> int:
         """Emails counted against the quota since ``since``."""
         outbox = self._account.outbox
-        with self._account.lock:
-            first = bisect_left(CreatedAtView(outbox), since)
-            return sum(1 for position in range(first, len(outbox))
-                       if not outbox.at(position).sandbox and outbox.at(position).status != "cancelled")
+        return sum(1 for position in outbox.positions_between(since, None)
+                   if not outbox.at(position).sandbox and outbox.at(position).status != "cancelled")
 
     def status(self) -> QuotaStatus:
         now = self._account.clock.now()

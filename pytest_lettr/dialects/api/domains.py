@@ -82,44 +82,53 @@ def detail_view(domain: Domain) -> dict[str, Any]:
     return view
 
 
+SPF_RECORD = "v=spf1 include:_spf.sparkpostmail.com ~all"
+DMARC_RECORD = "v=DMARC1; p=none;"
+
+
+def _if(found: bool, value: Any, otherwise: Any = None) -> Any:
+    """``value`` when the record was found, else ``otherwise``."""
+    return value if found else otherwise
+
+
+def _dmarc_check(domain: Domain, found: bool) -> dict[str, Any]:
+    return {"is_valid": found, "status": _if(found, "valid", "missing"),
+            "found_at_domain": _if(found, domain.name), "record": _if(found, DMARC_RECORD),
+            "policy": _if(found, "none"), "subdomain_policy": None,
+            "error": _if(not found, f"No DMARC record found for {domain.name} or its parent domain."),
+            "covered_by_parent_policy": False}
+
+
+def _spf_check(domain: Domain, found: bool) -> dict[str, Any]:
+    return {"is_valid": found, "status": _if(found, "valid", "missing"), "record": _if(found, SPF_RECORD),
+            "error": _if(not found, f"No SPF record found for {domain.name}."), "includes_sparkpost": found}
+
+
 def verification_view(domain: Domain) -> dict[str, Any]:
-    status = domain.record_status
+    found = {record: bool(domain.record_status.get(record)) for record in ("dkim", "spf", "dmarc")}
     primary = is_primary(domain.name)
-    key = dkim(domain)
-    dkim_ok, spf_ok, dmarc_ok = bool(status.get("dkim")), bool(status.get("spf")), bool(status.get("dmarc"))
-    dkim_record = f"v=DKIM1; k=rsa; h=sha256; p={key['public']}"
-    spf_record = "v=spf1 include:_spf.sparkpostmail.com ~all"
-    dmarc_record = "v=DMARC1; p=none;"
+    dkim_record = f"v=DKIM1; k=rsa; h=sha256; p={dkim(domain)['public']}"
+    dmarc, spf = _dmarc_check(domain, found["dmarc"]), _spf_check(domain, found["spf"])
     return {
         "domain": domain.name,
-        "dkim_status": "valid" if dkim_ok else "invalid",
-        "cname_status": "not_applicable" if primary else ("valid" if dkim_ok else "invalid"),
-        "dmarc_status": "valid" if dmarc_ok else "missing",
-        "spf_status": "valid" if spf_ok else "missing",
+        "dkim_status": _if(found["dkim"], "valid", "invalid"),
+        "cname_status": "not_applicable" if primary else _if(found["dkim"], "valid", "invalid"),
+        "dmarc_status": dmarc["status"],
+        "spf_status": spf["status"],
         "is_primary_domain": primary,
-        "ownership_verified": "true" if domain.status == "verified" else None,
+        "ownership_verified": _if(domain.status == "verified", "true"),
         "dns": {
-            "dkim_record": dkim_record if dkim_ok else None,
+            "dkim_record": _if(found["dkim"], dkim_record),
             "cname_record": None,
-            "dkim_error": None if dkim_ok else "DKIM record not found",
-            "cname_error": None if primary or dkim_ok else "CNAME record not found",
-            "dmarc_record": dmarc_record if dmarc_ok else None,
-            "dmarc_error": None if dmarc_ok else f"No DMARC record found for {domain.name} or its parent domain.",
-            "spf_record": spf_record if spf_ok else None,
-            "spf_error": None if spf_ok else f"No SPF record found for {domain.name}.",
+            "dkim_error": _if(not found["dkim"], "DKIM record not found"),
+            "cname_error": _if(not (primary or found["dkim"]), "CNAME record not found"),
+            "dmarc_record": dmarc["record"],
+            "dmarc_error": dmarc["error"],
+            "spf_record": spf["record"],
+            "spf_error": spf["error"],
         },
-        "dmarc": {
-            "is_valid": dmarc_ok, "status": "valid" if dmarc_ok else "missing",
-            "found_at_domain": domain.name if dmarc_ok else None, "record": dmarc_record if dmarc_ok else None,
-            "policy": "none" if dmarc_ok else None, "subdomain_policy": None,
-            "error": None if dmarc_ok else f"No DMARC record found for {domain.name} or its parent domain.",
-            "covered_by_parent_policy": False,
-        },
-        "spf": {
-            "is_valid": spf_ok, "status": "valid" if spf_ok else "missing",
-            "record": spf_record if spf_ok else None,
-            "error": None if spf_ok else f"No SPF record found for {domain.name}.", "includes_sparkpost": spf_ok,
-        },
+        "dmarc": dmarc,
+        "spf": spf,
     }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from ...errors import ValidationFailed
 from ...state import Email, Event, sending
 from ...state.emails import address_of
 from ...state.pagination import paginate
-from ...state.quota import CreatedAtView
 from ...webhooks.payloads import API_EVENT_TYPES, api_type, event_recipient, render_event
 from ..base import Call, Reply, Route
 from .sending import schedule_email, send_email
@@ -81,6 +80,15 @@ def find_email(call: Call, ident: str) -> Email | None:
 
 
 # -- GET /emails ------------------------------------------------------------------------------
+def _cursor_position(call: Call, after_id: str | None) -> int | None:
+    if after_id is None:
+        return None
+    position = call.account.outbox.position(after_id)
+    if position is None:
+        raise ValidationFailed({"cursor": ["The cursor is invalid."]})
+    return position
+
+
 def list_emails(call: Call) -> Reply:
     query = Query(call.query)
     per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
@@ -89,73 +97,76 @@ def list_emails(call: Call) -> Reply:
     cursor = call.query.get("cursor") or None
     query.check()
     _require_owner(call)
-    after_id = decode_cursor(cursor) if cursor else None
-    account = call.account
-    outbox = account.outbox
-    with account.lock:
-        candidates = outbox.positions(recipient.strip() if recipient else None)
-        view = CreatedAtView(outbox)
-        lo, hi = bisect_left(view, start), bisect_right(view, end)
-        matches = [p for p in candidates[bisect_left(candidates, lo):bisect_left(candidates, hi)]
-                   if visible(call, outbox.at(p)) and outbox.at(p).status not in ("scheduled", "cancelled")]
-        after = None
-        if after_id is not None:
-            after = outbox.position(after_id)
-            if after is None:
-                raise ValidationFailed({"cursor": ["The cursor is invalid."]})
-        page = paginate(matches, outbox.at, limit=per_page, starting_after=after)
+    after = _cursor_position(call, decode_cursor(cursor) if cursor else None)
+    outbox = call.account.outbox
+    matches = [p for p in outbox.positions_between(start, end, recipient.strip() if recipient else None)
+               if visible(call, outbox.at(p)) and outbox.at(p).status not in ("scheduled", "cancelled")]
+    page = paginate(matches, outbox.at, limit=per_page, starting_after=after)
     next_cursor = encode_cursor(page.items[-1].id) if page.has_more and page.items else None
     return ok("Emails retrieved successfully.",
               events_page([list_item(e) for e in page.items], page.total_count, start, end, per_page, next_cursor))
 
 
 # -- GET /emails/events -----------------------------------------------------------------------
-def _bounce_class(rendered: dict[str, Any]) -> str:
-    return str(rendered.get("bounce_class", ""))
+@dataclass(frozen=True)
+class _EventFilter:
+    """The filters of ``GET /emails/events``; an empty set does not filter."""
+
+    types: set[str]
+    recipients: set[str]
+    transmissions: set[str]
+    bounce_classes: set[str]
+
+    def matches(self, event: Event, email: Email) -> bool:
+        kind = api_type(event)
+        if kind is None or (self.types and kind not in self.types):
+            return False
+        if self.recipients and event_recipient(event, email) not in self.recipients:
+            return False
+        if self.transmissions and (email.request_id or email.id) not in self.transmissions:
+            return False
+        if self.bounce_classes:
+            rendered = render_event(event, email)
+            return rendered is not None and str(rendered.get("bounce_class", "")) in self.bounce_classes
+        return True
 
 
-def list_events(call: Call) -> Reply:
-    query = Query(call.query)
-    per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
-    types = set(query.csv("events", choices=API_EVENT_TYPES))
-    recipients = {address_of(r) for r in query.csv("recipients")}
-    transmissions = set(query.csv("transmissions"))
-    bounce_classes = set(query.csv("bounce_classes"))
-    start, end = window(call, query)
-    cursor = call.query.get("cursor") or None
-    query.check()
-    after_id = decode_cursor(cursor) if cursor else None
+def _events_in(call: Call, start: datetime, end: datetime, wanted: _EventFilter) -> list[tuple[Event, Email]]:
+    """The visible email events from ``start`` to ``end`` that pass ``wanted``, newest first."""
     account = call.account
-    with account.lock:
+    with account.lock:  # a snapshot; the filtering runs without the lock sends take
         events = list(account.events)
     matches: list[tuple[Event, Email]] = []
     for event in reversed(events):
         if event.email_id is None or not start <= event.created_at <= end:
             continue
-        kind = api_type(event)
-        if kind is None or (types and kind not in types):
-            continue
         position = account.outbox.position(event.email_id)
-        if position is None:
-            continue
-        email = account.outbox.at(position)
-        if not visible(call, email):
-            continue
-        if recipients and event_recipient(event, email) not in recipients:
-            continue
-        if transmissions and (email.request_id or email.id) not in transmissions:
-            continue
-        if bounce_classes:
-            rendered = render_event(event, email)
-            if rendered is None or _bounce_class(rendered) not in bounce_classes:
-                continue
-        matches.append((event, email))
-    first = 0
-    if after_id is not None:
-        index = next((i for i, (event, _) in enumerate(matches) if event.id == after_id), None)
-        if index is None:
-            raise ValidationFailed({"cursor": ["The cursor is invalid."]})
-        first = index + 1
+        email = account.outbox.at(position) if position is not None else None
+        if email is not None and visible(call, email) and wanted.matches(event, email):
+            matches.append((event, email))
+    return matches
+
+
+def _after_cursor(matches: list[tuple[Event, Email]], after_id: str | None) -> int:
+    if after_id is None:
+        return 0
+    index = next((i for i, (event, _) in enumerate(matches) if event.id == after_id), None)
+    if index is None:
+        raise ValidationFailed({"cursor": ["The cursor is invalid."]})
+    return index + 1
+
+
+def list_events(call: Call) -> Reply:
+    query = Query(call.query)
+    per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
+    wanted = _EventFilter(set(query.csv("events", choices=API_EVENT_TYPES)),
+                          {address_of(r) for r in query.csv("recipients")},
+                          set(query.csv("transmissions")), set(query.csv("bounce_classes")))
+    start, end = window(call, query)
+    cursor = call.query.get("cursor") or None
+    query.check()
+    matches = _events_in(call, start, end, wanted)
+    first = _after_cursor(matches, decode_cursor(cursor) if cursor else None)
     chosen = matches[first:first + per_page]
     items = [item for item in (render_event(event, email) for event, email in chosen) if item is not None]
     more = first + per_page < len(matches)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -13,7 +12,6 @@ from ... import errors
 from ...clock import isoformat_or_none as ts
 from ...state import sending
 from ...state.emails import STATUSES, Attachment, Email
-from ...state.quota import CreatedAtView
 from ...state.sending import Draft
 from ..base import Call, Reply, Route
 from ..common import filename_ok, header_name_ok, header_value_ok, parse_mailbox
@@ -312,18 +310,11 @@ def get_email(call: Call) -> Reply:
     return Reply(200, render_email(call.account.outbox.get(call.args["email_id"])))
 
 
-def _date_range(call: Call, positions: Sequence[int]) -> Sequence[int]:
-    """``positions`` narrowed to ``from_date`` .. ``to_date`` (bisected: emails are kept by date)."""
+def _date_bounds(call: Call) -> tuple[datetime | None, datetime | None]:
+    """The ``from_date`` .. ``to_date`` filter (a bare ``to_date`` includes that whole day)."""
     start, end = call.query.get("from_date"), call.query.get("to_date")
-    if not start and not end:
-        return positions
-    outbox = call.account.outbox
-    keys = CreatedAtView(outbox)
-    first = bisect_left(keys, parse_date_or_timestamp(start, "from_date")) if start else 0
-    last = bisect_right(keys, parse_date_or_timestamp(end, "to_date", end_of_day=True)) if end else len(outbox)
-    if isinstance(positions, range):
-        return range(first, last)
-    return positions[bisect_left(positions, first):bisect_left(positions, last)]
+    return (parse_date_or_timestamp(start, "from_date") if start else None,
+            parse_date_or_timestamp(end, "to_date", end_of_day=True) if end else None)
 
 
 def _wanted_status(call: Call) -> str | None:
@@ -337,7 +328,7 @@ def _wanted_status(call: Call) -> str | None:
 def list_emails(call: Call) -> Reply:
     outbox = call.account.outbox
     to = call.query.get("to")
-    positions = _date_range(call, outbox.positions(to.strip() if to else None))
+    positions = outbox.positions_between(*_date_bounds(call), to.strip() if to else None)
     status = _wanted_status(call)
     if status is not None:
         positions = [p for p in positions if outbox.at(p).status == status]
