@@ -15,8 +15,7 @@ emails are not sends.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -115,17 +114,6 @@ def outcomes(email: Email, now: datetime) -> set[str]:
     return found
 
 
-class _CreatedAt(Sequence[datetime]):
-    def __init__(self, account: Account) -> None:
-        self._outbox = account.outbox
-
-    def __len__(self) -> int:
-        return len(self._outbox)
-
-    def __getitem__(self, index: int) -> datetime:  # type: ignore[override]
-        return self._outbox.at(index).created_at
-
-
 def sends(account: Account, start: datetime, end: datetime,
           match: Callable[[Email], bool] | None = None) -> Iterator[tuple[datetime, Email]]:
     """``(sent_at, email)`` of every send in ``[start, end)``.
@@ -134,8 +122,7 @@ def sends(account: Account, start: datetime, end: datetime,
     emails created before ``end`` are looked at.
     """
     outbox = account.outbox
-    stop = bisect_right(_CreatedAt(account), end)
-    for position in range(stop):
+    for position in outbox.positions_between(None, end):
         email = outbox.at(position)
         moment = sent_at(email)
         if moment is not None and start <= moment < end and (match is None or match(email)):
