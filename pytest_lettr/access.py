@@ -54,29 +54,45 @@ def authorize(account: Account, token: str | None, *, client_ip: str | None, per
     """
     actor = anonymous(client_ip, user_agent)
     key: ApiKey | None = None
-    rate_limit: RateLimitStatus | None = None
+    window: RateLimitStatus | None = None
     try:
         key = _authenticate(account, token)
         actor = Actor(id=key.id, type="api_key", ip_address=client_ip, user_agent=user_agent,
                       key_prefix=key.key_prefix)
-        if not ip_allowed(key.ip_restrictions, client_ip):
-            raise errors.Forbidden("Request from unauthorized IP address", restriction="ip")
-        if intake_checks is not None:
-            intake_checks(key)
-        rate_limit = account.rate_limiter.hit(key.id, key.rate_limit)
-        if permission is not None:
-            if not allows(key.permissions, permission):
-                shown = scope or permission
-                raise errors.Forbidden(f"API key lacks required permission: {shown}", required_permission=shown)
-            account.note_permission_used(key.id, permission)
+        window = _admit(account, key, client_ip, intake_checks)
+        _check_permission(account, key, permission, scope)
     except errors.LettrError as error:
         audit_refusal(account, actor, key, error, context or {})
-        if isinstance(error, errors.RateLimited) and "limit" in error.extra:
-            rate_limit = RateLimitStatus(int(error.extra["limit"]), 0, int(error.extra["reset"]))
-        if rate_limit is not None:  # a refusal still reports the window (X-RateLimit-* headers)
-            error.extra.setdefault("rate_limit", rate_limit)
+        _attach_window(error, window)
         raise
-    return Access(key, actor, rate_limit)
+    return Access(key, actor, window)
+
+
+def _admit(account: Account, key: ApiKey, client_ip: str | None, intake_checks: IntakeCheck | None) -> RateLimitStatus:
+    """The IP restriction, the intake's own checks, then one request counted against the rate limit."""
+    if not ip_allowed(key.ip_restrictions, client_ip):
+        raise errors.Forbidden("Request from unauthorized IP address", restriction="ip")
+    if intake_checks is not None:
+        intake_checks(key)
+    return account.rate_limiter.hit(key.id, key.rate_limit)
+
+
+def _check_permission(account: Account, key: ApiKey, permission: str | None, scope: str | None) -> None:
+    if permission is None:
+        return
+    if not allows(key.permissions, permission):
+        shown = scope or permission
+        raise errors.Forbidden(f"API key lacks required permission: {shown}", required_permission=shown)
+    account.note_permission_used(key.id, permission)
+
+
+def _attach_window(error: errors.LettrError, window: RateLimitStatus | None) -> None:
+    """A refusal still reports the rate-limit window (``X-RateLimit-*`` headers): the one counted,
+    or the one a 429 ran out of."""
+    if isinstance(error, errors.RateLimited) and "limit" in error.extra:
+        window = RateLimitStatus(int(error.extra["limit"]), 0, int(error.extra["reset"]))
+    if window is not None:
+        error.extra.setdefault("rate_limit", window)
 
 
 def _authenticate(account: Account, token: str | None) -> ApiKey:

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from .. import access, errors
 from ..state import Account, Actor, ApiKey
 from ..state.keys import looks_like_key
-from ..state.limits import RateLimitStatus
+from ..state.limits import IdempotentResponse, RateLimitStatus
 from .common import MAX_IDEMPOTENCY_KEY
 
 if TYPE_CHECKING:
@@ -115,39 +115,53 @@ def _nesting(value: Any) -> int:
     return deepest
 
 
-def parse_json_object(request: Request) -> dict[str, Any]:
-    """Parse the body as one JSON object: 413 over 10 MiB, 415 if not JSON, 400 if malformed."""
+def _raw_body(request: Request) -> bytes:
+    """The body, refused past 10 MiB before it is read when its length is declared."""
+    too_large = errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:  # refuse before reading it
-        raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+        raise too_large
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:  # a chunked body past the server's own limit
-        raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes") from None
+        raise too_large from None
     except (OSError, ValueError, ClientDisconnected):  # malformed chunks, or the client went away
         raise errors.InvalidJson("Request body could not be read (broken chunked encoding?)") from None
     if len(raw) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
-    if not raw.strip():
-        return {}
-    if request.mimetype not in JSON_CONTENT_TYPES and not request.mimetype.endswith("+json"):
-        raise errors.UnsupportedMediaType("Content-Type must be application/json")
+        raise too_large
+    return raw
+
+
+def _decode_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise errors.InvalidJson("Request body is not valid UTF-8") from None
-    too_deep = errors.InvalidJson(f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels")
     try:
-        body = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except errors.InvalidJson:
         raise
     except RecursionError:
-        raise too_deep from None
+        raise _too_deep() from None
     except ValueError as exc:
         raise errors.InvalidJson(f"Request body is not valid JSON: {exc}") from None
+
+
+def _too_deep() -> errors.InvalidJson:
+    return errors.InvalidJson(f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels")
+
+
+def parse_json_object(request: Request) -> dict[str, Any]:
+    """Parse the body as one JSON object: 413 over 10 MiB, 415 if not JSON, 400 if malformed."""
+    raw = _raw_body(request)
+    if not raw.strip():
+        return {}
+    if request.mimetype not in JSON_CONTENT_TYPES and not request.mimetype.endswith("+json"):
+        raise errors.UnsupportedMediaType("Content-Type must be application/json")
+    body = _decode_json(raw)
     # Counting brackets is a C-speed upper bound on the depth; walk the parsed value only past it.
     if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _nesting(body) > MAX_JSON_DEPTH:
-        raise too_deep
+        raise _too_deep()
     if not isinstance(body, dict):
         raise errors.InvalidJson("Request body must be a JSON object")
     if _ESCAPED_SURROGATE.search(raw) and _has_lone_surrogate(body):
@@ -307,6 +321,7 @@ class Dialect:
         call.key, call.actor, call.rate_limit = granted.key, granted.actor, granted.rate_limit
 
     def run(self, call: Call) -> Response:
+        """Call the handler; a POST with an ``Idempotency-Key`` is answered once and replayed after."""
         idem_key = call.request.headers.get("Idempotency-Key")
         if call.request.method != "POST" or not idem_key or call.key is None or not _readable_body(call.request):
             return self._finish(call, call.route.handler(call))  # (an unreadable body gets its 4xx there)
@@ -317,11 +332,18 @@ class Dialect:
         fingerprint = call.account.idempotency.fingerprint(
             call.request.method, call.request.path, call.request.get_data(cache=True))
         stored = call.account.idempotency.begin(scope, fingerprint)
-        if stored is not None:
-            replay = Response(stored.body, status=stored.status, headers=stored.headers)
-            replay.headers["Idempotency-Replayed"] = "true"
-            replay.headers.extend(self.response_headers(call))
-            return replay
+        response = self._replay(stored) if stored is not None else self._run_once(call, scope)
+        response.headers.extend(self.response_headers(call))
+        return response
+
+    @staticmethod
+    def _replay(stored: IdempotentResponse) -> Response:
+        replay = Response(stored.body, status=stored.status, headers=stored.headers)
+        replay.headers["Idempotency-Replayed"] = "true"
+        return replay
+
+    def _run_once(self, call: Call, scope: tuple[str, str, str]) -> Response:
+        """The first request of an idempotency key: its answer (success or error) is kept."""
         try:
             response = self._finish(call, call.route.handler(call))
         except errors.LettrError as error:
@@ -332,7 +354,6 @@ class Dialect:
         call.account.idempotency.finish(scope, response.status_code, [
             (k, v) for k, v in response.headers.items() if k.lower() in ("content-type", "location")
         ], _without_secret(response.get_data(), call.route.secret_field))
-        response.headers.extend(self.response_headers(call))
         return response
 
     def _finish(self, call: Call, reply: Reply) -> Response:

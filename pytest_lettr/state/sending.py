@@ -212,11 +212,13 @@ def _refuse_suppressed(account: Account, email: Email) -> None:
 def _drop_suppressed(account: Account, email: Email) -> None:
     """Suppressed recipients are dropped (``rejected``); all suppressed → status ``suppressed``."""
     listed = account.suppressions
+
+    def kept(addresses: list[str]) -> list[str]:
+        return [a for a in addresses if address_of(a) not in listed]
+
     rejected = [a for a in email.recipients if address_of(a) in listed]
     if rejected and len(rejected) < len(email.recipients):
-        email.to = [a for a in email.to if address_of(a) not in listed]
-        email.cc = [a for a in email.cc if address_of(a) not in listed]
-        email.bcc = [a for a in email.bcc if address_of(a) not in listed]
+        email.to, email.cc, email.bcc = kept(email.to), kept(email.cc), kept(email.bcc)
     elif rejected:
         email.status, email.sent_at = "suppressed", None
     _count(email, rejected)

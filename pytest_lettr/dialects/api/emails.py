@@ -80,27 +80,31 @@ def find_email(call: Call, ident: str) -> Email | None:
 
 
 # -- GET /emails ------------------------------------------------------------------------------
-def _cursor_position(call: Call, after_id: str | None) -> int | None:
-    if after_id is None:
+def _cursor_position(call: Call, cursor: str | None) -> int | None:
+    """The outbox position a ``cursor`` points after (``None``: the first page)."""
+    if not cursor:
         return None
-    position = call.account.outbox.position(after_id)
+    position = call.account.outbox.position(decode_cursor(cursor))
     if position is None:
         raise ValidationFailed({"cursor": ["The cursor is invalid."]})
     return position
 
 
+def _listed(call: Call, email: Email) -> bool:
+    """``GET /emails`` shows sent emails this key may see (scheduled ones have their own list)."""
+    return visible(call, email) and email.status not in ("scheduled", "cancelled")
+
+
 def list_emails(call: Call) -> Reply:
     query = Query(call.query)
     per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
-    recipient = call.query.get("recipients") or None
+    recipient = (call.query.get("recipients") or "").strip() or None
     start, end = window(call, query)
-    cursor = call.query.get("cursor") or None
     query.check()
     _require_owner(call)
-    after = _cursor_position(call, decode_cursor(cursor) if cursor else None)
+    after = _cursor_position(call, call.query.get("cursor"))
     outbox = call.account.outbox
-    matches = [p for p in outbox.positions_between(start, end, recipient.strip() if recipient else None)
-               if visible(call, outbox.at(p)) and outbox.at(p).status not in ("scheduled", "cancelled")]
+    matches = [p for p in outbox.positions_between(start, end, recipient) if _listed(call, outbox.at(p))]
     page = paginate(matches, outbox.at, limit=per_page, starting_after=after)
     next_cursor = encode_cursor(page.items[-1].id) if page.has_more and page.items else None
     return ok("Emails retrieved successfully.",
@@ -119,16 +123,19 @@ class _EventFilter:
 
     def matches(self, event: Event, email: Email) -> bool:
         kind = api_type(event)
-        if kind is None or (self.types and kind not in self.types):
-            return False
-        if self.recipients and event_recipient(event, email) not in self.recipients:
-            return False
-        if self.transmissions and (email.request_id or email.id) not in self.transmissions:
-            return False
-        if self.bounce_classes:
-            rendered = render_event(event, email)
-            return rendered is not None and str(rendered.get("bounce_class", "")) in self.bounce_classes
-        return True
+        return (kind is not None and _allows(self.types, kind)
+                and _allows(self.recipients, event_recipient(event, email))
+                and _allows(self.transmissions, email.request_id or email.id)
+                and (not self.bounce_classes or self._bounce_class_matches(event, email)))
+
+    def _bounce_class_matches(self, event: Event, email: Email) -> bool:
+        rendered = render_event(event, email)
+        return rendered is not None and str(rendered.get("bounce_class", "")) in self.bounce_classes
+
+
+def _allows(wanted: set[str], value: str) -> bool:
+    """An empty filter allows everything."""
+    return not wanted or value in wanted
 
 
 def _events_in(call: Call, start: datetime, end: datetime, wanted: _EventFilter) -> list[tuple[Event, Email]]:

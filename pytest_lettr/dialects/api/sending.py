@@ -20,6 +20,7 @@ from ...state import Email, sending
 from ...state.emails import Attachment
 from ...state.sending import Draft
 from ..base import Call, Reply
+from ..common import filename_ok, header_name_ok, header_value_ok
 from .validation import Fields, parse_datetime
 from .views import scheduled_view
 from .wire import ok
@@ -27,7 +28,6 @@ from .wire import ok
 MAX_TO = 50
 MAX_HEADERS = 10
 TAG_MAX = 64
-HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 BASE64_RE = re.compile(r"^[A-Za-z0-9+/=]+$")
 #: Headers the system sets itself (the spec's list); a request may not set them.
 SYSTEM_HEADERS = frozenset({
@@ -74,11 +74,11 @@ def _headers(fields: Fields) -> dict[str, str]:
         return {}
     for name, item in value.items():
         path = f"headers.{name[:64]}"
-        if not HEADER_NAME_RE.match(name):
+        if not header_name_ok(name):
             fields.add(path, f"'{name[:64]}' is not a valid header name.")
         elif name.lower() in SYSTEM_HEADERS:
             fields.add(path, f"The {name} header is managed by the system and cannot be set manually.")
-        elif any(c in item for c in "\r\n\x00"):
+        elif not header_value_ok(item):
             fields.add(path, "Header values must not contain line breaks.")
     return value
 
@@ -104,34 +104,64 @@ def _attachments(fields: Fields) -> list[Attachment]:
     if not isinstance(value, list):
         fields.add("attachments", "The attachments field must be an array.")
         return []
-    result = []
-    for index, item in enumerate(value):
-        path = f"attachments.{index}"
-        if not isinstance(item, dict):
-            fields.add(path, f"The {path} field must be an object.")
-            continue
-        part = Fields(item)
-        name = part.string("name", required=True, max_length=255)
-        kind = part.string("type", required=True, max_length=255)
-        data = part.string("data", required=True)
-        content = None
-        if data is not None:
-            if not BASE64_RE.match(data):
-                part.add("data", "The data field must be base64 encoded (no line breaks).")
-            else:
-                try:
-                    content = base64.b64decode(data, validate=True)
-                except (binascii.Error, ValueError):
-                    part.add("data", "The data field must be base64 encoded (no line breaks).")
-        if name is not None and ("/" in name or "\\" in name or any(ord(c) < 32 for c in name)):
-            part.add("name", "The name field must be a file name without path separators.")
-        for field_name, messages in part.errors.items():
-            for message in messages:
-                fields.add(f"{path}.{field_name}", message.replace(f"The {field_name} field",
-                                                                   f"The {path}.{field_name} field"))
-        if name is not None and kind is not None and content is not None and not part.errors:
-            result.append(Attachment(name, content=content, content_type=kind))
-    return result
+    found = (_attachment(fields, item, f"attachments.{index}") for index, item in enumerate(value))
+    return [attachment for attachment in found if attachment is not None]
+
+
+def _attachment(fields: Fields, item: Any, path: str) -> Attachment | None:
+    """One attachment, or ``None`` with its errors added to ``fields`` under ``path``."""
+    if not isinstance(item, dict):
+        fields.add(path, f"The {path} field must be an object.")
+        return None
+    part = Fields(item)
+    name = part.string("name", required=True, max_length=255)
+    kind = part.string("type", required=True, max_length=255)
+    content = _base64(part, part.string("data", required=True))
+    if name is not None and not filename_ok(name):
+        part.add("name", "The name field must be a file name without path separators.")
+    for field_name, messages in part.errors.items():
+        for message in messages:
+            fields.add(f"{path}.{field_name}", message.replace(f"The {field_name} field",
+                                                               f"The {path}.{field_name} field"))
+    if name is None or kind is None or content is None or part.errors:
+        return None
+    return Attachment(name, content=content, content_type=kind)
+
+
+def _base64(part: Fields, data: str | None) -> bytes | None:
+    if data is None:
+        return None
+    try:
+        if BASE64_RE.match(data):
+            return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    part.add("data", "The data field must be base64 encoded (no line breaks).")
+    return None
+
+
+def _scheduled_at(call: Call, fields: Fields) -> datetime | None:
+    raw = fields.body.get("scheduled_at")
+    if raw is None:
+        fields.add("scheduled_at", "The scheduled delivery time is required.")
+        return None
+    moment = parse_datetime(raw)
+    now = call.account.clock.now()
+    if moment is None:
+        fields.add("scheduled_at", "The scheduled at field must be a valid date.")
+    elif moment < now + SCHEDULE_MIN:
+        fields.add("scheduled_at", "The scheduled delivery time must be at least 5 minutes in the future.")
+    elif moment > now + SCHEDULE_MAX:
+        fields.add("scheduled_at", "The scheduled delivery time must be within 30 days.")
+    return moment
+
+
+def _require_content(fields: Fields) -> None:
+    """Something to send, and a subject unless a template gives one."""
+    if not any(fields.has(name) or fields.failed(name) for name in ("html", "text", "template_slug")):
+        fields.add("html", "At least one of html, text or template_slug is required.")
+    if not fields.has("template_slug") and not fields.has("subject") and not fields.failed("subject"):
+        fields.add("subject", "The subject field is required when template slug is not present.")
 
 
 def parse_send(call: Call, body: dict[str, Any], *, scheduled: bool) -> SendRequest:
@@ -158,25 +188,9 @@ def parse_send(call: Call, body: dict[str, Any], *, scheduled: bool) -> SendRequ
     request.substitution_data = fields.mapping("substitution_data") or {}
     request.options = _options(fields)
     request.attachments = _attachments(fields)
-    if not any(fields.has(name) for name in ("html", "text", "template_slug")) \
-            and not any(fields.failed(name) for name in ("html", "text", "template_slug")):
-        fields.add("html", "At least one of html, text or template_slug is required.")
-    if not fields.has("template_slug") and not fields.has("subject") and not fields.failed("subject"):
-        fields.add("subject", "The subject field is required when template slug is not present.")
+    _require_content(fields)
     if scheduled:
-        raw = body.get("scheduled_at")
-        if raw is None:
-            fields.add("scheduled_at", "The scheduled delivery time is required.")
-        else:
-            moment = parse_datetime(raw)
-            now = call.account.clock.now()
-            if moment is None:
-                fields.add("scheduled_at", "The scheduled at field must be a valid date.")
-            elif moment < now + SCHEDULE_MIN:
-                fields.add("scheduled_at", "The scheduled delivery time must be at least 5 minutes in the future.")
-            elif moment > now + SCHEDULE_MAX:
-                fields.add("scheduled_at", "The scheduled delivery time must be within 30 days.")
-            request.scheduled_at = moment
+        request.scheduled_at = _scheduled_at(call, fields)
     fields.check()
     return request
 

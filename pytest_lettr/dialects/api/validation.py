@@ -130,26 +130,29 @@ class Fields:
 
     def emails(self, name: str, *, required: bool = False, max_items: int | None = None,
                max_length: int = 255) -> list[str]:
+        items = self._list(name, required=required, max_items=max_items)
+        result = []
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or len(item) > max_length or not is_email(item.strip()):
+                self.add(f"{name}.{index}", f"The {label(name)}.{index} field must be a valid email address.")
+                continue
+            result.append(item.strip())
+        return result
+
+    def _list(self, name: str, *, required: bool, max_items: int | None) -> list[Any]:
+        """The field as a list (``[]`` with an error when it is not one, or is too long or empty)."""
         if not self._required(name, required):
             return []
         value = self.body[name]
         if not isinstance(value, list):
             self.add(name, f"The {label(name)} field must be an array.")
-            return []
-        if required and not value:
+        elif required and not value:
             self.add(name, f"The {label(name)} field must have at least 1 item.")
-            return []
-        if max_items is not None and len(value) > max_items:
+        elif max_items is not None and len(value) > max_items:
             self.add(name, f"The {label(name)} field must not have more than {max_items} items.")
-            return []
-        result = []
-        for index, item in enumerate(value):
-            path = f"{name}.{index}"
-            if not isinstance(item, str) or len(item) > max_length or not is_email(item.strip()):
-                self.add(path, f"The {label(name)}.{index} field must be a valid email address.")
-                continue
-            result.append(item.strip())
-        return result
+        else:
+            return value
+        return []
 
     def mapping(self, name: str, *, required: bool = False) -> dict[str, Any] | None:
         if not self._required(name, required):

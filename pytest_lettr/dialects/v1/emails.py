@@ -330,12 +330,15 @@ def list_emails(call: Call) -> Reply:
     to = call.query.get("to")
     positions = outbox.positions_between(*_date_bounds(call), to.strip() if to else None)
     status = _wanted_status(call)
-    if status is not None:
-        positions = [p for p in positions if outbox.at(p).status == status]
     tags = {t.strip() for t in (call.query.get("tags") or "").split(",") if t.strip()}
-    if tags:
-        positions = [p for p in positions if tags.intersection(outbox.at(p).tags)]
+    if status is not None or tags:
+        positions = [p for p in positions if _matches(outbox.at(p), status, tags)]
     return page_reply(call, positions, outbox.at, outbox.position, lambda e: render_email(e, full=False))
+
+
+def _matches(email: Email, status: str | None, tags: set[str]) -> bool:
+    """The ``status`` filter (exact) and the ``tags`` filter (any of them)."""
+    return (status is None or email.status == status) and (not tags or bool(tags.intersection(email.tags)))
 
 
 def cancel_email(call: Call) -> Reply:
