@@ -1,9 +1,11 @@
 """A pytest-httpserver ``HTTPServer`` that stops at once and keeps connections alive.
 
 :class:`LettrHTTPServer` is a drop-in subclass (``expect_request``, ``expect_oneshot_request``,
-``log``, ``check_assertions`` all work) with three differences from the stock server::
+``expect_ordered_request``, ``log``, ``check_assertions`` all work) with these differences from
+the stock server::
 
     server = LettrHTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.fallback = lambda request: Response("what no expectation matched")
     server.start()
     ...
     server.stop()        # ~1 ms: no 0.5 s poll to wait for, open connections are closed
@@ -17,6 +19,8 @@
   response, and the client wants it; an idle connection is closed after :data:`IDLE_TIMEOUT`.
   With ``threaded=False`` (one request at a time) every connection is closed after one request,
   as before, so one client cannot starve the others.
+- **A fallback.** :attr:`LettrHTTPServer.fallback` answers what no expectation matches (the
+  Lettr mock is installed there, so every expectation a test adds wins over it).
 - **No secrets in the access log, no leaks.** The request line logged on the ``werkzeug``
   logger has secret-looking query values masked; TLS handshakes run in the connection's thread
   (a silent client cannot block the accept loop); ``stop()`` closes open connections and joins
@@ -32,6 +36,7 @@ import selectors
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import IO, Any, cast
 from urllib.parse import parse_qsl, quote
@@ -39,7 +44,7 @@ from urllib.parse import parse_qsl, quote
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import HTTPServerError
 from werkzeug.exceptions import InternalServerError, RequestEntityTooLarge
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import LimitedStream
 
@@ -140,7 +145,10 @@ class ChunkedBody(io.RawIOBase):
     werkzeug's reader keeps "reading" past the end of a body that stops short of its declared chunk
     size (a client can pin a server thread at 100% CPU that way); this one raises ``OSError`` when
     the body ends early or is malformed, and :class:`~werkzeug.exceptions.RequestEntityTooLarge`
-    past ``limit`` bytes.
+    past ``limit`` bytes::
+
+        >>> ChunkedBody(io.BytesIO(b"3\\r\\nabc\\r\\n0\\r\\n\\r\\n"), limit=10).read()
+        b'abc'
     """
 
     def __init__(self, rfile: IO[bytes], limit: int) -> None:
@@ -153,6 +161,38 @@ class ChunkedBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view) and self._in_chunk():
+            data = self._rfile.read(min(len(view) - filled, self._left))
+            if not data:
+                raise OSError("Chunked body ended early")
+            view[filled:filled + len(data)] = data
+            filled += len(data)
+            self._consumed(len(data))
+        return filled
+
+    def _in_chunk(self) -> bool:
+        """Whether chunk data follows; reads the next chunk header (or the last one and the trailer)."""
+        if self._done:
+            return False
+        if self._left == 0:
+            self._left = self._next_chunk_size()
+            if self._left == 0:
+                self._skip_trailer()
+                self._done = True
+                return False
+            if self._total + self._left > self._limit:
+                raise RequestEntityTooLarge()
+        return True
+
+    def _consumed(self, size: int) -> None:
+        self._left -= size
+        self._total += size
+        if self._left == 0 and self._rfile.readline(3) not in (b"\r\n", b"\n"):
+            raise OSError("Missing chunk terminating newline")
+
     def _next_chunk_size(self) -> int:
         line = self._rfile.readline(1026)
         if not line.endswith(b"\n"):
@@ -162,45 +202,62 @@ class ChunkedBody(io.RawIOBase):
             raise OSError("Invalid chunk header")
         return int(size, 16)
 
-    def _expect_line_end(self) -> None:
-        if self._rfile.readline(3) not in (b"\r\n", b"\n"):
-            raise OSError("Missing chunk terminating newline")
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        filled = 0
-        while filled < len(view) and not self._done:
-            if self._left == 0:
-                self._left = self._next_chunk_size()
-                if self._left == 0:
-                    for _ in range(100):  # trailer fields, up to the blank line
-                        trailer = self._rfile.readline(8192)
-                        if trailer in (b"\r\n", b"\n"):
-                            break
-                        if not trailer.endswith(b"\n"):
-                            raise OSError("Chunked body ended early")
-                    self._done = True
-                    break
-                if self._total + self._left > self._limit:
-                    raise RequestEntityTooLarge()
-            data = self._rfile.read(min(len(view) - filled, self._left))
-            if not data:
+    def _skip_trailer(self) -> None:
+        for _ in range(100):  # trailer fields, up to the blank line
+            trailer = self._rfile.readline(8192)
+            if trailer in (b"\r\n", b"\n"):
+                return
+            if not trailer.endswith(b"\n"):
                 raise OSError("Chunked body ended early")
-            view[filled:filled + len(data)] = data
-            filled += len(data)
-            self._left -= len(data)
-            self._total += len(data)
-            if self._left == 0:
-                self._expect_line_end()
-        return filled
+
+
+class _Refused(Exception):
+    """A request head that is answered with an error status (and the connection closed)."""
+
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _http_version(version: str) -> tuple[int, int]:
+    match = _VERSION.fullmatch(version)
+    if match is None:
+        raise _Refused(HTTPStatus.BAD_REQUEST, f"Bad request version ({version[:20]!r})")
+    number = (int(match[1]), int(match[2]))
+    if number >= (2, 0):
+        raise _Refused(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, f"Invalid HTTP version ({version[:20]})")
+    return number
+
+
+def _header_field(line: bytes) -> tuple[str, str]:
+    name, colon, value = line.decode("iso-8859-1").partition(":")
+    value = value.strip(" \t\r\n")
+    if not colon or _TOKEN.fullmatch(name) is None or "\x00" in value or "\r" in value:
+        raise _Refused(HTTPStatus.BAD_REQUEST, "Bad header field")
+    return name, value
+
+
+def _masked_line(requestline: str) -> str:
+    """A request line as logged: query values masked, control characters escaped."""
+    words = [mask_query(word) if "?" in word else word for word in requestline.split(" ")]
+    return " ".join(words).translate(_CONTROL_CHARS)
+
+
+_CONTROL_CHARS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]} | {ord("\\"): "\\\\"}
 
 
 class KeepAliveRequestHandler(WSGIRequestHandler):
-    """werkzeug's WSGI handler, speaking HTTP/1.1 with persistent connections."""
+    """werkzeug's WSGI handler, speaking HTTP/1.1 with persistent connections.
+
+    werkzeug's own ``run_wsgi`` ends every response with ``Connection: close`` and then reads the
+    socket dry, so it cannot keep a connection; :meth:`run_wsgi` here frames and drains the body.
+    Responses go out in one write (the socket's writer is buffered and flushed per ``write``).
+    """
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
     disable_nagle_algorithm = True
+    wbufsize = -1  # buffered: the status line, headers and the first body chunk leave together
     server: LettrWSGIServer
 
     def parse_request(self) -> bool:
@@ -209,49 +266,40 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         self.command = None  # type: ignore[assignment]
         self.request_version = "HTTP/1.0"  # errors about the request line still get a status line
         self.close_connection = True
-        self.requestline = requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
-        words = requestline.split()
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
         if not words:
             return False
+        try:
+            self._parse_request_line(words)
+            self.headers = RequestHeaders(self._read_header_fields())  # type: ignore[assignment]
+        except _Refused as refused:
+            self.send_error(refused.status, str(refused))
+            return False
+        connection = self.headers.get("Connection", "").lower()
+        self.close_connection = {"close": True, "keep-alive": False}.get(connection, self.close_connection)
+        return True  # Expect: 100-continue is answered by run_wsgi
+
+    def _parse_request_line(self, words: list[str]) -> None:
         if len(words) != 3:
-            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({requestline[:100]!r})")
-            return False
+            raise _Refused(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({_masked_line(self.requestline)[:100]!r})")
         command, path, version = words
-        match = _VERSION.fullmatch(version)
-        if match is None:
-            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request version ({version[:20]!r})")
-            return False
-        number = (int(match[1]), int(match[2]))
-        if number >= (2, 0):
-            self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, f"Invalid HTTP version ({version[:20]})")
-            return False
+        number = _http_version(version)
         self.request_version = version
         self.close_connection = number < (1, 1)
         self.command, self.path = command, "/" + path.lstrip("/") if path.startswith("//") else path
+
+    def _read_header_fields(self) -> list[tuple[str, str]]:
         fields: list[tuple[str, str]] = []
         while True:
             line = self.rfile.readline(MAX_LINE + 1)
             if len(line) > MAX_LINE:
-                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
-                return False
+                raise _Refused(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
             if line in (b"\r\n", b"\n", b""):
-                break
+                return fields
             if len(fields) == MAX_HEADERS:
-                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
-                return False
-            name, colon, value = line.decode("iso-8859-1").partition(":")
-            value = value.strip(" \t\r\n")
-            if not colon or _TOKEN.fullmatch(name) is None or "\x00" in value or "\r" in value:
-                self.send_error(HTTPStatus.BAD_REQUEST, "Bad header field")
-                return False
-            fields.append((name, value))
-        self.headers = RequestHeaders(fields)  # type: ignore[assignment]
-        connection = self.headers.get("Connection", "").lower()
-        if connection == "close":
-            self.close_connection = True
-        elif connection == "keep-alive":
-            self.close_connection = False
-        return True  # Expect: 100-continue is answered by run_wsgi
+                raise _Refused(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            fields.append(_header_field(line))
 
     def handle(self) -> None:
         connection = self.connection
@@ -268,12 +316,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """werkzeug's access log line (uncoloured), with secret-looking query values masked."""
-        path = getattr(self, "path", None)
-        if path is None:
-            super().log_request(code, size)
-            return
-        target = mask_query(path) if "?" in path else path
-        line = f"{self.command} {target} {self.request_version}".translate(self._control_char_table)
+        if not getattr(self, "command", None):  # the request line did not parse: log it as it came
+            line = _masked_line(self.requestline)
+        else:
+            line = _masked_line(f"{self.command} {self.path} {self.request_version}")
         self.log("info", '"%s" %s %s', line, code, size)
 
     def make_environ(self) -> Any:
@@ -296,14 +342,34 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         environ["wsgi.input"] = stream
         return stream
 
+    def _send_head(self, code: int, message: str, headers: list[tuple[str, str]], *, chunked: bool,
+                   keep_alive: bool) -> bool:
+        """Status line and headers (buffered); whether the connection stays open after this response."""
+        self.send_response(code, message)
+        for name, value in headers:
+            if name.lower() == "connection":
+                keep_alive = keep_alive and value.lower() != "close"
+            else:
+                self.send_header(name, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        if not keep_alive:
+            self.send_header("Connection", "close")
+        elif self.request_version == "HTTP/1.0":
+            self.send_header("Connection", "keep-alive")
+        self.end_headers()
+        return keep_alive
+
     def run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
         self.environ = environ = self.make_environ()
         body = self._body_framing(environ)
         keep_alive = self.server.keep_alive and body is not None and not self.close_connection
         status_sent = False
         chunked = False
+        pending: list[tuple[int, str, list[tuple[str, str]]]] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             nonlocal chunked
@@ -312,39 +378,19 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             code_text, _, message = status.partition(" ")
             code = int(code_text)
             names = {name.lower() for name, _ in headers}
-            framed = "content-length" in names or environ["REQUEST_METHOD"] == "HEAD" \
-                or code < 200 or code in (204, 304)
-            chunked = not framed
-            pending.clear()
-            pending.append((code, message, headers))
+            chunked = not ("content-length" in names or environ["REQUEST_METHOD"] == "HEAD"
+                           or code < 200 or code in (204, 304))
+            pending[:] = [(code, message, headers)]
             return write
-
-        pending: list[tuple[int, str, list[tuple[str, str]]]] = []
 
         def write(data: bytes) -> None:
             nonlocal status_sent, keep_alive
             if not status_sent:
                 status_sent = True
-                code, message, headers = pending[0]
-                self.send_response(code, message)
-                for name, value in headers:
-                    if name.lower() == "connection":
-                        keep_alive = keep_alive and value.lower() != "close"
-                        continue
-                    self.send_header(name, value)
-                if chunked:
-                    self.send_header("Transfer-Encoding", "chunked")
-                if not keep_alive:
-                    self.send_header("Connection", "close")
-                elif self.request_version == "HTTP/1.0":
-                    self.send_header("Connection", "keep-alive")
-                self._headers_buffer.append(b"\r\n")
-                if data:  # headers and (first) body chunk in one write
-                    self._headers_buffer.append(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
-                    data = b""
-                self.flush_headers()
+                keep_alive = self._send_head(*pending[0], chunked=chunked, keep_alive=keep_alive)
             if data:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+            self.wfile.flush()
 
         def execute(app: Any) -> None:
             iterable = app(environ, start_response)
@@ -355,6 +401,7 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                     write(b"")
                 if chunked:
                     self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
             finally:
                 if hasattr(iterable, "close"):
                     iterable.close()
@@ -412,56 +459,74 @@ class _ListenFailed(Exception):
         self.error = error
 
 
-class LettrWSGIServer(ThreadedWSGIServer):
-    """werkzeug's threaded WSGI server with a wake-up socket, tracked connections and lazy TLS.
+class LettrWSGIServer(BaseWSGIServer):
+    """werkzeug's WSGI server with a wake-up socket, tracked connections and lazy TLS::
 
-    A port that cannot be bound raises its ``OSError`` (e.g. ``EADDRINUSE``), never ``SystemExit``.
+        server = LettrWSGIServer("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever).start()
+        server.shutdown()        # returns as soon as the accept loop has seen the wake-up
+
+    ``threaded=True`` serves each connection in its own thread (named ``lettr-connection:PORT``)
+    and keeps connections alive; ``threaded=False`` serves one request at a time, each on its own
+    connection. A port that cannot be bound raises its ``OSError`` (e.g. ``EADDRINUSE``), never
+    ``SystemExit``.
     """
+
+    timeout = 0  # handle_request() returns at once if the client hung up before it was accepted
 
     def __init__(self, host: str, port: int, app: Any, *, ssl_context: ssl.SSLContext | None = None,
                  threaded: bool = True) -> None:
-        handler = KeepAliveRequestHandler if threaded else CloseAfterEachRequestHandler
-        try:
-            super().__init__(host, port, app, handler=handler)
-        except _ListenFailed as failed:
-            raise failed.error from None
-        if ssl_context is not None:
-            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
-        self.ssl_context = ssl_context
-        self.threaded = threaded
-        self.keep_alive = threaded
-        self._wake_read, self._wake_write = socket.socketpair()
+        self.multithread = self.keep_alive = threaded
+        self._wake_read, self._wake_write = socket.socketpair()  # closed by server_close()
         self._stopping = False
         self._serving = threading.Event()
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread | None] = {}
+        handler = KeepAliveRequestHandler if threaded else CloseAfterEachRequestHandler
+        try:
+            super().__init__(host, port, app, handler=handler)
+        except _ListenFailed as failed:
+            raise failed.error from None
+        if ssl_context is not None:  # werkzeug's wrapping would shake hands in the accept loop
+            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+        self.ssl_context = ssl_context
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Accept connections until :meth:`shutdown`; ``poll_interval`` is ignored (no polling)."""
+        """Accept connections until :meth:`shutdown`, then close the server (as werkzeug's does);
+        ``poll_interval`` is ignored: the loop sleeps until a client or the wake-up socket calls."""
         self._serving.set()
         try:
             with selectors.DefaultSelector() as selector:
-                selector.register(self.socket, selectors.EVENT_READ)
+                selector.register(self, selectors.EVENT_READ)
                 selector.register(self._wake_read, selectors.EVENT_READ)
                 while not self._stopping:
-                    for key, _ in selector.select():
-                        if key.fileobj is self.socket and not self._stopping:
-                            self._handle_request_noblock()  # type: ignore[attr-defined]
+                    ready = [key.fileobj for key, _ in selector.select()]
+                    if self in ready and not self._stopping:
+                        self.handle_request()
         finally:
             self._stopped.set()
+            self.server_close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.threaded:
+        if not self.multithread:
             with self._lock:
                 self._connections[request] = None
-            super(ThreadedWSGIServer, self).process_request(request, client_address)
+            super().process_request(request, client_address)
             return
-        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
+        thread = threading.Thread(target=self._serve_connection, args=(request, client_address),
                                   name=f"lettr-connection:{self.port}", daemon=True)
         with self._lock:
             self._connections[request] = thread
         thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
 
     def shutdown_request(self, request: Any) -> None:
         with self._lock:
@@ -497,21 +562,32 @@ class LettrWSGIServer(ThreadedWSGIServer):
             raise _ListenFailed(exc) from exc
 
     def server_close(self) -> None:
-        self.socket.close()
-        for name in ("_wake_read", "_wake_write"):  # absent when binding failed in __init__
-            end = getattr(self, name, None)
-            if end is not None:
-                end.close()
+        super().server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 class LettrHTTPServer(HTTPServer):
-    """pytest-httpserver's ``HTTPServer`` on :class:`LettrWSGIServer` (see the module docstring)."""
+    """pytest-httpserver's ``HTTPServer`` on :class:`LettrWSGIServer` (see the module docstring).
+
+    Only ``start()`` differs (it makes the server; pytest-httpserver has no hook for that), plus
+    two switches: :attr:`fallback` answers what no expectation matches, and bodies past
+    :attr:`prefetch_limit` are left for the handler to read. ``startup_timeout`` is not needed:
+    the socket listens before ``start()`` returns.
+    """
 
     server: LettrWSGIServer | None
 
     #: Bodies up to this size are read before dispatch (so ``log`` keeps them, as pytest-httpserver
     #: does); larger or chunked ones are left for the handler to read, or refuse, on demand.
     prefetch_limit = 10 * 1024 * 1024
+
+    #: Answers a request that no expectation (permanent, one-shot or ordered) matches, instead of
+    #: pytest-httpserver's "No handler found" 500 and assertion. A request that breaks the order of
+    #: ordered expectations still fails as pytest-httpserver makes it fail::
+    #:
+    #:     server.fallback = lambda request: Response("from the fallback")
+    fallback: Callable[[Request], Response] | None = None
 
     def application(self, request: Request) -> Response:
         length = request.content_length
@@ -521,37 +597,17 @@ class LettrHTTPServer(HTTPServer):
         self.log.append((request, response))
         return response
 
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        if self.fallback is None or self.permanently_failed:
+            return super().respond_nohandler(request, extra_message)
+        return self.fallback(request)
+
     def start(self) -> None:
         if self.is_running():
             raise HTTPServerError("Server is already running")
-        app = Request.application(self.application)
-        self.server = LettrWSGIServer(self.host, self.port, app, ssl_context=self.ssl_context,
-                                      threaded=self.threaded)
+        self.server = LettrWSGIServer(self.host, self.port, Request.application(self.application),
+                                      ssl_context=self.ssl_context, threaded=self.threaded)
         self.port = self.server.port
         self.server_thread = threading.Thread(target=self.thread_target, name=f"lettr-httpserver:{self.port}",
                                               daemon=True)
         self.server_thread.start()
-        if self.startup_timeout is not None:
-            try:
-                self._readiness_check_pending = True
-                self.wait_for_server_ready()
-            except Exception:
-                self.stop()
-                raise
-
-    def thread_target(self) -> None:
-        server = self.server
-        assert server is not None
-        try:
-            server.serve_forever()
-        finally:
-            server.server_close()
-
-    def stop(self) -> None:
-        if not self.is_running():
-            raise HTTPServerError("Server is not running")
-        assert self.server is not None and self.server_thread is not None
-        self.server.shutdown()
-        self.server_thread.join()
-        self.server = None
-        self.server_thread = None

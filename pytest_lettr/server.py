@@ -13,7 +13,6 @@ In tests, use the ``lettr_server`` fixture. Elsewhere::
 
 from __future__ import annotations
 
-import re
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import errors
 from .clock import Clock
+from .dialects.api import ApiDialect
 from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
@@ -163,28 +163,26 @@ class LettrServer:
         self.account: Account = self._new_account(None)
 
     def _install_api_dialect(self) -> None:
-        try:
-            from .dialects.api import ApiDialect
-        except ImportError:  # the current API is optional while it is being built
-            return
         self.dialects["/api"] = ApiDialect()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> LettrServer:
-        """Start serving (returns immediately); the mock is the server's catch-all handler."""
+        """Start serving (returns immediately); the mock answers whatever no expectation matches."""
         if not self.httpserver.is_running():
             self._install_handler()
             self.httpserver.start()
         return self
 
     def _install_handler(self) -> None:
-        """Forget handlers, log and assertions of the last test; the mock is the catch-all.
+        """Forget expectations, log and assertions of the last test; the mock is the fallback.
 
-        A test's own ``httpserver.expect_oneshot_request(...)`` is matched before it, so one
-        response can be overridden (fault injection) while everything else stays the mock.
+        Every expectation a test adds on ``httpserver`` (permanent, one-shot or ordered) is matched
+        before the mock, so a response can be overridden while everything else stays the mock::
+
+            lettr_server.httpserver.expect_request("/v1/emails").respond_with_json({...}, status=503)
         """
         self.httpserver.clear()
-        self.httpserver.expect_request(re.compile(".*")).respond_with_handler(self._dispatch)
+        self.httpserver.fallback = self._dispatch
 
     def stop(self) -> None:
         if self.httpserver.is_running():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
 import socket
@@ -13,9 +14,10 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pytest_lettr import LettrServer
-from pytest_lettr.httpserver import LettrHTTPServer, mask_query
+from pytest_lettr.httpserver import ChunkedBody, LettrHTTPServer, mask_query
 
 
 @pytest.fixture
@@ -201,3 +203,46 @@ def test_expect_100_continue_is_answered_once(server: LettrHTTPServer) -> None:
                                      b"Content-Length: 5\r\nConnection: close\r\n\r\nhello")
     assert received.count(b"100 Continue") == 1
     assert received.endswith(b"\r\n\r\nhello")
+
+
+# -- the chunked body reader and the access log of refused requests ---------------------------------
+
+def _chunked(raw: bytes, limit: int = 1000) -> ChunkedBody:
+    return ChunkedBody(io.BytesIO(raw), limit)
+
+
+def test_a_chunked_body_is_read_across_chunks_extensions_and_trailers() -> None:
+    body = _chunked(b"3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\nNEXT")
+    assert [body.read(4), body.read(4), body.read(100), body.read(100)] == [b"abc0", b"1234", b"56789", b""]
+    assert body._rfile.read() == b"NEXT"  # type: ignore[attr-defined]  # the next request is left alone
+
+
+@pytest.mark.parametrize(("raw", "error"), [
+    (b"5\r\nab", "ended early"),
+    (b"3\r\nabcX\r\n", "terminating newline"),
+    (b"zz\r\n", "Invalid chunk header"),
+    (b"ffffffffffffffffffff\r\n", "Invalid chunk header"),
+    (b"3", "ended early"),
+    (b"3" * 1030, "too long"),
+    (b"0\r\nX-Trailer: t", "ended early"),
+])
+def test_a_broken_chunked_body_raises_instead_of_hanging(raw: bytes, error: str) -> None:
+    with pytest.raises(OSError, match=error):
+        _chunked(raw).read()
+
+
+def test_a_chunked_body_past_the_limit_is_refused() -> None:
+    body = _chunked(b"4\r\nabcd\r\n4\r\nefgh\r\n0\r\n\r\n", limit=6)
+    assert body.read(4) == b"abcd"
+    with pytest.raises(RequestEntityTooLarge):
+        body.read(4)
+
+
+def test_a_refused_request_line_is_logged_with_its_secrets_masked(server: LettrHTTPServer,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    received = _raw_exchange(server, b"GET /hello?api_key=le_secret1 HTTP/1.1 extra\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 400")
+    lines = "\n".join(r.getMessage() for r in caplog.records if r.name == "werkzeug")
+    assert "/hello?api_key=***" in lines and " 400 " in lines
+    assert "le_secret1" not in lines and b"le_secret1" not in received

@@ -2,26 +2,26 @@
 
 Usage::
 
-    from .conformance import requires_spec, validate_httpx_response, validate_response
+    from .conformance import validate_httpx_response, validate_response
 
-    @requires_spec
     def test_send(client: httpx.Client) -> None:
         response = client.post("/api/emails", json={"from": "a@example.com", "to": ["b@example.com"]})
         validate_httpx_response(response)          # method, path, status and JSON body from the response
 
     validate_response("GET", "/api/emails/abc123", 200, body)   # or pass them yourself
 
-The document is ``shared/lettr-api/openapi.json`` beside the repository (``../shared`` from the
-repo root, which is where CI copies it); the environment variable ``LETTR_OPENAPI_SPEC`` points
-elsewhere. Schemas are JSON Schema 2020-12 (OpenAPI 3.1); ``$ref``s resolve through a
-``referencing`` registry holding the whole document; ``format`` is not enforced; OpenAPI 3.0
-``nullable: true`` is honoured. Compiled validators are cached per document, mode and schema.
+The document is the one shipped in the package, ``pytest_lettr/spec/lettr-openapi.json`` (see the
+README beside it), so the checks run on every checkout; the environment variable
+``LETTR_OPENAPI_SPEC`` points elsewhere (a missing file there fails, it never skips). Schemas are
+JSON Schema 2020-12 (OpenAPI 3.1); ``$ref``s resolve through a ``referencing`` registry holding the
+whole document; ``format`` is not enforced; OpenAPI 3.0 ``nullable: true`` is honoured. Compiled
+validators are cached per document, mode and schema.
 
-By default the document is read with :data:`OVERLAY` applied: the few places where the spec is
-silent or stale but the README in ``shared/lettr-api`` or the official SDK (which must work against
-the mock unmodified) fixes the wire format. The overlay only ever *adds*: statuses, enum values,
-``null`` as an allowed value, and the two endpoints the SDK calls that the spec lacks. Pass
-``strict=True`` to check against the bare document.
+By default the document is read with :func:`apply_overlay` applied: the few places where the spec is
+silent or stale but ``docs/current-api.md`` or the official SDK (which must work against the mock
+unmodified) fixes the wire format. The overlay only ever *adds*: statuses, enum values, ``null`` as
+an allowed value, and the two endpoints the SDK calls that the spec lacks. Pass ``strict=True`` to
+check against the bare document.
 """
 
 from __future__ import annotations
@@ -36,14 +36,15 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from pytest_lettr.spec import OPENAPI_PATH
+
 SPEC_ENV_VAR = "LETTR_OPENAPI_SPEC"
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "lettr-api" / "openapi.json"
+SPEC_PATH = OPENAPI_PATH
 SPEC_URI = "urn:lettr:openapi"
 API_PREFIX = "/api"
 
@@ -58,19 +59,8 @@ def spec_path() -> Path:
     return Path(override) if override else SPEC_PATH
 
 
-def spec_available() -> bool:
-    """Whether the OpenAPI document exists, e.g. ``if not spec_available(): pytest.skip(...)``."""
-    return spec_path().is_file()
-
-
-requires_spec = pytest.mark.skipif(
-    not spec_available(), reason=f"openapi.json not found at {spec_path()} (set {SPEC_ENV_VAR})"
-)
-"""Mark for tests that need the document: ``@requires_spec``."""
-
-
 # --------------------------------------------------------------------------------------------
-# The overlay: what the README and the official SDK fix where the spec is silent or stale.
+# The overlay: what docs/current-api.md and the official SDK fix where the spec is silent or stale.
 # --------------------------------------------------------------------------------------------
 
 OVERLAY_ERROR_CODES = (
@@ -79,8 +69,8 @@ OVERLAY_ERROR_CODES = (
     "idempotency_in_progress",
     "rate_limit_exceeded",
 )
-"""``error_code`` values missing from ``ErrorCode``: the README's sandbox 403, the SDK's two 409s,
-and the request rate limit's 429 (Lettr's rate-limit docs: any endpoint, ``Retry-After``)."""
+"""``error_code`` values missing from ``ErrorCode``: the sandbox 403 (docs/current-api.md), the SDK's
+two 409s, and the request rate limit's 429 (Lettr's rate-limit docs: any endpoint, ``Retry-After``)."""
 
 OVERLAY_SCHEDULED_STATES = ("sending", "sent", "cancelled")
 """States of Lettr-held scheduled emails (SDK ``ScheduledEmailState``) missing from the spec's enum."""
@@ -202,11 +192,11 @@ def _allow_null(schema: Any) -> None:
 
 
 def apply_overlay(document: dict[str, Any]) -> None:
-    """Add to ``document`` (in place) what the README and the official SDK require of the mock.
+    """Add to ``document`` (in place) what docs/current-api.md and the official SDK require of the mock.
 
     1. ``ErrorCode`` gains :data:`OVERLAY_ERROR_CODES`.
     2. Every operation gains ``500`` (fault injection); every authenticated one gains ``401``,
-       ``403`` (README: missing scope ``insufficient_scope``, sandbox key on a write
+       ``403`` (docs/current-api.md: missing scope ``insufficient_scope``, sandbox key on a write
        ``sandbox_restricted``) and ``429`` (``rate_limit_exceeded``) where the spec lacks them.
     3. ``POST /emails`` gains ``409`` (``Idempotency-Key`` conflicts the SDK maps to
        ``IdempotencyConflictError`` / ``IdempotencyInProgressError``).
@@ -626,8 +616,6 @@ __all__ = [
     "clear_cache",
     "convert_nullable",
     "find_operation",
-    "requires_spec",
-    "spec_available",
     "spec_path",
     "validate_httpx_response",
     "validate_response",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,14 +14,15 @@ import httpx
 import pytest
 import requests
 
+import pytest_lettr
+from pytest_lettr.spec import OPENAPI_PATH, load_openapi
+
 from .conformance import (
     SPEC_ENV_VAR,
     SPEC_PATH,
     clear_cache,
     convert_nullable,
     find_operation,
-    requires_spec,
-    spec_available,
     spec_path,
     validate_httpx_response,
     validate_response,
@@ -63,8 +66,6 @@ DETAIL: dict[str, Any] = {
 
 def _spec_examples() -> Iterator[tuple[str, str, int, str, Any]]:
     """(method, concrete path, status, example name, body) for every in-scope response example."""
-    if not spec_available():
-        return
     document = json.loads(spec_path().read_text(encoding="utf-8"))
     for template, item in document["paths"].items():
         if template.startswith(OUT_OF_SCOPE):
@@ -90,28 +91,33 @@ def _spec_examples() -> Iterator[tuple[str, str, int, str, Any]]:
 EXAMPLES = list(_spec_examples())
 
 
-def test_spec_path_points_beside_the_repo() -> None:
-    assert SPEC_PATH.parts[-3:] == ("shared", "lettr-api", "openapi.json")
-    assert SPEC_PATH.parent.parent.parent == Path(__file__).resolve().parents[2].parent
+def test_the_spec_is_the_one_shipped_in_the_package() -> None:
+    assert SPEC_PATH == OPENAPI_PATH == Path(pytest_lettr.__file__).parent / "spec" / "lettr-openapi.json"
+    assert SPEC_PATH.is_file() and spec_path() == SPEC_PATH
+    document = load_openapi()
+    assert document["openapi"].startswith("3.1") and document["info"]["title"] == "Lettr API"
+
+
+def test_the_shipped_spec_is_the_one_its_readme_describes() -> None:
+    readme = (OPENAPI_PATH.parent / "README.md").read_text(encoding="utf-8")
+    recorded = re.search(r"\| sha256 \| `([0-9a-f]{64})` \|", readme)
+    assert recorded is not None, "the README's table lost its sha256 row"
+    assert hashlib.sha256(OPENAPI_PATH.read_bytes()).hexdigest() == recorded[1], (
+        "lettr-openapi.json changed: record its date and sha256 in pytest_lettr/spec/README.md")
 
 
 def test_env_var_overrides_the_spec_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     target = tmp_path / "spec.json"
     monkeypatch.setenv(SPEC_ENV_VAR, str(target))
     assert spec_path() == target
-    assert not spec_available()
-    target.write_text("{}", encoding="utf-8")
-    assert spec_available()
 
 
-@requires_spec
 def test_examples_were_found() -> None:
     operation_ids = {name.split("-", 1)[0] for *_, name, _ in EXAMPLES}
     assert {"sendEmail", "listEmails", "getEmailDetail", "showDomain", "listWebhooks"} <= operation_ids
     assert {"getTemplate", "getTemplateMergeTags", "listProjects", "verifyDomain"} <= operation_ids
 
 
-@requires_spec
 @pytest.mark.parametrize("strict", [True, False], ids=["strict", "overlay"])
 @pytest.mark.parametrize(
     ("method", "path", "status", "body"),
@@ -121,12 +127,10 @@ def test_spec_examples_conform(method: str, path: str, status: int, body: Any, s
     validate_response(method, path, status, body, strict=strict)
 
 
-@requires_spec
 def test_a_handwritten_detail_with_a_click_event_conforms() -> None:
     validate_response("GET", "/api/emails/7610639000055488914", 200, DETAIL, strict=True)
 
 
-@requires_spec
 def test_wrong_type_fails_naming_the_json_path() -> None:
     body = copy.deepcopy(SEND_OK)
     body["data"]["accepted"] = "1"
@@ -138,7 +142,6 @@ def test_wrong_type_fails_naming_the_json_path() -> None:
     assert "'1' is not of type 'integer'" in text
 
 
-@requires_spec
 def test_missing_required_field_fails() -> None:
     body = copy.deepcopy(SEND_OK)
     del body["data"]["request_id"]
@@ -146,7 +149,6 @@ def test_missing_required_field_fails() -> None:
         validate_response("POST", "/emails", 200, body)
 
 
-@requires_spec
 def test_referenced_component_is_checked() -> None:
     body = {"message": "Invalid API key.", "error_code": 5}
     validate_response("GET", "/api/domains", 401, {"message": "Invalid API key."})
@@ -154,7 +156,6 @@ def test_referenced_component_is_checked() -> None:
         validate_response("GET", "/api/domains/example.com", 404, body)
 
 
-@requires_spec
 def test_discriminated_event_error_points_into_the_chosen_branch() -> None:
     body = copy.deepcopy(DETAIL)
     body["data"]["events"][0]["geo_ip"] = None
@@ -164,7 +165,6 @@ def test_discriminated_event_error_points_into_the_chosen_branch() -> None:
     assert "None is not of type 'object'" in str(info.value)
 
 
-@requires_spec
 def test_unknown_event_type_fails() -> None:
     body = copy.deepcopy(DETAIL)
     body["data"]["events"][0]["type"] = "email.clicked"
@@ -172,32 +172,27 @@ def test_unknown_event_type_fails() -> None:
         validate_response("GET", "/api/emails/abc", 200, body)
 
 
-@requires_spec
 def test_unknown_path_fails() -> None:
     with pytest.raises(AssertionError, match=r"no path in the OpenAPI document matches '/nope/x'"):
         validate_response("GET", "/api/nope/x", 200, {})
 
 
-@requires_spec
 def test_undocumented_method_fails() -> None:
     with pytest.raises(AssertionError, match=r"has '/domains/\{domain\}' but not PATCH"):
         validate_response("PATCH", "/api/domains/example.com", 200, {})
 
 
-@requires_spec
 @pytest.mark.parametrize(("method", "path", "status"), [("POST", "/emails", 418), ("GET", "/health", 404)])
 def test_status_not_in_spec_fails(method: str, path: str, status: int) -> None:
     with pytest.raises(AssertionError, match=rf"status {status} is not documented"):
         validate_response(method, path, status, {"message": "x", "error_code": "not_found"})
 
 
-@requires_spec
 def test_prefix_query_and_trailing_slash_are_ignored() -> None:
     for path in ("/api/emails", "/emails", "/api/emails/", "/api/emails?per_page=5", "http://127.0.0.1:1/api/emails"):
         assert find_operation("POST", path).operation_id == "sendEmail"
 
 
-@requires_spec
 @pytest.mark.parametrize(
     ("path", "operation_id"),
     [
@@ -213,7 +208,6 @@ def test_literal_segments_beat_parameters(path: str, operation_id: str) -> None:
     assert find_operation("GET", path, strict=True).operation_id == operation_id
 
 
-@requires_spec
 def test_template_html_is_checked_against_its_own_shape() -> None:
     html_ok = {"success": True, "data": {"html": "<p>x</p>", "merge_tags": [], "subject": None}}
     validate_response("GET", "/api/templates/html?project_id=1&slug=a", 200, html_ok)
@@ -221,26 +215,22 @@ def test_template_html_is_checked_against_its_own_shape() -> None:
         validate_response("GET", "/api/templates/html", 200, {"message": "ok", "data": html_ok["data"]})
 
 
-@requires_spec
 def test_no_content_status_rejects_a_body() -> None:
     validate_response("DELETE", "/api/domains/example.com", 204, None)
     with pytest.raises(AssertionError, match=r"documents no body"):
         validate_response("DELETE", "/api/domains/example.com", 204, {"message": "deleted"})
 
 
-@requires_spec
 def test_documented_body_must_be_present() -> None:
     with pytest.raises(AssertionError, match=r"expected a JSON body"):
         validate_response("GET", "/api/domains", 200, None)
 
 
-@requires_spec
 def test_response_without_schema_accepts_any_json() -> None:
     body = {"message": "Scheduled transmission cancelled successfully.", "data": {"state": "cancelled"}}
     validate_response("DELETE", "/api/emails/scheduled/sch_1", 200, body, strict=True)
 
 
-@requires_spec
 def test_overlay_allows_readme_and_sdk_error_codes_only_when_not_strict() -> None:
     sandbox = {"message": "Sandbox keys cannot send.", "error_code": "sandbox_restricted"}
     validate_response("POST", "/api/emails", 403, sandbox)
@@ -254,7 +244,6 @@ def test_overlay_allows_readme_and_sdk_error_codes_only_when_not_strict() -> Non
         validate_response("POST", "/api/emails", 409, {"message": "x", "error_code": "made_up"})
 
 
-@requires_spec
 def test_overlay_adds_scope_errors_everywhere_but_health() -> None:
     scope = {"message": "Your API key does not have the required permissions.", "error_code": "insufficient_scope"}
     validate_response("GET", "/api/domains", 403, scope)
@@ -267,7 +256,6 @@ def test_overlay_adds_scope_errors_everywhere_but_health() -> None:
         validate_response("GET", "/api/health", 403, scope)
 
 
-@requires_spec
 def test_overlay_relaxes_scheduled_state_and_transmission_id() -> None:
     body: dict[str, Any] = {
         "message": "ok",
@@ -289,7 +277,6 @@ def test_overlay_relaxes_scheduled_state_and_transmission_id() -> None:
     assert "$.data.transmission_id" in str(info.value)
 
 
-@requires_spec
 def test_overlay_lets_cancelling_an_unknown_scheduled_email_be_a_404() -> None:
     missing = {"message": "Scheduled email not found.", "error_code": "not_found"}
     validate_response("DELETE", "/api/emails/scheduled/sch_nope", 404, missing)
@@ -297,7 +284,6 @@ def test_overlay_lets_cancelling_an_unknown_scheduled_email_be_a_404() -> None:
         validate_response("DELETE", "/api/emails/scheduled/sch_nope", 404, missing, strict=True)
 
 
-@requires_spec
 def test_overlay_adds_sdk_only_endpoints() -> None:
     page = {"total": 1, "per_page": 25, "current_page": 1, "last_page": 1}
     folder = {
@@ -328,7 +314,6 @@ def _mock_client(status: int, body: bytes, content_type: str = "application/json
     return httpx.Client(transport=httpx.MockTransport(handler), base_url="http://127.0.0.1:9/api")
 
 
-@requires_spec
 def test_validate_httpx_response_reads_method_path_status_and_body() -> None:
     with _mock_client(200, json.dumps(SEND_OK).encode()) as client:
         validate_httpx_response(client.post("/emails", json={}))
@@ -343,7 +328,6 @@ def test_validate_httpx_response_reads_method_path_status_and_body() -> None:
         validate_httpx_response(client.delete("/domains/example.com"))
 
 
-@requires_spec
 def test_validate_httpx_response_requires_a_json_content_type() -> None:
     with (
         _mock_client(200, json.dumps(SEND_OK).encode(), "text/html") as client,
@@ -357,7 +341,6 @@ def test_validate_httpx_response_requires_a_json_content_type() -> None:
         validate_httpx_response(client.post("/emails", json={}))
 
 
-@requires_spec
 def test_validate_httpx_response_accepts_requests_responses() -> None:
     response = requests.Response()
     response.status_code = 401
