@@ -55,8 +55,9 @@ WHEN_MISSED: dict[str, str] = {
     "signing": (
         "Signing alone is within reach of a raw HMAC (see 'sign_webhook alone'); verifying is not, "
         "because verify_webhook parses the Lettr-Signature header, checks its arguments and the "
-        "timestamp, and decodes and returns the JSON event: about 4 us of json.loads and 2 us of "
-        "header parsing per 500-byte payload, against 2.5 us for the raw HMAC and compare_digest. "
+        "timestamp, and decodes and returns the JSON event: about 3.5 us of JSON decoding (with a "
+        "decoder built once) and 1 us of header parsing (a canonical header is one regular-expression "
+        "match) per 500-byte payload, against 2.5 us for the raw HMAC and compare_digest. "
         "While verify returns the parsed event, sign + verify cannot reach 0.8x of two bare HMACs. "
         "What would close most of it: a verify_signature(body, header, secret) -> bool that leaves "
         "the JSON to the caller (about 0.6x), and caching the encoded secret."),

@@ -135,18 +135,21 @@ def _strong(value: str) -> bool:
     )
 
 
-def _password_value(match: re.Match[str]) -> bool:
-    value = match["value"].rstrip(_TRAILING_PUNCTUATION)
+def _could_be_a_value(value: str) -> bool:
+    """Not an ordinary word, too short, a mask (``********``) or a placeholder (``{{password}}``)."""
     if len(value) < 4 or value.lower() in _NOT_A_PASSWORD:
         return False
-    if set(value) <= _MASK_CHARS or value.startswith(_PLACEHOLDER_START):
+    return not (set(value) <= _MASK_CHARS or value.startswith(_PLACEHOLDER_START))
+
+
+def _password_value(match: re.Match[str]) -> bool:
+    value = match["value"].rstrip(_TRAILING_PUNCTUATION)
+    if not _could_be_a_value(value):
         return False
     connector = match["conn"]
     if ":" in connector or "=" in connector:
         return True
-    if connector.strip():  # "is", "was set to", ...
-        return _secretish(value)
-    if match["qual"]:  # "temporary password X"
+    if connector.strip() or match["qual"]:  # "is", "was set to", ...; "temporary password X"
         return _secretish(value)
     # A bare label such as "<td>Password</td><td>X</td>" (tags become spaces).
     return ("\n" in connector or len(connector) >= 2) and _strong(value)
@@ -222,32 +225,41 @@ def _mask_card(digits: str) -> str:
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
 
 
+def _ends_token(text: str, end: int) -> bool:
+    """Whether the digits ending at ``end`` are not glued to a letter or ``_`` (an identifier)."""
+    after = text[end : end + 1]
+    return not (after.isalpha() or after == "_")
+
+
+def _leading_groups(candidate: str) -> list[str]:
+    """The digit groups of a grouped candidate, up to where its separator changes."""
+    separator = candidate[4]
+    # Mixed separators: only the part before the first change can be a card.
+    cut = candidate.find("-" if separator == " " else " ")
+    return (candidate if cut < 0 else candidate[:cut]).split(separator)
+
+
+def _card_shaped(groups: list[str]) -> bool:
+    """13-19 digits in all, each group between the first and the last of three to six digits."""
+    return 13 <= sum(map(len, groups)) <= 19 and all(3 <= len(group) <= 6 for group in groups[1:-1])
+
+
 def _card_in(text: str, start: int, candidate: str) -> tuple[int, str] | None:
     """The longest run of groups at the start of ``candidate`` that is a card, as (end, digits)."""
     if candidate.isdigit():
         end = start + len(candidate)
-        after = text[end : end + 1]
-        ok = not (after.isalpha() or after == "_") and _luhn(candidate)
-        return (end, candidate) if ok else None
-    separator = candidate[4]
-    # Mixed separators: only the part before the first change can be a card.
-    cut = candidate.find("-" if separator == " " else " ")
-    groups = (candidate if cut < 0 else candidate[:cut]).split(separator)
-    sizes = [len(group) for group in groups]
-    digit_count = sum(sizes)
-    for count in range(len(groups), 1, -1):
-        if count < len(groups):
-            if separator != " ":
-                break  # "4111-1111-1111-1111-12" is one token, not a card plus a number
-            digit_count -= sizes[count]
-        if not 13 <= digit_count <= 19 or any(not 3 <= size <= 6 for size in sizes[1 : count - 1]):
+        return (end, candidate) if _ends_token(text, end) and _luhn(candidate) else None
+    groups = _leading_groups(candidate)
+    counts = range(len(groups), 1, -1)  # the most groups first
+    if candidate[4] != " ":
+        counts = counts[:1]  # "4111-1111-1111-1111-12" is one token, not a card plus a number
+    for count in counts:
+        card = groups[:count]
+        if not _card_shaped(card):
             continue
-        end = start + digit_count + count - 1
-        after = text[end : end + 1]
-        if after.isalpha() or after == "_":
-            continue
-        digits = "".join(groups[:count])
-        if _luhn(digits):
+        end = start + sum(map(len, card)) + count - 1
+        digits = "".join(card)
+        if _ends_token(text, end) and _luhn(digits):
             return end, digits
     return None
 

@@ -154,22 +154,8 @@ def lettr_server(lettr_server_session: LettrServer, request: pytest.FixtureReque
 def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """Reset ``server`` for this test with the marker's options; check it for mock bugs after."""
     options = marker_options(request.node)
-    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit", "https"}
-    if unknown:
-        raise pytest.UsageError(f"unknown @pytest.mark.lettr option(s): {', '.join(sorted(unknown))}")
-    account_options = {k: v for k, v in options.items() if k in ACCOUNT_OPTIONS}
-    account_options.setdefault("sensitive_data", sensitive_data_mode(request.config))
-    if account_options["sensitive_data"] not in SENSITIVE_DATA_MODES:
-        raise pytest.UsageError(f"@pytest.mark.lettr(sensitive_data=...) must be one of "
-                                f"{', '.join(SENSITIVE_DATA_MODES)}")
-    server.reset(request.node.nodeid, **account_options)
-    saved = {name: getattr(server.options, name) for name in SERVER_OPTIONS}
-    for name in SERVER_OPTIONS:
-        if name in options:
-            setattr(server.options, name, bool(options[name]))
-    if "rate_limit" in options:
-        requests, per_seconds = options["rate_limit"]
-        server.set_rate_limit(requests, per_seconds)
+    server.reset(request.node.nodeid, **_account_options(options, request.config))
+    saved = _apply_server_options(server, options)
     try:
         yield server
         server.check_handler_errors()
@@ -179,6 +165,34 @@ def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Itera
             report.collect(server.account, request.node.nodeid)
         for name, value in saved.items():
             setattr(server.options, name, value)
+
+
+def _account_options(options: dict[str, Any], config: pytest.Config) -> dict[str, Any]:
+    """The marker's account options, with the session's sensitive-data mode unless it sets one.
+
+    Raises :class:`pytest.UsageError` for an unknown option or sensitive-data mode.
+    """
+    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit", "https"}
+    if unknown:
+        raise pytest.UsageError(f"unknown @pytest.mark.lettr option(s): {', '.join(sorted(unknown))}")
+    account_options = {k: v for k, v in options.items() if k in ACCOUNT_OPTIONS}
+    account_options.setdefault("sensitive_data", sensitive_data_mode(config))
+    if account_options["sensitive_data"] not in SENSITIVE_DATA_MODES:
+        raise pytest.UsageError(f"@pytest.mark.lettr(sensitive_data=...) must be one of "
+                                f"{', '.join(SENSITIVE_DATA_MODES)}")
+    return account_options
+
+
+def _apply_server_options(server: LettrServer, options: dict[str, Any]) -> dict[str, Any]:
+    """Apply the marker's server options and rate limit; returns the options' values to restore."""
+    saved = {name: getattr(server.options, name) for name in SERVER_OPTIONS}
+    for name in SERVER_OPTIONS:
+        if name in options:
+            setattr(server.options, name, bool(options[name]))
+    if "rate_limit" in options:
+        requests, per_seconds = options["rate_limit"]
+        server.set_rate_limit(requests, per_seconds)
+    return saved
 
 
 @pytest.fixture

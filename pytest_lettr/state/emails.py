@@ -96,22 +96,28 @@ class Email:
         >>> email.matches(to="ADA@example.com", sender="app@example.com", subject_contains="H")
         True
         """
-        for name, wanted in expected.items():
-            if name.endswith("_contains"):
-                actual = getattr(self, name[: -len("_contains")])
-                if actual is None or wanted not in actual:
-                    return False
-                continue
-            actual = getattr(self, "from_" if name in ("from", "sender") else name)
-            if name in ("to", "cc", "bcc") and isinstance(wanted, str):
-                if not any(_same_mailbox(a, wanted) for a in actual):
-                    return False
-            elif name in ("from", "from_", "sender", "reply_to") and isinstance(wanted, str):
-                if actual is None or not _same_mailbox(actual, wanted):
-                    return False
-            elif actual != wanted:
-                return False
-        return True
+        return all(self._holds(name, wanted) for name, wanted in expected.items())
+
+    def _holds(self, name: str, wanted: Any) -> bool:
+        """One ``field=value`` of :meth:`matches`."""
+        if name.endswith("_contains"):
+            actual = getattr(self, name[: -len("_contains")])
+            return actual is not None and wanted in actual
+        actual = getattr(self, _FIELD_ALIASES.get(name, name))
+        if isinstance(wanted, str):
+            if name in _RECIPIENT_FIELDS:
+                return any(_same_mailbox(a, wanted) for a in actual)
+            if name in _MAILBOX_FIELDS:
+                return actual is not None and _same_mailbox(actual, wanted)
+        return bool(actual == wanted)
+
+
+#: ``matches`` names that are another field's (``from`` is a keyword in Python).
+_FIELD_ALIASES = {"from": "from_", "sender": "from_"}
+#: Lists of mailboxes: one string matches any of them.
+_RECIPIENT_FIELDS = frozenset({"to", "cc", "bcc"})
+#: Single mailboxes: a bare address matches ``Name <address>``.
+_MAILBOX_FIELDS = frozenset({"from", "from_", "sender", "reply_to"})
 
 
 def _same_mailbox(actual: str, wanted: str) -> bool:

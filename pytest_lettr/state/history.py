@@ -99,6 +99,21 @@ class _Builder:
         return True
 
     def email(self, sent: datetime) -> Email:
+        """One email sent at ``sent`` and what happened to it up to now.
+
+        The order of the random draws is part of the seeded result: keep it when changing this.
+        """
+        email, to = self._sent(sent)
+        at = sent + timedelta(seconds=1 + int(self.rng.random() * 30))
+        at = self._maybe_defer(email, to, at)
+        if self.rng.random() < BOUNCE_RATE:
+            self._bounce(email, to, at)
+        elif self.emit(email, "delivered", at, {"emailId": email.id, "to": to, "deliveredAt": isoformat(at)}):
+            email.status, email.delivered_at = "delivered", at
+            self._after_delivery(email, to, at)
+        return email
+
+    def _sent(self, sent: datetime) -> tuple[Email, str]:
         rnd = self.rng.random
         to = self.pick(self.pools.recipients)
         email = Email(id=self.new_id("email_"), from_=self.pools.sender, to=[to],
@@ -107,39 +122,44 @@ class _Builder:
                       status="sent", tags=[TAGS[int(rnd() * len(TAGS))]], sent_at=sent)
         self.emit(email, "sent", sent, {"emailId": email.id, "from": email.from_, "to": [to],
                                         "subject": email.subject, "sentAt": isoformat(sent)})
-        at = sent + timedelta(seconds=1 + int(rnd() * 30))
-        if rnd() < DEFER_RATE:
-            retry_at = at + timedelta(minutes=5)
-            self.emit(email, "deferred", at, {"emailId": email.id, "to": to, "retryCount": 1,
-                                              "reason": "421 4.7.0 Try again later, closing connection",
-                                              "nextRetryAt": isoformat(retry_at)})
-            at = retry_at
-        if rnd() < BOUNCE_RATE:
-            kind = "hard" if rnd() < HARD_BOUNCE_SHARE else "soft"
-            category = sorted(BOUNCE_CATEGORIES[kind])[int(rnd() * len(BOUNCE_CATEGORIES[kind]))]
-            data = {"emailId": email.id, "to": to, "bounceType": kind, "bounceCategory": category,
-                    "message": BOUNCE_CATEGORIES[kind][category], "bouncedAt": isoformat(at)}
-            if self.emit(email, "bounced", at, data):
-                email.status = "bounced"
-                email.extra["bounce"] = {k: data[k] for k in ("bounceType", "bounceCategory", "message")}
-                email.extra["bounced_at"] = at
-            return email
-        if not self.emit(email, "delivered", at, {"emailId": email.id, "to": to, "deliveredAt": isoformat(at)}):
-            return email
-        email.status, email.delivered_at = "delivered", at
+        return email, to
+
+    def _maybe_defer(self, email: Email, to: str, at: datetime) -> datetime:
+        """A few emails are deferred once, for five minutes; returns when delivery is tried again."""
+        if self.rng.random() >= DEFER_RATE:
+            return at
+        retry_at = at + timedelta(minutes=5)
+        self.emit(email, "deferred", at, {"emailId": email.id, "to": to, "retryCount": 1,
+                                          "reason": "421 4.7.0 Try again later, closing connection",
+                                          "nextRetryAt": isoformat(retry_at)})
+        return retry_at
+
+    def _bounce(self, email: Email, to: str, at: datetime) -> None:
+        rnd = self.rng.random
+        kind = "hard" if rnd() < HARD_BOUNCE_SHARE else "soft"
+        category = sorted(BOUNCE_CATEGORIES[kind])[int(rnd() * len(BOUNCE_CATEGORIES[kind]))]
+        data = {"emailId": email.id, "to": to, "bounceType": kind, "bounceCategory": category,
+                "message": BOUNCE_CATEGORIES[kind][category], "bouncedAt": isoformat(at)}
+        if self.emit(email, "bounced", at, data):
+            email.status = "bounced"
+            email.extra["bounce"] = {k: data[k] for k in ("bounceType", "bounceCategory", "message")}
+            email.extra["bounced_at"] = at
+
+    def _after_delivery(self, email: Email, to: str, delivered: datetime) -> None:
+        """Opens and clicks for some, then rarely a complaint or else an unsubscribe."""
+        rnd = self.rng.random
         if rnd() < OPEN_RATE:
-            self._engage(email, to, at)
+            self._engage(email, to, delivered)
         if rnd() < COMPLAINT_RATE:
-            moment = at + timedelta(hours=1 + rnd() * 48)
-            if self.emit(email, "complained", moment, {"emailId": email.id, "to": to,
-                                                       "complainedAt": isoformat(moment)}):
-                email.extra["complained_at"] = moment
+            self._react(email, to, delivered, "complained", {})
         elif rnd() < UNSUBSCRIBE_RATE:
-            moment = at + timedelta(hours=1 + rnd() * 48)
-            if self.emit(email, "unsubscribed", moment, {"emailId": email.id, "to": to, "reason": "one_click",
-                                                         "unsubscribedAt": isoformat(moment)}):
-                email.extra["unsubscribed_at"] = moment
-        return email
+            self._react(email, to, delivered, "unsubscribed", {"reason": "one_click"})
+
+    def _react(self, email: Email, to: str, delivered: datetime, kind: str, details: dict[str, Any]) -> None:
+        """A complaint or an unsubscribe one to 49 hours after delivery."""
+        moment = delivered + timedelta(hours=1 + self.rng.random() * 48)
+        if self.emit(email, kind, moment, {"emailId": email.id, "to": to, **details, f"{kind}At": isoformat(moment)}):
+            email.extra[f"{kind}_at"] = moment
 
     def _engage(self, email: Email, to: str, delivered: datetime) -> None:
         rnd = self.rng.random

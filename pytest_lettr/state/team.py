@@ -216,7 +216,7 @@ class Team:
         Turning SSO on, or choosing a provider, needs the ``enterprise`` plan (:class:`PlanRequired`);
         turning it off is allowed on any plan. SSO on needs a provider.
         """
-        unknown = set(changes) - {"require_2fa", "sso_enabled", "sso_provider"}
+        unknown = set(changes) - set(_SETTING_WIRE_NAMES)
         if unknown:
             raise TypeError(f"unknown team settings: {', '.join(sorted(unknown))}")
         settings = self.settings
@@ -225,20 +225,32 @@ class Team:
             raise InvalidParameter(f"The 'ssoProvider' field must be one of: {', '.join(SSO_PROVIDERS)}",
                                    param="ssoProvider")
         with self.account.lock:
-            configuring = changes.get("sso_enabled") is True or changes.get("sso_provider") is not None
-            if configuring and settings.plan not in SSO_PLANS:
-                raise PlanRequired(f"Single sign-on needs the enterprise plan; this team is on '{settings.plan}'",
-                                   param="ssoEnabled" if changes.get("sso_enabled") else "ssoProvider")
+            _check_sso_plan(changes, settings.plan)
             enabled = changes.get("sso_enabled", settings.sso_enabled)
             if enabled and provider is None:
                 raise InvalidParameter("Choose an 'ssoProvider' to turn single sign-on on", param="ssoProvider")
-            wanted = {"require2FA": ("require_2fa", changes.get("require_2fa", settings.require_2fa)),
-                      "ssoEnabled": ("sso_enabled", enabled),
-                      "ssoProvider": ("sso_provider", provider)}
-            changed: dict[str, Any] = {}
-            for wire, (attr, value) in wanted.items():
-                old = getattr(settings, attr)
-                if old != value:
-                    changed[wire] = {"from": old, "to": value}
-                    setattr(settings, attr, value)
-        return changed
+            return _apply_settings(settings, {"require_2fa": changes.get("require_2fa", settings.require_2fa),
+                                              "sso_enabled": enabled, "sso_provider": provider})
+
+
+#: Each team setting and its name on the wire (and in audit-log changes), in that order.
+_SETTING_WIRE_NAMES = {"require_2fa": "require2FA", "sso_enabled": "ssoEnabled", "sso_provider": "ssoProvider"}
+
+
+def _check_sso_plan(changes: Mapping[str, Any], plan: str) -> None:
+    """Turning SSO on or choosing a provider needs an SSO plan; turning it off does not."""
+    configuring = changes.get("sso_enabled") is True or changes.get("sso_provider") is not None
+    if configuring and plan not in SSO_PLANS:
+        raise PlanRequired(f"Single sign-on needs the enterprise plan; this team is on '{plan}'",
+                           param="ssoEnabled" if changes.get("sso_enabled") else "ssoProvider")
+
+
+def _apply_settings(settings: TeamSettings, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """Set every ``wanted`` value; ``{wireName: {"from", "to"}}`` of those that differed."""
+    changed: dict[str, Any] = {}
+    for attr, value in wanted.items():
+        old = getattr(settings, attr)
+        if old != value:
+            changed[_SETTING_WIRE_NAMES[attr]] = {"from": old, "to": value}
+            setattr(settings, attr, value)
+    return changed

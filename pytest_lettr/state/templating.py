@@ -21,7 +21,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,49 +76,106 @@ class _Each:
 _Node = str | _Var | _If | _Each
 
 
+class _Tree:
+    """The nodes parsed so far and the blocks still open, innermost last."""
+
+    def __init__(self) -> None:
+        self.root: list[_Node] = []
+        self.current = self.root  # where the next node goes
+        self.open_blocks: list[tuple[_If | _Each, list[_Node]]] = []  # each with the list it sits in
+
+    def add(self, node: _Node) -> None:
+        self.current.append(node)
+
+    def tag(self, match: re.Match[str]) -> None:
+        """One ``{{...}}`` / ``{{{...}}}`` token: a block tag, a value, or else plain text."""
+        raw = match.group(1) is not None
+        expression = (match.group(1) if raw else match.group(2)) or ""
+        if not raw and self._block_tag(expression):
+            return
+        if _PATH.match(expression) and expression not in _KEYWORDS:
+            self.add(_Var(expression, raw))
+        else:
+            self.add(match.group(0))
+
+    def _block_tag(self, expression: str) -> bool:
+        """Apply ``expression`` if it is a block tag that fits here; whether it was."""
+        word, _, rest = expression.partition(" ")
+        handler = _BLOCK_TAGS.get(word)
+        return handler is not None and handler(self, rest.strip())
+
+    def _open(self, block: _If | _Each, body: list[_Node]) -> None:
+        self.add(block)
+        self.open_blocks.append((block, self.current))
+        self.current = body
+
+    def _open_if(self) -> _If | None:
+        """The innermost open block if it is an ``{{if}}`` that has had no ``{{else}}`` yet."""
+        if self.open_blocks:
+            block = self.open_blocks[-1][0]
+            if isinstance(block, _If) and block.otherwise is None:
+                return block
+        return None
+
+    def start_if(self, condition: str) -> bool:
+        if not condition:
+            return False
+        block = _If(branches=[(condition, [])])
+        self._open(block, block.branches[-1][1])
+        return True
+
+    def start_each(self, path: str) -> bool:
+        if not _PATH.match(path):
+            return False
+        loop = _Each(path)
+        self._open(loop, loop.body)
+        return True
+
+    def add_elseif(self, condition: str) -> bool:
+        open_if = self._open_if()
+        if not condition or open_if is None:
+            return False
+        open_if.branches.append((condition, []))
+        self.current = open_if.branches[-1][1]
+        return True
+
+    def add_else(self, rest: str) -> bool:
+        open_if = self._open_if()
+        if rest or open_if is None:  # the token pattern strips spaces, so no rest is exactly {{else}}
+            return False
+        open_if.otherwise = []
+        self.current = open_if.otherwise
+        return True
+
+    def end(self, rest: str) -> bool:
+        if rest or not self.open_blocks:
+            return False
+        _, self.current = self.open_blocks.pop()
+        return True
+
+
+#: Block tags by their first word; each handler gets the rest of the tag.
+_BLOCK_TAGS: dict[str, Callable[[_Tree, str], bool]] = {
+    "if": _Tree.start_if,
+    "each": _Tree.start_each,
+    "elseif": _Tree.add_elseif,
+    "else": _Tree.add_else,
+    "end": _Tree.end,
+}
+
+
 def _parse(source: str) -> list[_Node]:
     """A forgiving parse: an unknown or unbalanced block tag is kept as text."""
-    root: list[_Node] = []
-    stack: list[tuple[_If | _Each, list[_Node]]] = []
-    current = root
+    tree = _Tree()
     position = 0
     for match in _TOKEN.finditer(source):
         if match.start() > position:
-            current.append(source[position:match.start()])
+            tree.add(source[position : match.start()])
         position = match.end()
-        raw = match.group(1) is not None
-        expression = (match.group(1) if raw else match.group(2)) or ""
-        word, _, rest = expression.partition(" ")
-        rest = rest.strip()
-        if not raw and word == "if" and rest:
-            block = _If(branches=[(rest, [])])
-            current.append(block)
-            stack.append((block, current))
-            current = block.branches[-1][1]
-        elif not raw and word == "each" and _PATH.match(rest):
-            loop = _Each(rest)
-            current.append(loop)
-            stack.append((loop, current))
-            current = loop.body
-        elif not raw and word == "elseif" and rest and stack and isinstance(stack[-1][0], _If) \
-                and stack[-1][0].otherwise is None:
-            open_if = stack[-1][0]
-            open_if.branches.append((rest, []))
-            current = open_if.branches[-1][1]
-        elif not raw and expression == "else" and stack and isinstance(stack[-1][0], _If) \
-                and stack[-1][0].otherwise is None:
-            open_if = stack[-1][0]
-            open_if.otherwise = []
-            current = open_if.otherwise
-        elif not raw and expression == "end" and stack:
-            _, current = stack.pop()
-        elif _PATH.match(expression) and expression not in _KEYWORDS:
-            current.append(_Var(expression, raw))
-        else:
-            current.append(match.group(0))
+        tree.tag(match)
     if position < len(source):
-        current.append(source[position:])
-    return root
+        tree.add(source[position:])
+    return tree.root
 
 
 def _lookup(context: Mapping[str, Any], path: str) -> Any:
@@ -162,17 +219,19 @@ def _render(nodes: list[_Node], context: Mapping[str, Any], html: bool, out: lis
             text = _text(_lookup(context, node.path))
             out.append(html_lib.escape(text) if html and not node.raw else text)
         elif isinstance(node, _If):
-            for condition, body in node.branches:
-                if _truthy(context, condition):
-                    _render(body, context, html, out)
-                    break
-            else:
-                if node.otherwise is not None:
-                    _render(node.otherwise, context, html, out)
+            _render(_chosen_branch(node, context), context, html, out)
         else:
             items = _lookup(context, node.path)
             for item in items if isinstance(items, list) else []:
                 _render(node.body, {**context, LOOP_VAR: item}, html, out)
+
+
+def _chosen_branch(block: _If, context: Mapping[str, Any]) -> list[_Node]:
+    """The body of the first true condition, else the ``{{else}}`` body (or nothing)."""
+    for condition, body in block.branches:
+        if _truthy(context, condition):
+            return body
+    return block.otherwise or []
 
 
 def render(source: str, data: Mapping[str, Any], *, html: bool = False) -> str:

@@ -69,6 +69,7 @@ Payload: TypeAlias = "RawBody | Mapping[str, Any]"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_SECOND = timedelta(seconds=1)
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+_CANONICAL_HEADER = re.compile(r"t=([0-9]{1,18}),v1=([0-9a-f]{64})")
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -280,30 +281,20 @@ def parse_signature_header(header: str | None) -> SignatureHeader:
     :class:`MalformedSignatureError` for anything that is not ``key=value`` entries with
     exactly one integer ``t`` and at least one 64-character lower-case hex ``v1``.
     """
-    if header is None:
-        raise MissingSignatureError(f"the {SIGNATURE_HEADER} header is missing")
-    if not isinstance(header, str):
-        raise TypeError(f"header must be a str or None, not {type(header).__name__}")
-    if not header.strip():
-        raise MissingSignatureError(f"the {SIGNATURE_HEADER} header is empty")
+    if type(header) is str:
+        # What the mock and Lettr send; the general parser below gives the same result for it.
+        canonical = _CANONICAL_HEADER.fullmatch(header)
+        if canonical is not None:
+            return SignatureHeader(int(canonical[1]), (canonical[2],))
+    text = _header_text(header)
     timestamp: int | None = None
     signatures: list[str] = []
-    for position, entry in enumerate(header.split(","), start=1):
-        key, separator, value = entry.strip().partition("=")
-        if not separator or not key or not value:
-            raise MalformedSignatureError(f"entry {position} of {SIGNATURE_HEADER} is not key=value")
+    for position, entry in enumerate(text.split(","), start=1):
+        key, value = _split_entry(entry, position)
         if key == "t":
-            if timestamp is not None:
-                raise MalformedSignatureError(f"{SIGNATURE_HEADER} has more than one t")
-            if not (value.isascii() and value.isdigit()) or len(value) > 18:
-                raise MalformedSignatureError(f"t in {SIGNATURE_HEADER} is not unix seconds")
-            timestamp = int(value)
+            timestamp = _parse_timestamp(value, timestamp)
         elif key == SIGNATURE_SCHEME:
-            if _HEX_DIGEST.fullmatch(value) is None:
-                raise MalformedSignatureError(
-                    f"{SIGNATURE_SCHEME} entry {position} is not 64 lower-case hex characters"
-                )
-            signatures.append(value)
+            signatures.append(_parse_digest(value, position))
         # Any other scheme is ignored so new schemes can appear beside v1.
     if timestamp is None:
         raise MalformedSignatureError(f"{SIGNATURE_HEADER} has no t (timestamp)")
@@ -312,8 +303,45 @@ def parse_signature_header(header: str | None) -> SignatureHeader:
     return SignatureHeader(timestamp, tuple(signatures))
 
 
+def _header_text(header: object) -> str:
+    """``header`` itself once it is known to be a non-blank str."""
+    if header is None:
+        raise MissingSignatureError(f"the {SIGNATURE_HEADER} header is missing")
+    if not isinstance(header, str):
+        raise TypeError(f"header must be a str or None, not {type(header).__name__}")
+    if not header.strip():
+        raise MissingSignatureError(f"the {SIGNATURE_HEADER} header is empty")
+    return header
+
+
+def _split_entry(entry: str, position: int) -> tuple[str, str]:
+    key, separator, value = entry.strip().partition("=")
+    if not separator or not key or not value:
+        raise MalformedSignatureError(f"entry {position} of {SIGNATURE_HEADER} is not key=value")
+    return key, value
+
+
+def _parse_timestamp(value: str, seen: int | None) -> int:
+    """``value`` of a ``t`` entry as unix seconds; ``seen`` is the ``t`` found before, if any."""
+    if seen is not None:
+        raise MalformedSignatureError(f"{SIGNATURE_HEADER} has more than one t")
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise MalformedSignatureError(f"t in {SIGNATURE_HEADER} is not unix seconds")
+    return int(value)
+
+
+def _parse_digest(value: str, position: int) -> str:
+    if _HEX_DIGEST.fullmatch(value) is None:
+        raise MalformedSignatureError(f"{SIGNATURE_SCHEME} entry {position} is not 64 lower-case hex characters")
+    return value
+
+
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# One decoder for every delivery: json.loads with a keyword builds a new one per call.
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def verify_webhook(
@@ -337,48 +365,66 @@ def verify_webhook(
 
     Raises a :class:`WebhookVerificationError` subclass when the delivery must be rejected.
     """
-    if isinstance(payload, str):
-        body: bytes | bytearray | memoryview = payload.encode("utf-8")
-    elif isinstance(payload, (bytes, bytearray, memoryview)):
-        body = payload
-    else:
-        raise TypeError(
-            "payload must be the raw request body (bytes or str), not "
-            f"{type(payload).__name__}: re-serialised JSON does not carry the signed bytes"
-        )
+    body = _raw_body(payload)
     key = _secret_key(secret)
-    if tolerance is not None:
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
-            raise TypeError("tolerance must be a number of seconds or None")
-        if not tolerance >= 0:
-            raise ValueError("tolerance must be a non-negative number of seconds")
+    _check_tolerance(tolerance)
     now_seconds = int(time.time()) if now is None else _to_unix(now, "now")
-
     parsed = parse_signature_header(header)
+    _check_signature(key, parsed, body)
+    if tolerance is not None:
+        _check_freshness(parsed.timestamp, now_seconds, tolerance)
+    return _signed_event(payload, body)
+
+
+def _raw_body(payload: RawBody) -> bytes | bytearray | memoryview:
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return payload
+    raise TypeError(
+        "payload must be the raw request body (bytes or str), not "
+        f"{type(payload).__name__}: re-serialised JSON does not carry the signed bytes"
+    )
+
+
+def _check_tolerance(tolerance: float | None) -> None:
+    if tolerance is None:
+        return
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
+        raise TypeError("tolerance must be a number of seconds or None")
+    if not tolerance >= 0:  # also refuses NaN
+        raise ValueError("tolerance must be a non-negative number of seconds")
+
+
+def _check_signature(key: bytes, parsed: SignatureHeader, body: bytes | bytearray | memoryview) -> None:
     expected = _hex_digest(key, parsed.timestamp, body)
     matched = False
-    for candidate in parsed.signatures:
+    for candidate in parsed.signatures:  # every candidate, so the time taken tells nothing
         matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise SignatureMismatchError(
             f"no {SIGNATURE_SCHEME} signature in {SIGNATURE_HEADER} matches the body and secret"
         )
 
-    if tolerance is not None:
-        skew = now_seconds - parsed.timestamp
-        if abs(skew) > tolerance:
-            direction: Literal["past", "future"] = "past" if skew > 0 else "future"
-            raise TimestampOutsideToleranceError(
-                f"signature timestamp is {abs(skew)} s in the {direction}; tolerance is {tolerance} s",
-                direction=direction,
-                skew_seconds=abs(skew),
-                tolerance=tolerance,
-                timestamp=parsed.timestamp,
-            )
 
+def _check_freshness(timestamp: int, now_seconds: int, tolerance: float) -> None:
+    skew = now_seconds - timestamp
+    if abs(skew) <= tolerance:
+        return
+    direction: Literal["past", "future"] = "past" if skew > 0 else "future"
+    raise TimestampOutsideToleranceError(
+        f"signature timestamp is {abs(skew)} s in the {direction}; tolerance is {tolerance} s",
+        direction=direction,
+        skew_seconds=abs(skew),
+        tolerance=tolerance,
+        timestamp=timestamp,
+    )
+
+
+def _signed_event(payload: RawBody, body: bytes | bytearray | memoryview) -> dict[str, Any]:
+    """The JSON object in the (already verified) body, or :class:`InvalidPayloadError`."""
     try:
-        text = payload if isinstance(payload, str) else bytes(body).decode("utf-8")
-        event = json.loads(text, parse_constant=_reject_constant)
+        event = _decode_json(payload if isinstance(payload, str) else bytes(body).decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidPayloadError("the signed body is not valid UTF-8") from None
     except ValueError as error:
@@ -388,3 +434,10 @@ def verify_webhook(
     if not isinstance(event, dict):
         raise InvalidPayloadError(f"the signed body is JSON but not an object ({type(event).__name__})")
     return event
+
+
+def _decode_json(text: str) -> Any:
+    """``json.loads(text, parse_constant=_reject_constant)``, with the shared decoder."""
+    if text.startswith("\ufeff"):  # json.loads refuses a byte order mark before decoding; so do we
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _JSON_DECODER.decode(text)

@@ -85,3 +85,36 @@ def test_matches(match: dict[str, object], ok: bool) -> None:
                   cc=["carol@example.com"], reply_to="help@example.com", subject="Welcome", html=None,
                   text="Hello there", created_at=T0, tags=["a"])
     assert email.matches(**match) is ok
+
+
+def _email(**fields: object) -> Email:
+    values: dict[str, object] = {"id": "email_1", "from_": "Acme <app@example.com>", "to": ["Ada <ada@example.com>"],
+                                 "subject": "Welcome", "html": None, "text": "Hello", "created_at": T0}
+    values.update(fields)
+    return Email(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("fields", "match", "ok"), [
+    ({}, {}, True),                                                              # nothing asked
+    ({}, {"from": "Acme <APP@example.com>"}, False),                             # a display name is exact
+    ({}, {"to": " Ada <ada@example.com> "}, True),                               # ... up to surrounding spaces
+    ({}, {"reply_to": "help@example.com"}, False),                               # no reply-to at all
+    ({}, {"reply_to": None}, True),
+    ({}, {"to": ("Ada <ada@example.com>",)}, False),                             # a tuple is not the list
+    ({}, {"from_": ["Acme <app@example.com>"]}, False),                          # not a string: compared as is
+    ({}, {"to_contains": "Ada <ada@example.com>"}, True),                        # *_contains on a list: an element
+    ({}, {"to_contains": "ada@example.com"}, False),
+    ({}, {"sender_contains": "Acme"}, True),
+    ({"subject": None}, {"subject_contains": ""}, False),                        # None contains nothing
+    ({"metadata": {"order": "1"}}, {"metadata_contains": "order"}, True),        # a mapping: its keys
+    ({"metadata": {"order": "1"}}, {"metadata": {"order": "1"}}, True),
+    ({}, {"to": "carol@example.com", "no_such_field": 1}, False),                # stops at the first miss
+])
+def test_matches_edges(fields: dict[str, object], match: dict[str, object], ok: bool) -> None:
+    assert _email(**fields).matches(**match) is ok
+
+
+@pytest.mark.parametrize("match", [{"no_such_field": 1}, {"to": "ada@example.com", "no_such_contains": "x"}])
+def test_matches_an_unknown_field_is_an_attribute_error(match: dict[str, object]) -> None:
+    with pytest.raises(AttributeError):
+        _email().matches(**match)
