@@ -47,16 +47,6 @@ class QuotaStatus:
     daily_remaining: int
     daily_reset: int
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-Monthly-Limit": str(self.monthly_limit),
-            "X-Monthly-Remaining": str(self.monthly_remaining),
-            "X-Monthly-Reset": str(self.monthly_reset),
-            "X-Daily-Limit": str(self.daily_limit),
-            "X-Daily-Remaining": str(self.daily_remaining),
-            "X-Daily-Reset": str(self.daily_reset),
-        }
-
 
 def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

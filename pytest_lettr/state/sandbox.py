@@ -52,16 +52,6 @@ class SandboxStatus:
     minute: RateLimitStatus
     day: RateLimitStatus
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.minute.limit),
-            "X-RateLimit-Remaining": str(self.minute.remaining),
-            "X-RateLimit-Reset": str(self.minute.reset),
-            "X-RateLimit-Daily-Limit": str(self.day.limit),
-            "X-RateLimit-Daily-Remaining": str(self.day.remaining),
-            "X-RateLimit-Daily-Reset": str(self.day.reset),
-        }
-
 
 class Sandbox:
     """Per-key minute and day windows for the sandbox keys of one account."""

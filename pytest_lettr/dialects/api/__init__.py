@@ -22,7 +22,7 @@ from ...state import ApiKey
 from ..base import Call, Dialect, Reply, json_response
 from ..common import MAX_IDEMPOTENCY_KEY
 from . import domains, emails, system, templates, webhooks
-from .wire import error_response
+from .wire import error_response, quota_headers, sandbox_headers
 
 MODULES = (system, emails, domains, templates, webhooks)
 #: Routes whose responses carry the free plan's ``X-Monthly-*`` / ``X-Daily-*`` headers.
@@ -63,12 +63,12 @@ class ApiDialect(Dialect):
         headers = super().response_headers(call)
         sandbox = call.extra.get("sandbox")
         if sandbox is not None:
-            headers.update(sandbox.headers())
+            headers.update(sandbox_headers(sandbox))
         key = call.key
         if key is not None and not key.sandbox and (call.route.method, call.route.path) in QUOTA_ROUTES:
             quota = call.account.quota
             if quota.applies:
-                headers.update(quota.status().headers())
+                headers.update(quota_headers(quota.status()))
         return headers
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ... import errors
+from ...state.quota import QuotaStatus
+from ...state.sandbox import SandboxStatus
 from ..base import Reply, json_response
 
 VALIDATION = (422, "validation_error")
@@ -104,3 +106,27 @@ def error_response(error: errors.LettrError) -> Response:
     elif isinstance(error, errors.IdempotencyInProgress):
         response.headers["Retry-After"] = str(IN_PROGRESS_RETRY_AFTER)
     return response
+
+
+def quota_headers(quota: QuotaStatus) -> dict[str, str]:
+    """The free plan's ``X-Monthly-*`` and ``X-Daily-*`` headers."""
+    return {
+        "X-Monthly-Limit": str(quota.monthly_limit),
+        "X-Monthly-Remaining": str(quota.monthly_remaining),
+        "X-Monthly-Reset": str(quota.monthly_reset),
+        "X-Daily-Limit": str(quota.daily_limit),
+        "X-Daily-Remaining": str(quota.daily_remaining),
+        "X-Daily-Reset": str(quota.daily_reset),
+    }
+
+
+def sandbox_headers(sandbox: SandboxStatus) -> dict[str, str]:
+    """A sandbox key's minute window as ``X-RateLimit-*`` and its day window as ``X-RateLimit-Daily-*``."""
+    return {
+        "X-RateLimit-Limit": str(sandbox.minute.limit),
+        "X-RateLimit-Remaining": str(sandbox.minute.remaining),
+        "X-RateLimit-Reset": str(sandbox.minute.reset),
+        "X-RateLimit-Daily-Limit": str(sandbox.day.limit),
+        "X-RateLimit-Daily-Remaining": str(sandbox.day.remaining),
+        "X-RateLimit-Daily-Reset": str(sandbox.day.reset),
+    }
