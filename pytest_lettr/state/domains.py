@@ -158,8 +158,9 @@ class Domains:
                 return domain
         raise NotFound(f"Domain '{name_or_id}' not found")
 
-    def create(self, name: str, region: str = "us", *, verified: bool = False) -> Domain:
-        """Add a domain (``pending``; ``verified=True`` for a test's ready-made one)."""
+    def create(self, name: str, region: str = "us", *, verified: bool = False, actor: Actor | None = None) -> Domain:
+        """Add a domain (``pending``; ``verified=True`` for a test's ready-made one); with an
+        ``actor``, audited as ``domain.created``."""
         name = check_name(name)
         if region not in REGIONS:
             raise InvalidParameter(f"The 'region' field must be one of: {', '.join(REGIONS)}", param="region")
@@ -178,6 +179,8 @@ class Domains:
                 domain.last_checked_at = now
                 domain.record_status = dict.fromkeys(RECORDS, True)
             self._by_id[domain.id] = domain
+        if actor is not None:
+            account.record("domain.created", actor, "domain", domain.id, {"name": domain.name, "region": region})
         return domain
 
     def verify(self, domain_id: str, actor: Actor | None = None) -> Verification:
@@ -211,11 +214,14 @@ class Domains:
                 account.record("domain.verified", actor, "domain", domain.id, {"name": domain.name})
         return result
 
-    def delete(self, domain_id: str) -> Domain:
+    def delete(self, domain_id: str, actor: Actor | None = None) -> Domain:
+        """Remove a domain; with an ``actor``, audited as ``domain.deleted``."""
         with self.account.lock:
             domain = self.get(domain_id)
             del self._by_id[domain_id]
             self._failing.pop(domain.name, None)
+        if actor is not None:
+            self.account.record("domain.deleted", actor, "domain", domain.id, {"name": domain.name})
         return domain
 
     def fail_dns(self, domain: str, record: str) -> None:

@@ -22,6 +22,7 @@ from ..permissions import ATOMIC
 
 if TYPE_CHECKING:
     from .account import Account
+    from .audit import Actor
 
 ROLES = ("owner", "admin", "developer", "analyst", "billing")
 #: Roles an invitation or a role change may give (``owner`` only moves by transfer).
@@ -153,8 +154,9 @@ class Team:
                                    param=param)
         return str(role)
 
-    def invite(self, email: str, role: str, invited_by: str | None = None, name: str | None = None) -> Member:
-        """A pending member; an address already on the team → :class:`Conflict`."""
+    def invite(self, email: str, role: str, invited_by: str | None = None, name: str | None = None,
+               actor: Actor | None = None) -> Member:
+        """A pending member; an address already on the team → :class:`Conflict`. Audited with an ``actor``."""
         role = self.check_assignable(role)
         account = self.account
         with account.lock:
@@ -163,6 +165,7 @@ class Team:
             member = Member(id=account.entropy.new_id("mem_"), email=email.strip(), name=name, role=role,
                             status="pending", created_at=account.clock.now(), invited_by=invited_by)
             account.members[member.id] = member
+        self._audit(actor, "team.invited", member, {"email": member.email, "role": member.role})
         return member
 
     def accept(self, member_id: str, name: str | None = None, two_factor: bool = False) -> Member:
@@ -176,7 +179,7 @@ class Team:
             member.last_login_at = account.clock.now()
         return member
 
-    def update(self, member_id: str, role: Any) -> tuple[Member, dict[str, Any]]:
+    def update(self, member_id: str, role: Any, actor: Actor | None = None) -> tuple[Member, dict[str, Any]]:
         """Change a member's role; returns the member and ``{"role": {"from", "to"}}`` (or ``{}``)."""
         with self.account.lock:
             member = self.get(member_id)
@@ -187,17 +190,19 @@ class Team:
                 return member, {}
             changes = {"role": {"from": member.role, "to": role}}
             member.role = role
+        self._audit(actor, "team.member_updated", member, {"email": member.email, "changes": changes})
         return member, changes
 
-    def remove(self, member_id: str) -> Member:
+    def remove(self, member_id: str, actor: Actor | None = None) -> Member:
         with self.account.lock:
             member = self.get(member_id)
             if member.role == "owner":
                 raise CannotRemoveOwner("The owner cannot be removed; transfer ownership first", param="id")
             del self.account.members[member_id]
+        self._audit(actor, "team.member_removed", member, {"email": member.email, "role": member.role})
         return member
 
-    def transfer_ownership(self, new_owner_id: str) -> tuple[Member, Member]:
+    def transfer_ownership(self, new_owner_id: str, actor: Actor | None = None) -> tuple[Member, Member]:
         """Make an active admin the owner; the old owner becomes an admin. Returns ``(old, new)``."""
         with self.account.lock:
             target = self.account.members.get(new_owner_id)
@@ -206,7 +211,14 @@ class Team:
                                        param="newOwnerId")
             old = self.owner
             old.role, target.role = "admin", "owner"
+        self._audit(actor, "team.ownership_transferred", target, {
+            "previous_owner_id": old.id, "previous_owner_email": old.email,
+            "new_owner_id": target.id, "new_owner_email": target.email})
         return old, target
+
+    def _audit(self, actor: Actor | None, action: str, member: Member, metadata: dict[str, Any]) -> None:
+        if actor is not None:
+            self.account.record(action, actor, "team_member", member.id, metadata)
 
     # -- settings --------------------------------------------------------------------------------
     def update_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,13 +20,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter, NotFound, TemplateNotFound, ValidationFailed
 from .templating import MergeTag, merge_tags
 
 if TYPE_CHECKING:
     from .account import Account
+    from .audit import Actor
 
 __all__ = ["PURPOSES", "Folder", "Project", "Template", "TemplateLibrary", "TemplateVersion", "slugify"]
 
@@ -206,8 +207,9 @@ class TemplateLibrary:
 
     def create(self, name: str, *, html: str | None = None, json_content: str | None = None,
                project_id: int | None = None, folder_id: int | None = None, purpose: str | None = None,
-               subject: str | None = None) -> Template:
-        """Create a template and publish version 1 (404 for an unknown project or folder)."""
+               subject: str | None = None, actor: Actor | None = None) -> Template:
+        """Create a template and publish version 1 (404 for an unknown project or folder); with an
+        ``actor``, audited as ``template.created``."""
         project = self.project(project_id)
         if folder_id is not None:
             folder = self.folder(project, folder_id)
@@ -233,11 +235,13 @@ class TemplateLibrary:
                                 subject=subject)
             self._publish(template, html, json_content, now)
             self.templates[template.id] = template
+        self._audit(actor, "template.created", template, project_id=template.project_id)
         return template
 
     def update(self, template: Template, *, name: str | None = None, html: str | None = None,
-               json_content: str | None = None, subject: str | None = None) -> Template:
-        """Rename and/or publish new content as the next active version."""
+               json_content: str | None = None, subject: str | None = None,
+               actor: Actor | None = None) -> Template:
+        """Rename and/or publish new content as the next active version (audited with an ``actor``)."""
         now = self._account.clock.now()
         with self._lock:
             if name is not None:
@@ -247,11 +251,17 @@ class TemplateLibrary:
             if html is not None or json_content is not None:
                 self._publish(template, html, json_content, now)
             template.updated_at = now
+        self._audit(actor, "template.updated", template, new_version=html is not None or json_content is not None)
         return template
 
-    def delete(self, template: Template) -> None:
+    def delete(self, template: Template, actor: Actor | None = None) -> None:
         with self._lock:
             self.templates.pop(template.id, None)
+        self._audit(actor, "template.deleted", template)
+
+    def _audit(self, actor: Actor | None, action: str, template: Template, **details: Any) -> None:
+        if actor is not None:
+            self._account.record(action, actor, "template", str(template.id), {"slug": template.slug, **details})
 
     @staticmethod
     def _publish(template: Template, html: str | None, json_content: str | None, now: datetime) -> None:

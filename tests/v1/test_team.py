@@ -184,8 +184,10 @@ def test_transfer_ownership_to_an_active_admin(client: httpx.Client, lettr_serve
     assert client.get(f"/team/members/{old_owner.id}").json()["role"] == "admin"
     entry = lettr_server.audit_log[-1]
     assert entry.action == "team.ownership_transferred" and entry.resource_id == admin_id
-    assert entry.metadata == {"previousOwnerId": old_owner.id, "previousOwnerEmail": old_owner.email,
-                              "newOwnerId": admin_id, "newOwnerEmail": "ada@example.com"}
+    assert entry.metadata == {"previous_owner_id": old_owner.id, "previous_owner_email": old_owner.email,
+                              "new_owner_id": admin_id, "new_owner_email": "ada@example.com"}
+    shown = client.get("/audit-logs", params={"action": "team.ownership_transferred"}).json()["data"][0]
+    assert shown["metadata"]["previousOwnerId"] == old_owner.id  # v1 shows camelCase
     # The former owner is an ordinary admin now: its role may change, and it may be removed.
     assert client.patch(f"/team/members/{old_owner.id}", json={"role": "developer"}).status_code == 200
     assert client.delete(f"/team/members/{admin_id}").status_code == 400

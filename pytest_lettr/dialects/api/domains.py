@@ -155,13 +155,11 @@ def create_domain(call: Call) -> Reply:
     fields.check()
     assert name is not None
     try:
-        domain = call.account.domains.create(name.strip())
+        domain = call.account.domains.create(name.strip(), actor=call.actor)
     except errors.Conflict:
         raise errors.Conflict("This domain is already registered.", param="domain") from None
     except errors.InvalidParameter:
         raise ValidationFailed({"domain": [INVALID_DOMAIN]}) from None
-    call.account.record("domain.created", call.actor, "domain", domain.id,
-                        {"name": domain.name, "region": domain.region})
     status = api_status(domain)
     return ok("Domain created successfully.",
               {"domain": domain.name, "status": status, "status_label": _LABELS[status], "dkim": dkim(domain)},
@@ -179,8 +177,7 @@ def verify_domain(call: Call) -> Reply:
 
 
 def delete_domain(call: Call) -> Reply:
-    domain = call.account.domains.delete(find(call, validate=True).id)
-    call.account.record("domain.deleted", call.actor, "domain", domain.id, {"name": domain.name})
+    call.account.domains.delete(find(call, validate=True).id, call.actor)
     return Reply(204, None)
 
 

@@ -103,9 +103,7 @@ def create_template(call: Call) -> Reply:
     assert name is not None
     library = call.account.templates
     template = library.create(name, html=html, json_content=json_content, project_id=project_id,
-                              folder_id=folder_id, purpose=purpose, subject=subject)
-    call.account.record("template.created", call.actor, "template", str(template.id),
-                        {"slug": template.slug, "projectId": template.project_id})
+                              folder_id=folder_id, purpose=purpose, subject=subject, actor=call.actor)
     return ok("Template created successfully.", written_view(template), status=201)
 
 
@@ -122,16 +120,13 @@ def update_template(call: Call) -> Reply:
     subject = fields.string("subject", max_length=998)
     fields.check()
     library, template = _template(call, project_id=project_id)
-    library.update(template, name=name, html=html, json_content=json_content, subject=subject)
-    call.account.record("template.updated", call.actor, "template", str(template.id),
-                        {"slug": template.slug, "newVersion": html is not None or json_content is not None})
+    library.update(template, name=name, html=html, json_content=json_content, subject=subject, actor=call.actor)
     return ok("Template updated successfully.", {**written_view(template), "updated_at": ts(template.updated_at)})
 
 
 def delete_template(call: Call) -> Reply:
     library, template = _template(call, Query(call.query))
-    library.delete(template)
-    call.account.record("template.deleted", call.actor, "template", str(template.id), {"slug": template.slug})
+    library.delete(template, call.actor)
     return Reply(200, {"message": "Template deleted successfully."})
 
 

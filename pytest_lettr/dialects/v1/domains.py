@@ -49,9 +49,7 @@ def create_domain(call: Call) -> Reply:
             raise errors.InvalidParameter(f"Unknown field '{name[:64]}'", param=name[:64])
     name = require_string(body, "name", max_length=253)
     region = check_choice(body["region"], "region", REGIONS) if body.get("region") is not None else "us"
-    domain = _domains(call).create(name, region)
-    call.account.record("domain.created", call.actor, "domain", domain.id,
-                        {"name": domain.name, "region": domain.region})
+    domain = _domains(call).create(name, region, actor=call.actor)
     return Reply(201, render_domain(domain))
 
 
@@ -71,8 +69,7 @@ def verify_domain(call: Call) -> Reply:
 
 
 def delete_domain(call: Call) -> Reply:
-    domain = _domains(call).delete(call.args["domain_id"])
-    call.account.record("domain.deleted", call.actor, "domain", domain.id, {"name": domain.name})
+    domain = _domains(call).delete(call.args["domain_id"], call.actor)
     return Reply(200, {"id": domain.id, "object": "domain", "deleted": True})
 
 

@@ -73,9 +73,7 @@ def invite_member(call: Call) -> Reply:
     role = require(body, "role")
     name = check_string(body["name"], "name", max_length=100, min_length=1) if body.get("name") is not None \
         else None
-    member = _team(call).invite(email, role, invited_by=_inviter(call), name=name)
-    call.account.record("team.invited", call.actor, "team_member", member.id,
-                        {"email": member.email, "role": member.role})
+    member = _team(call).invite(email, role, invited_by=_inviter(call), name=name, actor=call.actor)
     return Reply(201, render_member(member))
 
 
@@ -88,17 +86,12 @@ def update_member(call: Call) -> Reply:
     team.get(call.args["member_id"])
     body = call.json()
     _only(body, ("role",))
-    member, changes = team.update(call.args["member_id"], require(body, "role"))
-    if changes:
-        call.account.record("team.member_updated", call.actor, "team_member", member.id,
-                            {"email": member.email, "changes": changes})
+    member, _ = team.update(call.args["member_id"], require(body, "role"), call.actor)
     return Reply(200, render_member(member))
 
 
 def remove_member(call: Call) -> Reply:
-    member = _team(call).remove(call.args["member_id"])
-    call.account.record("team.member_removed", call.actor, "team_member", member.id,
-                        {"email": member.email, "role": member.role})
+    member = _team(call).remove(call.args["member_id"], call.actor)
     return Reply(200, {"id": member.id, "object": "team_member", "deleted": True})
 
 
@@ -106,10 +99,7 @@ def transfer_ownership(call: Call) -> Reply:
     body = call.json()
     _only(body, ("newOwnerId",))
     new_owner_id = require_string(body, "newOwnerId", max_length=100)
-    old, new = _team(call).transfer_ownership(new_owner_id)
-    call.account.record("team.ownership_transferred", call.actor, "team_member", new.id,
-                        {"previousOwnerId": old.id, "previousOwnerEmail": old.email,
-                         "newOwnerId": new.id, "newOwnerEmail": new.email})
+    _, new = _team(call).transfer_ownership(new_owner_id, call.actor)
     return Reply(200, render_member(new))
 
 
