@@ -241,7 +241,7 @@ def test_rotate_secret_returns_a_new_secret_and_audits_without_it(api: httpx.Cli
     assert SECRET_RE.match(body["secret"]) and body["secret"] != webhook["secret"]
     assert body["id"] == webhook["id"] and body["object"] == "webhook"
     entry = lettr_server.audit_log[-1]
-    assert entry.action == "webhook.secret_rotated" and entry.metadata == {"expiresOldSecretIn": 3600}
+    assert entry.action == "webhook.secret_rotated" and entry.metadata == {"expires_old_secret_in": 3600}
     text = repr(lettr_server.audit_log) + repr(lettr_server.webhooks.all())
     assert webhook["secret"] not in text and body["secret"] not in text
     no_body = api.post(f"/webhooks/{webhook['id']}/rotate-secret")

@@ -104,7 +104,7 @@ def create_webhook(call: Call) -> Reply:
     webhook = call.account.api_webhooks.create(name, url, auth_type=auth_type,
                                             event_types=events if mode == "selected" else None, **credentials)
     call.account.record("webhook.created", call.actor, "webhook", webhook.id, {
-        "url": webhook.url, "authType": webhook.auth_type, "eventTypes": webhook.event_types})
+        "url": webhook.url, "auth_type": webhook.auth_type, "event_types": webhook.event_types})
     return ok("Webhook created successfully.", view(webhook), status=201)
 
 
@@ -128,7 +128,7 @@ def update_webhook(call: Call) -> Reply:
     fields.check()
     store.update(webhook.id, name=name, url=url, auth_type=auth_type, event_types=events, enabled=enabled,
                  **credentials)
-    changed = sorted(k for k, v in {"name": name, "url": url, "authType": auth_type, "eventTypes": events,
+    changed = sorted(k for k, v in {"name": name, "url": url, "auth_type": auth_type, "event_types": events,
                                     "enabled": enabled}.items() if v is not None)
     if any(v is not None for v in credentials.values()):
         changed.append("credentials")

@@ -114,7 +114,7 @@ def rotate_secret(call: Call) -> Reply:
                        lambda v, p: check_int(v, p, minimum=0, maximum=MAX_SECRET_OVERLAP), default=0) or 0
     webhook, secret = store.rotate_secret(webhook_id, overlap)
     call.account.record("webhook.secret_rotated", call.actor, "webhook", webhook.id,
-                        {"expiresOldSecretIn": overlap})
+                        {"expires_old_secret_in": overlap})
     return Reply(200, render_webhook(webhook, secret))
 
 
