@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
-from typing import Any
+
+# The casing helpers live in pytest_lettr.casing (webhook payloads use them too); re-exported here.
+from ..casing import camel as camel
+from ..casing import camel_keys as camel_keys
 
 #: The longest ``Idempotency-Key`` either dialect accepts.
 MAX_IDEMPOTENCY_KEY = 255
@@ -104,20 +106,3 @@ def parse_iso_datetime(value: object, *, end_of_day: bool = False) -> datetime |
         return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+14:00 is before year 1 in UTC
         return None
-
-
-def camel(name: str) -> str:
-    """``snake_case`` → ``camelCase`` (a name without ``_`` is returned as it is).
-
-    >>> camel("next_retry_at"), camel("emailId")
-    ('nextRetryAt', 'emailId')
-    """
-    if "_" not in name:
-        return name
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def camel_keys(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The top-level names of ``fields`` in camelCase; values (a user's metadata, say) are kept."""
-    return {camel(name): value for name, value in fields.items()}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..clock import Clock, isoformat
+from ..clock import Clock
 from ..errors import InvalidParameter, InvalidSender, SensitiveData
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
@@ -40,7 +40,12 @@ SENSITIVE_DATA_MODES = ("warn", "error", "off")
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something that happened to an email (or the account), as webhooks deliver it."""
+    """Something that happened to an email (or the account).
+
+    ``data`` names its fields in snake_case (``email_id``, ``bounce_type``, ``next_retry_at``) and
+    holds times as datetimes; each wire renders it (:mod:`pytest_lettr.webhooks.payloads`). Its
+    ``metadata``, if any, is the email's own, keys as the user wrote them.
+    """
 
     id: str
     type: str
@@ -165,9 +170,8 @@ class Account:
 
     @staticmethod
     def sent_event_data(email: Email) -> dict[str, Any]:
-        return {"emailId": email.id, "from": email.from_, "to": list(email.to),
-                "subject": email.subject,
-                "sentAt": isoformat(email.sent_at or email.created_at)}
+        return {"email_id": email.id, "from": email.from_, "to": list(email.to),
+                "subject": email.subject, "sent_at": email.sent_at or email.created_at}
 
     def release_scheduled(self) -> None:
         """Send every scheduled email whose time has come (part of :meth:`tick`)."""

@@ -11,25 +11,23 @@ clock. The account makes its store with it, and the store hears every account ev
     account.emit("email.delivered", email, {...})       # POSTed with "Authorization: Bearer <token>"
 
 Each event is rendered by :func:`~pytest_lettr.webhooks.payloads.api_delivery` (events the current
-API does not deliver are skipped). OAuth2 is the client-credentials grant: a form POST of
-``grant_type=client_credentials``, ``client_id`` and ``client_secret`` to the token URL; the
-``access_token`` is reused until ``expires_in`` (default 3600 s) runs out on the account clock,
-and fetched again after a delivery is answered 401.
+API does not deliver are skipped). This store keeps the webhooks, their credentials and who
+receives what; the OAuth2 client-credentials grant, its token cache (reused until ``expires_in``
+runs out on the account clock, fetched again after a delivery is answered 401) and the request
+headers are :mod:`pytest_lettr.webhooks.oauth`'s.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..randomness import LOWER_ALNUM
-from ..webhooks.delivery import USER_AGENT, Attempt, AttemptContext, Delivery, send
+from ..webhooks.delivery import Attempt, AttemptContext, Delivery
+from ..webhooks.oauth import ClientCredentials, OAuthTokenError, TokenCache, basic_authorization, delivery_headers
 from ..webhooks.payloads import api_delivery
 
 if TYPE_CHECKING:
@@ -47,7 +45,6 @@ EVENT_TYPES: tuple[str, ...] = (
     "relay.relay_tempfail", "relay.relay_permfail",
 )
 _BY_SHORT_NAME = {name.partition(".")[2]: name for name in EVENT_TYPES}
-TOKEN_SKEW = timedelta(seconds=30)
 
 
 def normalise_event(name: str) -> str | None:
@@ -62,10 +59,6 @@ def normalise_event(name: str) -> str | None:
     if name in EVENT_TYPES:
         return name
     return _BY_SHORT_NAME.get(name)
-
-
-class OAuthTokenError(Exception):
-    """The token URL did not hand out a usable access token (the delivery attempt fails)."""
 
 
 @dataclass(eq=False)
@@ -97,15 +90,12 @@ class ApiWebhook:
             return bool(self.oauth_client_id and self.oauth_client_secret and self.oauth_token_url)
         return False
 
+    @property
+    def client_credentials(self) -> ClientCredentials:
+        return ClientCredentials(self.oauth_token_url, self.oauth_client_id, self.oauth_client_secret)
+
     def receives(self, event_type: str) -> bool:
         return self.enabled and (self.event_types is None or event_type in self.event_types)
-
-
-@dataclass
-class _Token:
-    value: str = field(repr=False)
-    expires_at: datetime
-    source: tuple[str | None, str | None, str | None]
 
 
 class ApiWebhookStore:
@@ -116,7 +106,7 @@ class ApiWebhookStore:
         self.engine = account.delivery_engine
         self._lock = threading.RLock()
         self._webhooks: dict[str, ApiWebhook] = {}
-        self._tokens: dict[str, _Token] = {}
+        self.tokens = TokenCache(self.engine)
         account.event_listeners.append(self.on_event)
 
     # -- reading -----------------------------------------------------------------------------
@@ -141,8 +131,7 @@ class ApiWebhookStore:
         """Add a webhook (409 if one already targets ``url``)."""
         now = self.account.clock.now()
         with self._lock:
-            if any(w.url == url for w in self._webhooks.values()):
-                raise Conflict("A webhook with this target URL already exists.", param="url")
+            self._check_url_free(url)
             ident = "webhook-" + self.account.entropy.stream("id:webhook-").token(24, LOWER_ALNUM)
             webhook = ApiWebhook(id=ident, name=name, url=url,
                                  created_at=now, event_types=event_types)
@@ -156,30 +145,35 @@ class ApiWebhookStore:
         """Change only what is given; a new ``auth_type`` replaces every stored credential."""
         with self._lock:
             webhook = self.get(webhook_id)
-            if url is not None and url != webhook.url and any(w.url == url for w in self._webhooks.values()):
-                raise Conflict("A webhook with this target URL already exists.", param="url")
-            if auth_type is not None or any(v is not None for v in credentials.values()):
-                self._set_auth(webhook, auth_type or webhook.auth_type, credentials,
-                               keep=auth_type is None or auth_type == webhook.auth_type)
-            if name is not None:
-                webhook.name = name
-            if url is not None:
-                webhook.url = url
-            if event_types is not None:
-                webhook.event_types = event_types
+            if url is not None and url != webhook.url:
+                self._check_url_free(url)
+            self._change_auth(webhook, auth_type, credentials)
+            for attribute, value in (("name", name), ("url", url), ("event_types", event_types),
+                                     ("enabled", enabled)):
+                if value is not None:
+                    setattr(webhook, attribute, value)
             if enabled is not None:
-                webhook.enabled = enabled
                 webhook.disabled_reason = None if enabled else "disabled through the API"
-            self._tokens.pop(webhook.id, None)
+            self.tokens.forget(webhook.id)
         if enabled is False:
             self.engine.cancel(lambda d: d.webhook_id == webhook_id, "webhook disabled")
         return webhook
+
+    def _change_auth(self, webhook: ApiWebhook, auth_type: str | None, given: dict[str, str | None]) -> None:
+        """A new ``auth_type`` replaces every credential; given credentials alone update the type's."""
+        if auth_type is not None or any(v is not None for v in given.values()):
+            self._set_auth(webhook, auth_type or webhook.auth_type, given,
+                           keep=auth_type in (None, webhook.auth_type))
+
+    def _check_url_free(self, url: str) -> None:
+        if any(w.url == url for w in self._webhooks.values()):
+            raise Conflict("A webhook with this target URL already exists.", param="url")
 
     def delete(self, webhook_id: str) -> ApiWebhook:
         with self._lock:
             webhook = self.get(webhook_id)
             del self._webhooks[webhook_id]
-            self._tokens.pop(webhook_id, None)
+            self.tokens.forget(webhook_id)
         self.engine.cancel(lambda d: d.webhook_id == webhook_id, "webhook deleted")
         return webhook
 
@@ -218,56 +212,20 @@ class ApiWebhookStore:
         """POST ``body`` to the webhook with its credentials; retries follow the engine."""
 
         def headers(attempt: AttemptContext) -> dict[str, str]:
-            result = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                      "Lettr-Event-Id": event_id, "Lettr-Event-Type": event_type}
-            authorization = self.authorization(webhook, attempt.moment)
-            if authorization:
-                result["Authorization"] = authorization
-            return result
+            return delivery_headers(event_id, event_type, self.authorization(webhook, attempt.moment))
 
         return self.engine.deliver(webhook.url, body, headers, event_id=event_id, event_type=event_type,
                                    webhook_id=webhook.id, on_attempt=self._after_attempt, on_gone=self._gone,
                                    tags={"store": self})
 
     def authorization(self, webhook: ApiWebhook, now: datetime) -> str | None:
-        """The ``Authorization`` value for one delivery attempt (fetching an OAuth2 token if due)."""
+        """The ``Authorization`` value for one delivery attempt (fetching an OAuth2 token if due;
+        a failed fetch raises :class:`OAuthTokenError`, which fails the attempt)."""
         if webhook.auth_type == "basic":
-            pair = f"{webhook.auth_username}:{webhook.auth_password}".encode()
-            return "Basic " + base64.b64encode(pair).decode()
+            return basic_authorization(webhook.auth_username, webhook.auth_password)
         if webhook.auth_type == "oauth2":
-            return "Bearer " + self.token(webhook, now)
+            return "Bearer " + self.tokens.get(webhook.id, webhook.client_credentials, now)
         return None
-
-    def token(self, webhook: ApiWebhook, now: datetime) -> str:
-        source = (webhook.oauth_token_url, webhook.oauth_client_id, webhook.oauth_client_secret)
-        with self._lock:
-            cached = self._tokens.get(webhook.id)
-        if cached is not None and cached.source == source and now < cached.expires_at - TOKEN_SKEW:
-            return cached.value
-        url, client_id, secret = source
-        if not url or not client_id or not secret:
-            raise OAuthTokenError("the webhook has no complete OAuth2 client credentials")
-        body = urlencode({"grant_type": "client_credentials", "client_id": client_id,
-                          "client_secret": secret}).encode()
-        response = send(url, body, {"Content-Type": "application/x-www-form-urlencoded",
-                                    "Accept": "application/json", "User-Agent": USER_AGENT},
-                        timeout=self.engine.timeout, ssl_context=self.engine.ssl_context)
-        if not response.ok:
-            shown = response.error or f"HTTP {response.status_code}"
-            raise OAuthTokenError(f"the token URL refused the client credentials ({shown})")
-        try:
-            payload: Any = json.loads(response.body)
-        except ValueError:
-            raise OAuthTokenError("the token URL did not answer JSON") from None
-        value = payload.get("access_token") if isinstance(payload, dict) else None
-        token_type = payload.get("token_type", "bearer") if isinstance(payload, dict) else None
-        if not isinstance(value, str) or not value or str(token_type).lower() != "bearer":
-            raise OAuthTokenError("the token URL answered no bearer access_token")
-        expires_in = payload.get("expires_in", 3600)
-        lifetime = expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else 3600
-        with self._lock:
-            self._tokens[webhook.id] = _Token(value, now + timedelta(seconds=max(lifetime, 0)), source)
-        return value
 
     def _after_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         webhook = self._webhooks.get(delivery.webhook_id or "")
@@ -279,7 +237,7 @@ class ApiWebhookStore:
             else:
                 webhook.last_failure_at, webhook.last_status = attempt.attempted_at, "failure"
                 if attempt.response_code == 401:
-                    self._tokens.pop(webhook.id, None)  # fetch a fresh token for the next attempt
+                    self.tokens.forget(webhook.id)  # fetch a fresh token for the next attempt
 
     def _gone(self, delivery: Delivery) -> None:
         webhook = self._webhooks.get(delivery.webhook_id or "")

@@ -40,11 +40,6 @@ TAGS = ("welcome", "receipt", "notification", "digest", "verification")
 _ID_TABLE = bytes(ord(ALPHANUMERIC[b % len(ALPHANUMERIC)]) for b in range(256))
 
 
-def isoformat(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` of a UTC moment (the fast path of :func:`pytest_lettr.clock.isoformat`)."""
-    return moment.isoformat(timespec="seconds")[:19] + "Z"
-
-
 @dataclass
 class _Pools:
     """Faker values drawn once and reused, so thousands of emails cost milliseconds."""
@@ -108,7 +103,7 @@ class _Builder:
         at = self._maybe_defer(email, to, at)
         if self.rng.random() < BOUNCE_RATE:
             self._bounce(email, to, at)
-        elif self.emit(email, "delivered", at, {"emailId": email.id, "to": to, "deliveredAt": isoformat(at)}):
+        elif self.emit(email, "delivered", at, {"email_id": email.id, "to": to, "delivered_at": at}):
             email.status, email.delivered_at = "delivered", at
             self._after_delivery(email, to, at)
         return email
@@ -120,8 +115,8 @@ class _Builder:
                       subject=self.pick(self.pools.subjects), html=None,
                       text="This email is part of the seeded sending history.", created_at=sent,
                       status="sent", tags=[TAGS[int(rnd() * len(TAGS))]], sent_at=sent)
-        self.emit(email, "sent", sent, {"emailId": email.id, "from": email.from_, "to": [to],
-                                        "subject": email.subject, "sentAt": isoformat(sent)})
+        self.emit(email, "sent", sent, {"email_id": email.id, "from": email.from_, "to": [to],
+                                        "subject": email.subject, "sent_at": sent})
         return email, to
 
     def _maybe_defer(self, email: Email, to: str, at: datetime) -> datetime:
@@ -129,20 +124,20 @@ class _Builder:
         if self.rng.random() >= DEFER_RATE:
             return at
         retry_at = at + timedelta(minutes=5)
-        self.emit(email, "deferred", at, {"emailId": email.id, "to": to, "retryCount": 1,
+        self.emit(email, "deferred", at, {"email_id": email.id, "to": to, "retry_count": 1,
                                           "reason": "421 4.7.0 Try again later, closing connection",
-                                          "nextRetryAt": isoformat(retry_at)})
+                                          "next_retry_at": retry_at})
         return retry_at
 
     def _bounce(self, email: Email, to: str, at: datetime) -> None:
         rnd = self.rng.random
         kind = "hard" if rnd() < HARD_BOUNCE_SHARE else "soft"
         category = sorted(BOUNCE_CATEGORIES[kind])[int(rnd() * len(BOUNCE_CATEGORIES[kind]))]
-        data = {"emailId": email.id, "to": to, "bounceType": kind, "bounceCategory": category,
-                "message": BOUNCE_CATEGORIES[kind][category], "bouncedAt": isoformat(at)}
+        data = {"email_id": email.id, "to": to, "bounce_type": kind, "bounce_category": category,
+                "message": BOUNCE_CATEGORIES[kind][category], "bounced_at": at}
         if self.emit(email, "bounced", at, data):
             email.status = "bounced"
-            email.extra["bounce"] = {k: data[k] for k in ("bounceType", "bounceCategory", "message")}
+            email.extra["bounce"] = {k: data[k] for k in ("bounce_type", "bounce_category", "message")}
             email.extra["bounced_at"] = at
 
     def _after_delivery(self, email: Email, to: str, delivered: datetime) -> None:
@@ -158,7 +153,7 @@ class _Builder:
     def _react(self, email: Email, to: str, delivered: datetime, kind: str, details: dict[str, Any]) -> None:
         """A complaint or an unsubscribe one to 49 hours after delivery."""
         moment = delivered + timedelta(hours=1 + self.rng.random() * 48)
-        if self.emit(email, kind, moment, {"emailId": email.id, "to": to, **details, f"{kind}At": isoformat(moment)}):
+        if self.emit(email, kind, moment, {"email_id": email.id, "to": to, **details, f"{kind}_at": moment}):
             email.extra[f"{kind}_at"] = moment
 
     def _engage(self, email: Email, to: str, delivered: datetime) -> None:
@@ -166,9 +161,9 @@ class _Builder:
         moment = delivered
         for _ in range(1 + int(rnd() * rnd() * 4)):
             moment = moment + timedelta(minutes=2 + rnd() * 600)
-            data = {"emailId": email.id, "to": to, "openedAt": isoformat(moment),
-                    "userAgent": self.pick(self.pools.user_agents), "ipAddress": self.pick(self.pools.ips),
-                    "isFirstOpen": email.opens == 0}
+            data = {"email_id": email.id, "to": to, "opened_at": moment,
+                    "user_agent": self.pick(self.pools.user_agents), "ip_address": self.pick(self.pools.ips),
+                    "is_first_open": email.opens == 0}
             if not self.emit(email, "opened", moment, data):
                 return
             email.opens += 1
@@ -177,10 +172,10 @@ class _Builder:
         if rnd() < CLICK_SHARE:
             click = moment + timedelta(seconds=5 + rnd() * 120)
             url = self.pick(self.pools.urls)
-            if self.emit(email, "clicked", click, {"emailId": email.id, "to": to, "url": url,
-                                                   "clickedAt": isoformat(click),
-                                                   "userAgent": self.pick(self.pools.user_agents),
-                                                   "ipAddress": self.pick(self.pools.ips)}):
+            if self.emit(email, "clicked", click, {"email_id": email.id, "to": to, "url": url,
+                                                   "clicked_at": click,
+                                                   "user_agent": self.pick(self.pools.user_agents),
+                                                   "ip_address": self.pick(self.pools.ips)}):
                 email.clicks += 1
                 email.extra["first_clicked_at"] = click
                 email.extra["clicked_urls"] = [url]

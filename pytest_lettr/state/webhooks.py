@@ -42,7 +42,8 @@ from ..webhooks.delivery import (
     app_target,
     is_loopback_host,
 )
-from ..webhooks.events import EVENT_TYPES, SUBSCRIPTION_WILDCARDS, envelope, sample_event, subscribed
+from ..webhooks.events import EVENT_TYPES, SUBSCRIPTION_WILDCARDS, sample_event, subscribed
+from ..webhooks.payloads import v1_event
 from ..webhooks.signing import SIGNATURE_HEADER, serialize_payload, sign_webhook
 
 if TYPE_CHECKING:
@@ -262,7 +263,7 @@ class WebhookStore:
         targets = [webhook for webhook in self.all() if webhook.receives(event.type)]
         if not targets:  # the common case: serialise nothing
             return []
-        body = serialize_payload(envelope(event.id, event.type, event.created_at, event.data))
+        body = serialize_payload(v1_event(event))
         return [self.deliver(webhook, body, event.id, event.type) for webhook in targets]
 
     def send_test(self, webhook_id: str, event_type: str) -> Delivery:

@@ -1,10 +1,13 @@
-"""Sample webhook events for every Lettr v1 event type (§9), built from seeded faker data.
+"""Sample events for every Lettr v1 event type (§9), built from seeded faker data.
 
-The ``test`` endpoint sends one, and the ``lettr_webhooks`` fixture signs them::
+:func:`sample_data` is the account's own (snake_case) event data, which the lifecycle fills in;
+:func:`sample_event` is a whole v1 delivery body, which the ``test`` endpoint sends and the
+``lettr_webhooks`` fixture signs::
 
+    sample_data("email.bounced", entropy, now)["bounce_type"]            # 'hard' or 'soft'
     event = sample_event("email.bounced", account.entropy, account.clock.now())
-    event["data"]["bounceType"]           # 'hard' or 'soft'
-    sample_event("email.opened", entropy, now, data={"isFirstOpen": False})  # override fields
+    event["data"]["bounceType"]                                          # the same, on the wire
+    sample_event("email.opened", entropy, now, data={"isFirstOpen": False})  # override wire fields
 
 Every value comes from ``entropy`` (its ``.faker`` included), so a seed reproduces a payload.
 """
@@ -15,11 +18,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import isoformat
 from ..randomness import Entropy
+from .payloads import v1_envelope
 
-__all__ = ["EVENT_TYPES", "SUBSCRIPTION_WILDCARDS", "envelope", "sample_data", "sample_event",
-           "subscribed"]
+__all__ = ["EVENT_TYPES", "SUBSCRIPTION_WILDCARDS", "sample_data", "sample_event", "subscribed"]
 
 #: Every event type a webhook can receive (§9).
 EVENT_TYPES: tuple[str, ...] = (
@@ -69,55 +71,50 @@ def subscribed(subscriptions: tuple[str, ...] | list[str], event_type: str) -> b
     return False
 
 
-def envelope(event_id: str, event_type: str, created_at: datetime, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON body of a delivery: ``{"id", "type", "createdAt", "data"}`` in that order."""
-    return {"id": event_id, "type": event_type, "createdAt": isoformat(created_at), "data": dict(data)}
-
-
 def _recipient(faker: Any) -> str:
     return str(faker.email())
 
 
 def _sent(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
-    return {"emailId": e.new_id("email_"), "from": str(faker.company_email()), "to": [_recipient(faker)],
-            "subject": str(faker.sentence(nb_words=6)).rstrip("."), "sentAt": isoformat(now)}
+    return {"email_id": e.new_id("email_"), "from": str(faker.company_email()), "to": [_recipient(faker)],
+            "subject": str(faker.sentence(nb_words=6)).rstrip("."), "sent_at": now}
 
 
 def _delivered(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "deliveredAt": isoformat(now)}
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "delivered_at": now}
 
 
 def _bounced(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
     bounce_type = e.choice(("hard", "soft"))
     category, message = e.choice(_BOUNCES[bounce_type])
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "bounceType": bounce_type,
-            "bounceCategory": category, "message": message, "bouncedAt": isoformat(now)}
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "bounce_type": bounce_type,
+            "bounce_category": category, "message": message, "bounced_at": now}
 
 
 def _deferred(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
     retry_count = e.randint(1, 5)
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "reason": e.choice(_DEFER_REASONS),
-            "retryCount": retry_count, "nextRetryAt": isoformat(now + timedelta(minutes=5 * 2**retry_count))}
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "reason": e.choice(_DEFER_REASONS),
+            "retry_count": retry_count, "next_retry_at": now + timedelta(minutes=5 * 2**retry_count)}
 
 
 def _opened(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "openedAt": isoformat(now),
-            "userAgent": str(faker.user_agent()), "ipAddress": str(faker.ipv4_public()),
-            "isFirstOpen": True}
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "opened_at": now,
+            "user_agent": str(faker.user_agent()), "ip_address": str(faker.ipv4_public()),
+            "is_first_open": True}
 
 
 def _clicked(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "url": str(faker.url()) + str(faker.uri_path()),
-            "clickedAt": isoformat(now), "userAgent": str(faker.user_agent()),
-            "ipAddress": str(faker.ipv4_public())}
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "url": str(faker.url()) + str(faker.uri_path()),
+            "clicked_at": now, "user_agent": str(faker.user_agent()),
+            "ip_address": str(faker.ipv4_public())}
 
 
 def _complained(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "complainedAt": isoformat(now)}
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "complained_at": now}
 
 
 def _unsubscribed(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
-    return {"emailId": e.new_id("email_"), "to": _recipient(faker), "unsubscribedAt": isoformat(now),
+    return {"email_id": e.new_id("email_"), "to": _recipient(faker), "unsubscribed_at": now,
             "reason": e.choice(_UNSUBSCRIBE_REASONS)}
 
 
@@ -125,7 +122,7 @@ def _received(e: Entropy, now: datetime, faker: Any) -> dict[str, Any]:
     text = str(faker.paragraph(nb_sentences=3))
     return {"id": e.new_id("email_"), "from": _recipient(faker), "to": [str(faker.company_email())],
             "subject": "Re: " + str(faker.sentence(nb_words=5)).rstrip("."), "text": text,
-            "html": f"<p>{text}</p>", "receivedAt": isoformat(now)}
+            "html": f"<p>{text}</p>", "received_at": now}
 
 
 _BUILDERS: dict[str, Callable[[Entropy, datetime, Any], dict[str, Any]]] = {
@@ -143,7 +140,8 @@ _BUILDERS: dict[str, Callable[[Entropy, datetime, Any], dict[str, Any]]] = {
 
 def sample_data(event_type: str, entropy: Entropy, now: datetime,
                 data: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Realistic ``data`` for ``event_type``; fields in ``data`` replace (or add to) the sample."""
+    """Realistic snake_case ``data`` for ``event_type`` (times as datetimes); fields in ``data``
+    replace (or add to) the sample."""
     try:
         builder = _BUILDERS[event_type]
     except KeyError:
@@ -155,6 +153,9 @@ def sample_data(event_type: str, entropy: Entropy, now: datetime,
 
 def sample_event(event_type: str, entropy: Entropy, now: datetime, *,
                  data: Mapping[str, Any] | None = None, event_id: str | None = None) -> dict[str, Any]:
-    """A whole event envelope with sample data (see :func:`sample_data`)."""
-    return envelope(event_id or entropy.new_id("evt_"), event_type, now,
-                    sample_data(event_type, entropy, now, data))
+    """A whole v1 event envelope with sample data (see :func:`sample_data`); fields in ``data`` are
+    wire (camelCase) fields that replace (or add to) the rendered sample as they are."""
+    event_id = event_id or entropy.new_id("evt_")  # drawn before the data, as it always was
+    rendered = v1_envelope(event_id, event_type, now, sample_data(event_type, entropy, now))
+    rendered["data"].update(data or {})
+    return rendered

@@ -1,8 +1,15 @@
-"""Account events as each wire shows them: the current API's ``EmailEvent`` (``delivery``, …).
+"""Account events as each wire shows them: v1's camelCase envelope and the current API's
+``EmailEvent`` (``delivery``, …).
 
-The account records one event vocabulary (``email.delivered``, …). The current API shows each as
-the SparkPost-style ``EmailEvent`` of its spec, in ``GET /api/emails/events`` and in what its
-webhooks receive, and names the webhook event types ``message.delivery``, ``engagement.click``, …::
+The account records one event vocabulary (``email.delivered``, …) with snake_case data whose times
+are datetimes. v1 webhooks receive it as ``{"id", "type", "createdAt", "data"}`` with camelCase
+data names and ISO times (:func:`v1_event`; the user's metadata inside is never re-cased)::
+
+    v1_data({"email_id": "email_1", "is_first_open": True})   # {'emailId': 'email_1', 'isFirstOpen': True}
+
+The current API shows each event as the SparkPost-style ``EmailEvent`` of its spec, in
+``GET /api/emails/events`` and in what its webhooks receive, and names the webhook event types
+``message.delivery``, ``engagement.click``, …::
 
     api_type("email.clicked")            # 'click'
     CATEGORY["click"] + "." + "click"    # 'engagement.click'
@@ -11,8 +18,12 @@ webhooks receive, and names the webhook event types ``message.delivery``, ``enga
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..casing import camel
+from ..clock import isoformat
 from ..clock import isoformat_or_none as ts
 from ..state.emails import Email, address_of
 
@@ -61,6 +72,26 @@ _BOUNCE_CLASSES = {"invalid_recipient": 10, "invalid_domain": 10, "mailbox_full"
                    "spam_block": 51}
 
 
+# -- v1 ----------------------------------------------------------------------------------------
+def v1_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Event data as v1 shows it: top-level names in camelCase, datetimes as ISO 8601 ``Z``
+    strings; values (the user's ``metadata`` above all) are kept as they are."""
+    return {camel(name): isoformat(value) if isinstance(value, datetime) else value
+            for name, value in data.items()}
+
+
+def v1_envelope(event_id: str, event_type: str, created_at: datetime,
+                data: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of a v1 delivery: ``{"id", "type", "createdAt", "data"}`` in that order."""
+    return {"id": event_id, "type": event_type, "createdAt": isoformat(created_at), "data": v1_data(data)}
+
+
+def v1_event(event: Event) -> dict[str, Any]:
+    """An account event as the body v1 webhooks receive (before serialising and signing)."""
+    return v1_envelope(event.id, event.type, event.created_at, event.data)
+
+
+# -- current API -------------------------------------------------------------------------------
 def api_type(event: Event) -> str | None:
     """The current-API type of an account event (``None`` if it has none)."""
     api = EVENT_TYPES.get(event.type)
@@ -137,34 +168,57 @@ def common_fields(email: Email, recipient: str) -> dict[str, Any]:
     }
 
 
+def _injection(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"initial_pixel": bool(email.tracking.get("opens", True))}
+
+
+def _delivery(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"queue_time": _int(data.get("queue_time"), 0), "outbound_tls": "1", "delv_method": "esmtp"}
+
+
+def _bounce(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    message = str(data.get("message") or data.get("reason") or "")
+    default_class = 10 if data.get("bounce_type") == "hard" else 20
+    return {"reason": message or None, "raw_reason": message or None, "error_code": message[:3] or None,
+            "bounce_class": _BOUNCE_CLASSES.get(str(data.get("bounce_category")), default_class),
+            "num_retries": _int(data.get("retry_count"), 0), "device_token": None}
+
+
+def _delay(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {**_bounce(email, data, body), "queue_time": _int(data.get("queue_time"), 0), "outbound_tls": "1"}
+
+
+def _open(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"user_agent": data.get("user_agent"), "ip_address": data.get("ip_address"),
+            "initial_pixel": bool(data.get("is_first_open", False))}
+
+
+def _click(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"user_agent": data.get("user_agent"), "ip_address": data.get("ip_address"),
+            "target_link_url": data.get("url"), "target_link_name": None}
+
+
+def _spam_complaint(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"fbtype": "abuse", "report_by": body["recipient_domain"], "report_to": body["sending_domain"]}
+
+
+#: The fields each current-API event type adds to the common ones (other types add none).
+_TYPE_FIELDS: dict[str, Callable[[Email, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]] = {
+    "injection": _injection, "delivery": _delivery, "bounce": _bounce, "delay": _delay, "open": _open,
+    "click": _click, "spam_complaint": _spam_complaint,
+}
+
+
 def render_event(event: Event, email: Email) -> dict[str, Any] | None:
     """``event`` as an ``EmailEvent`` of the spec, or ``None`` if it has no current-API type."""
     kind = api_type(event)
     if kind is None:
         return None
-    data = event.data
     body: dict[str, Any] = {"event_id": event.id, "type": kind, "timestamp": ts(event.created_at)}
     body.update(common_fields(email, event_recipient(event, email)))
-    if kind == "injection":
-        body["initial_pixel"] = bool(email.tracking.get("opens", True))
-    elif kind == "delivery":
-        body.update(queue_time=_int(data.get("queueTime"), 0), outbound_tls="1", delv_method="esmtp")
-    elif kind in ("bounce", "delay"):
-        message = str(data.get("message") or data.get("reason") or "")
-        body.update(reason=message or None, raw_reason=message or None, error_code=message[:3] or None,
-                    bounce_class=_BOUNCE_CLASSES.get(str(data.get("bounceCategory")),
-                                                     10 if data.get("bounceType") == "hard" else 20),
-                    num_retries=_int(data.get("retryCount"), 0), device_token=None)
-        if kind == "delay":
-            body.update(queue_time=_int(data.get("queueTime"), 0), outbound_tls="1")
-    elif kind in ("open", "click"):
-        body.update(user_agent=data.get("userAgent"), ip_address=data.get("ipAddress"))
-        if kind == "open":
-            body["initial_pixel"] = bool(data.get("isFirstOpen", False))
-        else:
-            body.update(target_link_url=data.get("url"), target_link_name=None)
-    elif kind == "spam_complaint":
-        body.update(fbtype="abuse", report_by=body["recipient_domain"], report_to=body["sending_domain"])
+    fields = _TYPE_FIELDS.get(kind)
+    if fields is not None:
+        body.update(fields(email, event.data, body))
     return body
 
 

@@ -63,10 +63,10 @@ def test_get_returns_the_email_with_its_events(lettr_server: LettrServer, client
     sent = client.emails.send(**send_kwargs(from_name="Shop", to=["ada@example.com", "bob@example.com"]))
     email = lettr_server.emails[-1]
     lettr_server.clock.advance(seconds=5)
-    lettr_server.account.emit("email.delivered", email, {"emailId": email.id, "to": "ada@example.com"})
+    lettr_server.account.emit("email.delivered", email, {"email_id": email.id, "to": "ada@example.com"})
     lettr_server.clock.advance(seconds=5)
-    lettr_server.account.emit("email.clicked", email, {"emailId": email.id, "to": "ada@example.com",
-                                                       "url": "https://shop.example/track", "userAgent": "UA"})
+    lettr_server.account.emit("email.clicked", email, {"email_id": email.id, "to": "ada@example.com",
+                                                       "url": "https://shop.example/track", "user_agent": "UA"})
     detail = client.emails.get(sent.request_id)
     assert (detail.transmission_id, detail.state, detail.from_email, detail.from_name) == (
         sent.request_id, "delivered", "app@example.com", "Shop")
@@ -80,8 +80,8 @@ def test_bounced_email_state(lettr_server: LettrServer, client: lettr.Lettr) -> 
     sent = client.emails.send(**send_kwargs())
     email = lettr_server.emails[-1]
     email.status = "bounced"
-    lettr_server.account.emit("email.bounced", email, {"emailId": email.id, "to": "ada@example.com",
-                                                       "bounceType": "hard", "bounceCategory": "invalid_recipient",
+    lettr_server.account.emit("email.bounced", email, {"email_id": email.id, "to": "ada@example.com",
+                                                       "bounce_type": "hard", "bounce_category": "invalid_recipient",
                                                        "message": "550 5.1.1 unknown user"})
     detail = client.emails.get(sent.request_id)
     assert detail.state == "bounced"
@@ -108,7 +108,7 @@ def test_v1_emails_are_readable_by_their_id(lettr_server: LettrServer, client: l
 def test_events_list_filters_and_pages(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     ids = send_many(client, 3)
     for email in list(lettr_server.emails):
-        lettr_server.account.emit("email.delivered", email, {"emailId": email.id, "to": email.to[0]})
+        lettr_server.account.emit("email.delivered", email, {"email_id": email.id, "to": email.to[0]})
     everything = client.emails.list_events()
     assert everything.total_count == 6
     assert [e.type for e in everything.results][:3] == ["delivery"] * 3

@@ -23,7 +23,7 @@ def receiver() -> Iterator[Receiver]:
 
 def deliver_delivery_event(lettr_server: LettrServer) -> None:
     email = lettr_server.emails[-1]
-    lettr_server.account.emit("email.delivered", email, {"emailId": email.id, "to": email.to[0]})
+    lettr_server.account.emit("email.delivered", email, {"email_id": email.id, "to": email.to[0]})
 
 
 # -- managing -----------------------------------------------------------------------------------

@@ -339,7 +339,7 @@ def test_scheduled_email_is_sent_when_the_clock_passes_its_time(v1: V1, lettr_se
     assert lettr_server.emails[0].status == "sent"  # no request needed: moving the clock sends it
     assert v1().get(f"/emails/{sent['id']}").json()["status"] == "sent"
     events = [e for e in lettr_server.account.events if e.type == "email.sent"]
-    assert len(events) == 1 and events[0].data["sentAt"] == "2024-01-15T12:00:00Z"
+    assert len(events) == 1 and events[0].data["sent_at"] == datetime(2024, 1, 15, 12, tzinfo=timezone.utc)
 
 
 def test_scheduled_email_is_sent_on_the_next_request_after_clock_set(v1: V1, lettr_server: LettrServer) -> None:

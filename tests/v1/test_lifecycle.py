@@ -30,8 +30,8 @@ def test_delivered_sets_status_and_delivered_at(client: httpx.Client, lettr_serv
     body = client.get(f"/emails/{email_id}").json()
     assert body["status"] == "delivered"
     assert body["deliveredAt"] == lettr_server.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert event.data["emailId"] == email_id and event.data["to"] == "ada@example.com"
-    assert event.data["deliveredAt"] == body["deliveredAt"]
+    assert event.data["email_id"] == email_id and event.data["to"] == "ada@example.com"
+    assert event.data["delivered_at"] == lettr_server.clock.now()  # a datetime; v1 renders it ISO
     assert event.data["metadata"] == {"userId": "user_123"}  # events carry the email's metadata
 
 
@@ -45,8 +45,8 @@ def test_opens_count_and_first_and_last_open(client: httpx.Client, lettr_server:
     body = client.get(f"/emails/{email_id}").json()
     assert body["opens"] == 2 and body["status"] == "delivered"
     assert body["firstOpenedAt"] == first_at != body["lastOpenedAt"]
-    assert first.data["isFirstOpen"] is True and second.data["isFirstOpen"] is False
-    assert first.data["userAgent"] and first.data["ipAddress"].count(".") == 3
+    assert first.data["is_first_open"] is True and second.data["is_first_open"] is False
+    assert first.data["user_agent"] and first.data["ip_address"].count(".") == 3
 
 
 def test_clicks_with_a_given_url(client: httpx.Client, lettr_server: LettrServer) -> None:
@@ -69,8 +69,8 @@ def test_a_click_without_a_tracked_open_is_allowed(client: httpx.Client, lettr_s
 def test_hard_bounce_suppresses_the_recipient(client: httpx.Client, lettr_server: LettrServer) -> None:
     email_id = send(client)
     event = lettr_server.simulate(email_id, "bounced", bounce_type="hard")
-    assert event.data["bounceType"] == "hard"
-    assert event.data["bounceCategory"] in ("invalid_recipient", "invalid_domain")
+    assert event.data["bounce_type"] == "hard"
+    assert event.data["bounce_category"] in ("invalid_recipient", "invalid_domain")
     assert event.data["message"].startswith("550 ")
     assert client.get(f"/emails/{email_id}").json()["status"] == "bounced"
     again = client.post("/emails", json={"from": "app@example.com", "to": "ada@example.com", "subject": "s",
@@ -81,7 +81,7 @@ def test_hard_bounce_suppresses_the_recipient(client: httpx.Client, lettr_server
 def test_soft_bounce_does_not_suppress(client: httpx.Client, lettr_server: LettrServer) -> None:
     email_id = send(client)
     event = lettr_server.simulate(email_id, "bounced", bounceType="soft", bounce_category="mailbox_full")
-    assert (event.data["bounceType"], event.data["bounceCategory"]) == ("soft", "mailbox_full")
+    assert (event.data["bounce_type"], event.data["bounce_category"]) == ("soft", "mailbox_full")
     assert event.data["message"].startswith("452 ")
     assert lettr_server.emails[-1].status == "bounced"
     send(client)  # still accepted
@@ -91,8 +91,8 @@ def test_deferred_then_delivered(client: httpx.Client, lettr_server: LettrServer
     email_id = send(client)
     first = lettr_server.simulate(email_id, "deferred")
     second = lettr_server.simulate(email_id, "deferred", reason="451 4.3.0 Greylisted")
-    assert (first.data["retryCount"], second.data["retryCount"]) == (1, 2)
-    assert second.data["reason"] == "451 4.3.0 Greylisted" and second.data["nextRetryAt"].endswith("Z")
+    assert (first.data["retry_count"], second.data["retry_count"]) == (1, 2)
+    assert second.data["reason"] == "451 4.3.0 Greylisted" and second.data["next_retry_at"] > second.created_at
     assert client.get(f"/emails/{email_id}").json()["status"] == "sent"
     lettr_server.simulate(email_id, "delivered")
     assert client.get(f"/emails/{email_id}").json()["status"] == "delivered"
@@ -102,7 +102,7 @@ def test_complaint_suppresses_and_happens_once(client: httpx.Client, lettr_serve
     email_id = send(client)
     lettr_server.simulate(email_id, "delivered")
     event = lettr_server.simulate(email_id, "complained")
-    assert event.data["complainedAt"].endswith("Z")
+    assert event.data["complained_at"] <= event.created_at  # a datetime; v1 renders it ISO
     assert "ada@example.com" in lettr_server.account.suppressions
     with pytest.raises(InvalidTransition, match="already complained"):
         lettr_server.simulate(email_id, "complained")
@@ -205,7 +205,16 @@ def test_details_are_seeded(lettr_server: LettrServer, v1: Callable[..., httpx.C
         email_id = send(v1())  # a client with the new account's admin key
         lettr_server.simulate(email_id, "delivered")
         data = dict(lettr_server.simulate(email_id, "opened").data)
-        data.pop("openedAt")
+        data.pop("opened_at")
         return data
 
     assert run() == run()
+
+
+def test_details_in_either_casing_are_stored_snake_case(client: httpx.Client, lettr_server: LettrServer) -> None:
+    first, second = send(client), send(client)
+    snake_case = lettr_server.simulate(first, "bounced", bounce_type="soft", bounce_category="mailbox_full")
+    camel_case = lettr_server.simulate(second, "bounced", bounceType="soft", bounceCategory="mailbox_full")
+    for event in (snake_case, camel_case):
+        assert (event.data["bounce_type"], event.data["bounce_category"]) == ("soft", "mailbox_full")
+        assert "bounceType" not in event.data and event.data["metadata"] == {"userId": "user_123"}

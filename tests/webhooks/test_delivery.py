@@ -388,7 +388,7 @@ def test_closing_the_engine_stops_clock_driven_retries() -> None:
 def test_due_retries_also_run_on_the_next_api_request(lettr_server: Any) -> None:
     app = ScriptedApp(500)
     lettr_server.add_webhook(app, ["email.delivered"])
-    lettr_server.account.emit("email.delivered", None, {"emailId": "email_x"})
+    lettr_server.account.emit("email.delivered", None, {"email_id": "email_x"})
     delivery = lettr_server.webhook_deliveries[0]
     assert delivery.status == "pending"
     lettr_server.clock.set(lettr_server.clock.now() + timedelta(minutes=2))  # set() tells no listener

@@ -334,8 +334,8 @@ def test_subscriptions_select_the_events(api: httpx.Client, lettr_server: LettrS
     lettr_server.add_webhook(hooks["sent"], ["email.sent"])
     lettr_server.add_webhook(hooks["bounced"], ["email.bounced", "email.complained"])
     send_email(api)
-    lettr_server.account.emit("email.bounced", None, {"emailId": "email_x", "to": "ada@example.com"})
-    lettr_server.account.emit("email.opened", None, {"emailId": "email_x"})
+    lettr_server.account.emit("email.bounced", None, {"email_id": "email_x", "to": "ada@example.com"})
+    lettr_server.account.emit("email.opened", None, {"email_id": "email_x"})
     types = {name: [e["type"] for e in hook.events] for name, hook in hooks.items()}
     assert types == {"all": ["email.sent", "email.bounced", "email.opened"],
                      "email": ["email.sent", "email.bounced", "email.opened"],
@@ -348,8 +348,8 @@ def test_lifecycle_events_carry_the_email_metadata(api: httpx.Client, lettr_serv
     lettr_server.add_webhook(hook, ["email.delivered"])
     email = send_email(api, metadata={"userId": "u_42"})
     stored = lettr_server.account.outbox.get(email["id"])
-    lettr_server.account.emit("email.delivered", stored, {"emailId": email["id"], "to": "ada@example.com",
-                                                          "deliveredAt": "2024-01-15T10:30:00Z"})
+    lettr_server.account.emit("email.delivered", stored, {"email_id": email["id"], "to": "ada@example.com",
+                                                          "delivered_at": "2024-01-15T10:30:00Z"})
     assert hook.events[0]["data"] == {"emailId": email["id"], "to": "ada@example.com",
                                       "deliveredAt": "2024-01-15T10:30:00Z", "metadata": {"userId": "u_42"}}
 
@@ -359,7 +359,7 @@ def test_wsgi_webhooks_get_lettr_addresses_or_a_chosen_one(lettr_server: LettrSe
     lettr_server.add_webhook(default, ["*"], url="https://shop.example.test/hooks")
     lettr_server.add_webhook(chosen, ["*"], remote_addr="198.51.100.7")
     for _ in range(6):
-        lettr_server.account.emit("email.opened", None, {"emailId": "email_x"})
+        lettr_server.account.emit("email.opened", None, {"email_id": "email_x"})
     assert {addr for _, _, addr in default.received} <= set(LETTR_WEBHOOK_ADDRESSES)
     assert {addr for _, _, addr in chosen.received} == {"198.51.100.7"}
     assert lettr_server.webhook_deliveries[0].url == "https://shop.example.test/hooks"
@@ -369,7 +369,7 @@ def test_a_fixed_secret_signs_deliveries(lettr_server: LettrServer) -> None:
     hook = Hook()
     webhook, secret = lettr_server.add_webhook(hook, ["*"], secret="whsec_configured_in_my_app")
     assert secret == "whsec_configured_in_my_app"
-    lettr_server.account.emit("email.sent", None, {"emailId": "email_x"})
+    lettr_server.account.emit("email.sent", None, {"email_id": "email_x"})
     headers, body, _ = hook.received[0]
     t, signatures = split_signature(headers["Lettr-Signature"])
     assert signatures == [v1_of("whsec_configured_in_my_app", t, body)]
@@ -415,7 +415,7 @@ def test_a_retry_is_signed_afresh_at_its_own_time(lettr_server: LettrServer) -> 
     hook = Hook(500)
     _, secret = lettr_server.add_webhook(hook, ["*"])
     lettr_server.clock.freeze()
-    lettr_server.account.emit("email.sent", None, {"emailId": "email_x"})
+    lettr_server.account.emit("email.sent", None, {"email_id": "email_x"})
     lettr_server.clock.advance(minutes=1)
     (h1, b1, _), (h2, b2, _) = hook.received
     t1, _ = split_signature(h1["Lettr-Signature"])
@@ -491,7 +491,7 @@ def test_a_delivery_of_another_webhook_cannot_be_retried_through_this_one(api: h
                                                                           lettr_server: LettrServer) -> None:
     first, _ = lettr_server.add_webhook(Hook(), ["*"])
     second, _ = lettr_server.add_webhook(Hook(), ["email.opened"])
-    lettr_server.account.emit("email.sent", None, {"emailId": "email_x"})
+    lettr_server.account.emit("email.sent", None, {"email_id": "email_x"})
     delivery = lettr_server.webhooks.deliveries(first.id)[0]
     response = api.post(f"/webhooks/{second.id}/deliveries/{delivery.id}/retry")
     assert response.status_code == 404
@@ -533,12 +533,12 @@ def test_a_success_resets_the_run_of_failed_deliveries(lettr_server: LettrServer
     hook = Hook(*[500] * 42, 200, *[500] * 100)
     webhook, _ = lettr_server.add_webhook(hook, ["*"], )
     for _ in range(6):
-        lettr_server.account.emit("email.sent", None, {"emailId": "email_x"})
+        lettr_server.account.emit("email.sent", None, {"email_id": "email_x"})
     lettr_server.clock.advance(days=2)  # six deliveries fail for good
     assert webhook.status == "failing" and webhook.failed_deliveries_in_a_row == 6
-    lettr_server.account.emit("email.sent", None, {"emailId": "email_y"})  # answered 200
+    lettr_server.account.emit("email.sent", None, {"email_id": "email_y"})  # answered 200
     assert webhook.status == "active" and webhook.failure_count == 0
-    lettr_server.account.emit("email.sent", None, {"emailId": "email_z"})
+    lettr_server.account.emit("email.sent", None, {"email_id": "email_z"})
     lettr_server.clock.advance(days=2)
     assert webhook.status == "failing" and webhook.failed_deliveries_in_a_row == 1
 
