@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidParameter, NotFound
 from ..webhooks.delivery import (
     LETTR_WEBHOOK_ADDRESSES,
-    USER_AGENT,
     AppTarget,
     ASGIApp,
     Attempt,
@@ -43,8 +42,8 @@ from ..webhooks.delivery import (
     is_loopback_host,
 )
 from ..webhooks.events import EVENT_TYPES, SUBSCRIPTION_WILDCARDS, sample_event, subscribed
-from ..webhooks.payloads import v1_event
-from ..webhooks.signing import SIGNATURE_HEADER, serialize_payload, sign_webhook
+from ..webhooks.payloads import v1_delivery_headers, v1_event
+from ..webhooks.signing import serialize_payload
 
 if TYPE_CHECKING:
     from .account import Account, Event
@@ -292,15 +291,8 @@ class WebhookStore:
             target = webhook.url
 
         def headers(attempt: AttemptContext) -> dict[str, str]:
-            secrets = webhook.live_secrets(attempt.moment)
-            return {
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                "Lettr-Event-Id": event_id,
-                "Lettr-Event-Type": event_type,
-                SIGNATURE_HEADER: sign_webhook(body, secrets[0], timestamp=attempt.moment,
-                                               extra_secrets=secrets[1:]),
-            }
+            return v1_delivery_headers(body, webhook.live_secrets(attempt.moment), attempt.moment,
+                                       event_id, event_type)
 
         return self.engine.deliver(target, body, headers, event_id=event_id, event_type=event_type,
                                    webhook_id=webhook.id, max_attempts=max_attempts,

@@ -26,6 +26,8 @@ from ..casing import camel
 from ..clock import isoformat
 from ..clock import isoformat_or_none as ts
 from ..state.emails import Email, address_of
+from .delivery import USER_AGENT
+from .signing import SIGNATURE_HEADER, sign_webhook
 
 if TYPE_CHECKING:
     from ..state.account import Account, Event
@@ -244,3 +246,15 @@ def api_delivery(account: Account, event: Event) -> tuple[str, bytes] | None:
         return None
     body = json.dumps([rendered], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return webhook_type(rendered["type"]), body
+
+
+def v1_delivery_headers(body: bytes, secrets: list[str], moment: datetime, event_id: str,
+                        event_type: str) -> dict[str, str]:
+    """The request headers of one v1 delivery attempt, signed with every live secret (current first)."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Lettr-Event-Id": event_id,
+        "Lettr-Event-Type": event_type,
+        SIGNATURE_HEADER: sign_webhook(body, secrets[0], timestamp=moment, extra_secrets=secrets[1:]),
+    }
