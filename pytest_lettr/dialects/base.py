@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -102,6 +103,37 @@ def _reject_constant(name: str) -> Any:
     raise errors.InvalidJson(f"'{name}' is not valid JSON")
 
 
+#: Digits past which an integer literal may exceed the largest double (1.8e308 has 309 digits).
+_DOUBLE_DIGITS = 309
+#: What any number beyond a double needs: an exponent, or 309 digits in a row (maybe inside a string).
+_MAYBE_HUGE = re.compile(rf"\d[eE]|\d{{{_DOUBLE_DIGITS}}}")
+
+
+def _not_finite(literal: str) -> errors.InvalidJson:
+    shown = literal if len(literal) <= 24 else f"{literal[:12]}...({len(literal)} characters)"
+    return errors.InvalidJson(f"The number {shown} is beyond the range of a double: numbers must be finite")
+
+
+def _finite_float(literal: str) -> float:
+    """A JSON fraction or exponent (``1.5``, ``1e400``): refused when it is ±infinity as a double."""
+    value = float(literal)
+    if math.isinf(value):
+        raise _not_finite(literal)
+    return value
+
+
+def _finite_int(literal: str) -> int:
+    """A JSON integer: refused when no double holds it (another client would read it as infinity)."""
+    if len(literal.lstrip("-")) < _DOUBLE_DIGITS:
+        return int(literal)
+    try:
+        value = int(literal)  # ValueError past Python's 4300-digit limit
+        float(value)
+    except (ValueError, OverflowError):
+        raise _not_finite(literal) from None
+    return value
+
+
 def _nesting(value: Any) -> int:
     """How deep containers nest in a parsed JSON value (``{"a": [1]}`` is 2); visits containers only."""
     deepest = 0
@@ -138,7 +170,10 @@ def _decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise errors.InvalidJson("Request body is not valid UTF-8") from None
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        if _MAYBE_HUGE.search(text) is None:  # the common case keeps json's C number parsing
+            return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
+                          parse_float=_finite_float, parse_int=_finite_int)
     except errors.InvalidJson:
         raise
     except RecursionError:
@@ -378,8 +413,9 @@ def _without_secret(raw: bytes, field_name: str | None) -> bytes:
 
 
 def dump_json(body: Any) -> bytes:
-    """Compact UTF-8 JSON, the way every response body is written."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON, the way every response body is written; never ``NaN`` or ``Infinity``,
+    which are not JSON (a non-finite number here is a bug of the fake, answered 500)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
