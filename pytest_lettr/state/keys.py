@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,6 +104,11 @@ class ApiKey:
         """Whether the key is 90 days old or more (Lettr's rotation advice)."""
         return now >= self.rotation_due_at
 
+    @property
+    def revocation_scheduled(self) -> bool:
+        """Whether the key is on its way out: rotated, and working only until ``revokes_at``."""
+        return self.revokes_at is not None
+
     def revoked(self, now: datetime) -> bool:
         return self.revoked_at is not None or (self.revokes_at is not None and now >= self.revokes_at)
 
@@ -130,8 +135,18 @@ class CreatedKey:
         return f"CreatedKey(id={self.api_key.id!r}, key_prefix={self.api_key.key_prefix!r})"
 
 
+#: A caller's check run inside a key operation, under the store's lock: it sees the keys as the
+#: operation changes them, so no other change can slip in between the check and the change.
+TargetCheck = Callable[[ApiKey], None]
+Check = Callable[[], None]
+
+
 class KeyStore:
-    """All keys of one account, looked up by id or by the hash of the presented key."""
+    """All keys of one account, looked up by id or by the hash of the presented key.
+
+    Every change takes the store's lock; ``check`` arguments run under it, before the change, and
+    refuse it by raising.
+    """
 
     def __init__(self, clock: Clock, entropy: Entropy) -> None:
         self._clock = clock
@@ -158,21 +173,32 @@ class KeyStore:
         rate_limit: dict[str, Any] | None = None,
         owner_email: str | None = None,
         raw_key: str | None = None,
+        check: Check | None = None,
     ) -> CreatedKey:
         """Mint a key. ``raw_key`` pins the secret (the CLI's ``--admin-key``); it must be well-formed."""
         if mode not in KEY_FORMATS:
             raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
-        prefix, length = KEY_FORMATS[mode]
         check_rate_limit(rate_limit)
         for what, value in (("permissions", permissions), ("domain_restrictions", domain_restrictions),
                             ("ip_restrictions", ip_restrictions)):
             if isinstance(value, str):  # list("example.com") would be eleven one-letter domains
                 raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
-        if raw_key is None:
-            raw_key = prefix + self._entropy.stream("key_secrets").token(length)
-        elif not looks_like_key(raw_key):
+        if raw_key is not None and not looks_like_key(raw_key):
             raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
                                    "(or lttr_ / lttr_sandbox_ + 40)", param="key")
+        with self._lock:
+            if check is not None:
+                check()  # before any id or secret is drawn, so a refusal changes no later id
+            return self._insert(name, permissions, mode, raw_key, domain_restrictions=domain_restrictions,
+                                ip_restrictions=ip_restrictions, expires_at=expires_at, rate_limit=rate_limit,
+                                owner_email=owner_email)
+
+    def _insert(self, name: str, permissions: Sequence[str], mode: str, raw_key: str | None, *,
+                domain_restrictions: Iterable[str], ip_restrictions: Iterable[str], expires_at: datetime | None,
+                rate_limit: dict[str, Any] | None, owner_email: str | None) -> CreatedKey:
+        prefix, length = KEY_FORMATS[mode]
+        if raw_key is None:
+            raw_key = prefix + self._entropy.stream("key_secrets").token(length)
         api_key = ApiKey(
             id=self._entropy.new_id("key_"),
             name=name,
@@ -187,9 +213,8 @@ class KeyStore:
             created_at=self._clock.now(),
             owner_email=owner_email,
         )
-        with self._lock:
-            self._by_id[api_key.id] = api_key
-            self._by_hash[api_key.key_hash] = api_key
+        self._by_id[api_key.id] = api_key
+        self._by_hash[api_key.key_hash] = api_key
         return CreatedKey(api_key, raw_key)
 
     def get(self, key_id: str) -> ApiKey:
@@ -221,40 +246,44 @@ class KeyStore:
         api_key.last_used_at = now
         return api_key
 
-    def update(self, key_id: str, **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
+    def update(self, key_id: str, check: TargetCheck | None = None, **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
         """Apply ``changes`` (attribute names) at once; return the key and what changed."""
         with self._lock:
             api_key = self.get(key_id)
+            if check is not None:
+                check(api_key)
             changed = {k: v for k, v in changes.items() if getattr(api_key, k) != v}
             for name, value in changed.items():
                 setattr(api_key, name, value)
         return api_key, changed
 
-    def delete(self, key_id: str) -> ApiKey:
+    def delete(self, key_id: str, check: TargetCheck | None = None) -> ApiKey:
         """Revoke a key now: its next request gets 401."""
         with self._lock:
             api_key = self.get(key_id)
+            if check is not None:
+                check(api_key)
             api_key.revoked_at = self._clock.now()
             self._by_hash.pop(api_key.key_hash, None)
         return api_key
 
-    def rotate(self, key_id: str, grace_period_seconds: int = 0) -> CreatedKey:
-        """A new key with the same settings; the old one lives ``grace_period_seconds`` more."""
+    def rotate(self, key_id: str, grace_period_seconds: int = 0, check: TargetCheck | None = None) -> CreatedKey:
+        """A new key with the same settings and mode; the old one lives ``grace_period_seconds`` more.
+
+        Rotating a key whose revocation is already scheduled may bring it forward, never postpone it.
+        """
         with self._lock:
             old = self.get(key_id)
-            created = self.create(
-                old.name,
-                old.permissions,
-                mode=old.mode,
-                domain_restrictions=old.domain_restrictions,
-                ip_restrictions=old.ip_restrictions,
-                expires_at=old.expires_at,
-                rate_limit=old.rate_limit,
-                owner_email=old.owner_email,
-            )
+            if check is not None:
+                check(old)
+            created = self._insert(old.name, old.permissions, old.mode, None,
+                                   domain_restrictions=old.domain_restrictions,
+                                   ip_restrictions=old.ip_restrictions, expires_at=old.expires_at,
+                                   rate_limit=old.rate_limit, owner_email=old.owner_email)
             now = self._clock.now()
             if grace_period_seconds > 0:
-                old.revokes_at = now + timedelta(seconds=grace_period_seconds)
+                ends = now + timedelta(seconds=grace_period_seconds)
+                old.revokes_at = ends if old.revokes_at is None else min(old.revokes_at, ends)
             else:
                 old.revoked_at = now
                 self._by_hash.pop(old.key_hash, None)
