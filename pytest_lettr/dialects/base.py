@@ -7,7 +7,6 @@ permission → validation → action) and renders domain errors in the dialect's
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import re
@@ -21,6 +20,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .. import access, errors
+from ..permissions import normalise_ip
 from ..state import Account, Actor, ApiKey
 from ..state.keys import looks_like_key
 from ..state.limits import IdempotentResponse, RateLimitStatus
@@ -250,21 +250,19 @@ def _request_token(request: Request) -> str | None:
 
 
 def client_ip(request: Request, trust_forwarded_for: bool) -> str | None:
-    """The socket peer, or the first ``X-Forwarded-For`` address when the server trusts it.
+    """The socket peer, or the first ``X-Forwarded-For`` entry when the server trusts it, normalised
+    (``2001:DB8::0005`` → ``2001:db8::5``).
 
-    A trusted header whose first entry is not an IP address gives ``None`` (unknown): it then
-    passes no IP restriction, and its text never reaches the audit log as an ``ipAddress``.
+    A trusted header whose first entry is not, as a whole, an IP address (``10.0.0.1:8080``,
+    ``203.0.113.5%eth0``: a zone id belongs to IPv6 link-local addresses only) gives ``None``
+    (unknown): it then passes no IP restriction, and its text never reaches the audit log.
     """
     if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        first = forwarded.split(",")[0].strip()
+        first = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
         if first:
-            try:
-                ipaddress.ip_address(first.split("%", 1)[0])
-            except ValueError:
-                return None
-            return first
-    return request.remote_addr
+            return normalise_ip(first)
+    peer = request.remote_addr
+    return peer if peer is None else normalise_ip(peer) or peer
 
 
 class Dialect:
