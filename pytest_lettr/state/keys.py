@@ -154,12 +154,32 @@ class KeyStore:
         self._lock = threading.RLock()
         self._by_id: dict[str, ApiKey] = {}
         self._by_hash: dict[str, ApiKey] = {}
+        self._scheduled: dict[str, ApiKey] = {}  # keys whose revocation is scheduled, not yet recorded
+        clock.on_advance(self.settle)
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def __iter__(self) -> Any:
+        self.settle()
         return iter(list(self._by_id.values()))
+
+    def settle(self) -> None:
+        """Record every scheduled revocation that is due as done (``revoked_at``), so a key revoked
+        at the end of its grace period stays revoked when the clock is moved back. Runs whenever
+        keys are read and after every clock move."""
+        if not self._scheduled:
+            return
+        now = self._clock.now()
+        with self._lock:
+            for api_key in [k for k in self._scheduled.values() if k.revokes_at is not None and k.revokes_at <= now]:
+                self._revoke(api_key, api_key.revokes_at or now)
+
+    def _revoke(self, api_key: ApiKey, moment: datetime) -> None:
+        if api_key.revoked_at is None:
+            api_key.revoked_at = moment
+        self._by_hash.pop(api_key.key_hash, None)
+        self._scheduled.pop(api_key.id, None)
 
     def create(
         self,
@@ -219,6 +239,7 @@ class KeyStore:
 
     def get(self, key_id: str) -> ApiKey:
         """A live key by id; revoked keys are gone (404)."""
+        self.settle()
         api_key = self._by_id.get(key_id)
         if api_key is None or api_key.revoked(self._clock.now()):
             raise NotFound(f"API key '{key_id}' not found")
@@ -226,6 +247,7 @@ class KeyStore:
 
     def active(self) -> list[ApiKey]:
         """Keys that are not revoked, oldest first."""
+        self.settle()
         now = self._clock.now()
         return [k for k in self._by_id.values() if not k.revoked(now)]
 
@@ -236,6 +258,7 @@ class KeyStore:
         """
         if not looks_like_key(raw):
             raise Unauthorized("Invalid API key format")
+        self.settle()
         digest = hash_key(raw)
         api_key = self._by_hash.get(digest)
         now = self._clock.now()
@@ -263,8 +286,7 @@ class KeyStore:
             api_key = self.get(key_id)
             if check is not None:
                 check(api_key)
-            api_key.revoked_at = self._clock.now()
-            self._by_hash.pop(api_key.key_hash, None)
+            self._revoke(api_key, self._clock.now())
         return api_key
 
     def rotate(self, key_id: str, grace_period_seconds: int = 0, check: TargetCheck | None = None) -> CreatedKey:
@@ -284,9 +306,9 @@ class KeyStore:
             if grace_period_seconds > 0:
                 ends = now + timedelta(seconds=grace_period_seconds)
                 old.revokes_at = ends if old.revokes_at is None else min(old.revokes_at, ends)
+                self._scheduled[old.id] = old
             else:
-                old.revoked_at = now
-                self._by_hash.pop(old.key_hash, None)
+                self._revoke(old, now)
         return created
 
     def snapshot(self, key_id: str) -> ApiKey:
