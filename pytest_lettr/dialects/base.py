@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from .. import access, errors
 from ..permissions import normalise_ip
 from ..state import Account, Actor, ApiKey
-from ..state.keys import looks_like_key
+from ..state.keys import contains_key, mask_keys
 from ..state.limits import IdempotentResponse, RateLimitStatus
 from .common import MAX_IDEMPOTENCY_KEY
 
@@ -242,8 +242,11 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _request_token(request: Request) -> str | None:
-    """The bearer token; a key anywhere in the query string is refused (it would end up in logs)."""
-    if "api_key" in request.args or any(looks_like_key(v.strip()) for v in request.args.values()):
+    """The bearer token; a key anywhere in the query string — a parameter's name or value, or a
+    token of one (``?le_…=1``, ``?q=Bearer le_…``) — is refused (it would end up in logs)."""
+    args = request.args
+    if "api_key" in args or any(contains_key(name) or any(contains_key(v) for v in args.getlist(name))
+                                for name in args):
         raise errors.Unauthorized("API keys are never accepted in the query string; "
                                   "send 'Authorization: Bearer <key>'", key_prefix=None, key_length=0)
     return bearer_token(request)
@@ -327,8 +330,8 @@ class Dialect:
 
     @staticmethod
     def audit_context(call: Call) -> dict[str, str]:
-        """What an ``auth.*`` audit entry records of the request."""
-        return {"method": call.request.method, "path": call.request.path}
+        """What an ``auth.*`` audit entry records of the request (a key in the path masked)."""
+        return {"method": call.request.method, "path": mask_keys(call.request.path)}
 
     def authorize(self, call: Call) -> None:
         """The shared access check (:func:`pytest_lettr.access.authorize`) for this request."""

@@ -55,6 +55,35 @@ def looks_like_key(raw: str) -> bool:
     return _KEY_SHAPE.fullmatch(raw) is not None
 
 
+#: A key as a token of a longer text (a query name, ``Bearer le_…``, ``a,le_…,b``): not glued to
+#: letters or digits on either side, so ``file_`` + 36 characters is no key.
+_KEY_TOKEN = re.compile(rf"(?<![A-Za-z0-9])(?:{_KEY_SHAPE.pattern})(?![A-Za-z0-9])")
+#: What masking hides: a key family's prefix and at least its length of key characters, anywhere.
+_KEY_RUN = re.compile("|".join(f"{re.escape(prefix)}[A-Za-z0-9]{{{length},}}" for prefix, length in
+                               sorted(KEY_FORMATS.values(), key=lambda f: -len(f[0]))))
+_PREFIXES = sorted((prefix for prefix, _ in KEY_FORMATS.values()), key=len, reverse=True)
+
+
+def contains_key(text: str) -> bool:
+    """Whether ``text`` holds a key as one of its tokens.
+
+    >>> contains_key("Bearer le_" + "a" * 36), contains_key("file_" + "a" * 36), contains_key("le_test")
+    (True, False, False)
+    """
+    return _KEY_TOKEN.search(text) is not None
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with everything shaped like a key replaced by its family's prefix and ``***``.
+
+    >>> mask_keys("No such endpoint: GET /v1/le_" + "a" * 36 + "/x")
+    'No such endpoint: GET /v1/le_***/x'
+    """
+    if "le_" not in text and "lttr_" not in text:  # the common case, at C speed
+        return text
+    return _KEY_RUN.sub(lambda m: next(p for p in _PREFIXES if m.group().startswith(p)) + "***", text)
+
+
 def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
     """A key's own ``rateLimit`` is ``None`` or ``{"requests": n >= 1, "period": second|minute|hour}``.
 
