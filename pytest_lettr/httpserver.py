@@ -404,7 +404,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             nonlocal status_sent, keep_alive
             if not status_sent:
                 status_sent = True
-                keep_alive = self._send_head(*pending[0], chunked=chunked, keep_alive=keep_alive)
+                # What the app left unread must be drained to keep the connection: if it cannot be
+                # (a 100 MiB body refused with 413 unread), say so in this response.
+                keep_alive = self._send_head(*pending[0], chunked=chunked,
+                                             keep_alive=keep_alive and self._drainable(body))
             if data:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
             self.wfile.flush()
@@ -441,6 +444,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                                      f"{mask_query(environ.get('RAW_URI', ''))}: {error!r}")
             return
         self.close_connection = not keep_alive or not self._drain(body)
+
+    @staticmethod
+    def _drainable(body: LimitedStream | None) -> bool:
+        """Whether what is left of the request body is small enough to be read and discarded."""
+        return body is not None and body.limit - body.tell() <= DRAIN_LIMIT
 
     def _drain(self, body: LimitedStream | None) -> bool:
         """Discard what the app left of the request body; whether the connection is reusable."""
