@@ -63,14 +63,21 @@ class Clock:
                 self._frozen += delta
             else:
                 self._offset += delta
-        for listener in list(self._listeners):
-            listener()
+        self._notify()
         return self.now()
 
     def set(self, moment: datetime, *, frozen: bool = False) -> None:
-        """Jump to ``moment`` (aware datetime). With ``frozen=True`` time stands still there."""
+        """Jump to ``moment`` (aware datetime). With ``frozen=True`` time stands still there.
+
+        A jump forward tells no listener (the next request runs what has come due). A jump back
+        first lets the listeners run, at the moment being left, what is due by then (a grace
+        period that ended, a record that expired, a scheduled email): what has happened stays
+        happened however far back the clock goes.
+        """
         if moment.tzinfo is None:
             raise ValueError("give an aware datetime, e.g. datetime(2024, 1, 15, tzinfo=timezone.utc)")
+        if moment < self.now():
+            self._notify()
         with self._lock:
             if frozen:
                 self._frozen = moment.astimezone(timezone.utc)
@@ -79,12 +86,17 @@ class Clock:
                 self._frozen = None
                 self._offset = moment - datetime.now(timezone.utc)
 
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
     def freeze(self) -> None:
         """Stop time at the current moment."""
         self.set(self.now(), frozen=True)
 
     def on_advance(self, listener: Callable[[], None]) -> None:
-        """Call ``listener()`` after every :meth:`advance` (webhook retries use this)."""
+        """Call ``listener()`` after every :meth:`advance`, and before :meth:`set` jumps back: the
+        account's ``tick()``, webhook retries, key revocations and idempotency expiry use this."""
         self._listeners.append(listener)
 
     def remove_listener(self, listener: Callable[[], None]) -> None:

@@ -22,9 +22,9 @@ the stock server::
 - **A fallback.** :attr:`LettrHTTPServer.fallback` answers what no expectation matches (the
   Lettr mock is installed there, so every expectation a test adds wins over it).
 - **No secrets in the access log, no leaks.** The request line logged on the ``werkzeug``
-  logger has secret-looking query values masked; TLS handshakes run in the connection's thread
-  (a silent client cannot block the accept loop); ``stop()`` closes open connections and joins
-  their threads, so nothing outlives the server.
+  logger has secret-looking query names and values, and key-shaped path segments, masked; TLS
+  handshakes run in the connection's thread (a silent client cannot block the accept loop);
+  ``stop()`` closes open connections and joins their threads, so nothing outlives the server.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import IO, Any, cast
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote
 
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import HTTPServerError
@@ -47,6 +47,8 @@ from werkzeug.exceptions import InternalServerError, RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import LimitedStream
+
+from .state.keys import mask_keys
 
 __all__ = ["IDLE_TIMEOUT", "ChunkedBody", "KeepAliveRequestHandler", "LettrHTTPServer", "LettrWSGIServer",
            "RequestHeaders", "mask_query"]
@@ -65,18 +67,33 @@ _SECRET_VALUES = re.compile(r"^(le_|lttr_|whsec_|Bearer\s)", re.IGNORECASE)
 
 
 def mask_query(target: str) -> str:
-    """A request target with secret-looking query values replaced by ``***``.
+    """A request target as logged: secret-looking query names and values replaced by ``***``, and
+    anything shaped like a Lettr key elsewhere in it (a path segment, part of a name) masked.
 
     >>> mask_query("/v1/emails?limit=5&api_key=le_abc")
     '/v1/emails?limit=5&api_key=***'
+    >>> mask_query("/v1/le_" + "a" * 36 + "?le_" + "b" * 36 + "=1")
+    '/v1/le_***?***=1'
     """
     path, sep, query = target.partition("?")
+    path = _mask_path(path)
     if not sep:
-        return target
-    pairs = parse_qsl(query, keep_blank_values=True)
-    masked = [(name, "***" if _SECRET_NAMES.search(name) or _SECRET_VALUES.match(value) else value)
-              for name, value in pairs]
-    return path + "?" + "&".join(f"{quote(n, safe='')}={quote(v, safe='*')}" for n, v in masked)
+        return path
+    masked = [_masked_pair(name, value) for name, value in parse_qsl(query, keep_blank_values=True)]
+    return path + "?" + "&".join(f"{quote(n, safe='*')}={quote(v, safe='*')}" for n, v in masked)
+
+
+def _mask_path(path: str) -> str:
+    """``path`` with key-shaped text masked, also when percent-encoded (``%6Ce_…`` is ``le_…``)."""
+    decoded = unquote(path)
+    masked = mask_keys(decoded)
+    return path if masked == decoded else quote(masked, safe="/*:@!$&'()+,;=")
+
+
+def _masked_pair(name: str, value: str) -> tuple[str, str]:
+    if _SECRET_NAMES.search(name) or _SECRET_VALUES.match(value):
+        value = "***"
+    return ("***" if _SECRET_VALUES.match(name) else mask_keys(name)), mask_keys(value)
 
 
 MAX_HEADERS = 100
@@ -238,8 +255,8 @@ def _header_field(line: bytes) -> tuple[str, str]:
 
 
 def _masked_line(requestline: str) -> str:
-    """A request line as logged: query values masked, control characters escaped."""
-    words = [mask_query(word) if "?" in word else word for word in requestline.split(" ")]
+    """A request line as logged: secrets in the target masked, control characters escaped."""
+    words = [mask_query(word) for word in requestline.split(" ")]
     return " ".join(words).translate(_CONTROL_CHARS)
 
 
@@ -387,7 +404,10 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             nonlocal status_sent, keep_alive
             if not status_sent:
                 status_sent = True
-                keep_alive = self._send_head(*pending[0], chunked=chunked, keep_alive=keep_alive)
+                # What the app left unread must be drained to keep the connection: if it cannot be
+                # (a 100 MiB body refused with 413 unread), say so in this response.
+                keep_alive = self._send_head(*pending[0], chunked=chunked,
+                                             keep_alive=keep_alive and self._drainable(body))
             if data:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
             self.wfile.flush()
@@ -424,6 +444,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                                      f"{mask_query(environ.get('RAW_URI', ''))}: {error!r}")
             return
         self.close_connection = not keep_alive or not self._drain(body)
+
+    @staticmethod
+    def _drainable(body: LimitedStream | None) -> bool:
+        """Whether what is left of the request body is small enough to be read and discarded."""
+        return body is not None and body.limit - body.tell() <= DRAIN_LIMIT
 
     def _drain(self, body: LimitedStream | None) -> bool:
         """Discard what the app left of the request body; whether the connection is reusable."""

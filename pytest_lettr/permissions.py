@@ -17,12 +17,14 @@ False
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 from .errors import InvalidParameter
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Atomic permissions, grouped by resource.
 RESOURCES: dict[str, tuple[str, ...]] = {
@@ -157,22 +159,55 @@ def _networks(restrictions: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     return tuple(ipaddress.ip_network(r) for r in restrictions)
 
 
+#: A zone id (RFC 6874: unreserved characters), as in ``fe80::1%eth0``.
+_ZONE_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
+
+
+def parse_ip(text: str) -> IPAddress | None:
+    """``text`` as one IP address, whole, or ``None``: a zone id is allowed only on an IPv6
+    link-local address, and nothing else may follow the address.
+
+    >>> parse_ip("FE80::1%eth0"), parse_ip("203.0.113.5%eth0"), parse_ip("2001:db8::1%eth0")
+    (IPv6Address('fe80::1%eth0'), None, None)
+    """
+    address, sep, zone = text.partition("%")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if not sep:
+        return ip
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_link_local and _ZONE_ID.fullmatch(zone):
+        return ipaddress.IPv6Address(f"{ip}%{zone}")
+    return None
+
+
+def normalise_ip(text: str) -> str | None:
+    """The canonical form of an address (RFC 5952; IPv4-mapped in mixed notation), or ``None``.
+
+    >>> normalise_ip("2001:DB8:0::0005"), normalise_ip("::FFFF:10.0.0.1"), normalise_ip("10.0.0.1%x")
+    ('2001:db8::5', '::ffff:10.0.0.1', None)
+    """
+    ip = parse_ip(text)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return f"::ffff:{ip.ipv4_mapped}"
+    return None if ip is None else str(ip)
+
+
 def ip_allowed(restrictions: Iterable[str], address: str | None) -> bool:
     """Whether ``address`` falls inside the restrictions (an empty list allows everyone).
 
-    IPv4-mapped IPv6 peers (``::ffff:10.0.0.1``) are matched as their IPv4 address.
+    ``address`` must be one whole address (:func:`parse_ip`). IPv4-mapped IPv6 peers
+    (``::ffff:10.0.0.1``) are matched as their IPv4 address; a link-local zone id is ignored.
     """
     nets = _networks(tuple(restrictions))
     if not nets:
         return True
-    if not address:
+    ip = parse_ip(address) if address else None
+    if ip is None:
         return False
-    try:
-        ip = ipaddress.ip_address(address.strip().split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = ip.ipv4_mapped or ipaddress.IPv6Address(int(ip))  # int() drops the zone id
     return any(ip.version == net.version and ip in net for net in nets)
 
 

@@ -17,7 +17,7 @@ from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pytest_lettr import LettrServer
-from pytest_lettr.httpserver import ChunkedBody, LettrHTTPServer, mask_query
+from pytest_lettr.httpserver import DRAIN_LIMIT, ChunkedBody, LettrHTTPServer, mask_query
 
 
 @pytest.fixture
@@ -89,6 +89,29 @@ def test_connections_are_closed_when_they_cannot_be_reused(server: LettrHTTPServ
             received += chunk
     assert received.startswith(b"HTTP/1.1 200"), why
     assert b"Connection: close" in received
+
+
+def _head_of_answer(port: int, head: bytes) -> bytes:
+    """Send a request head announcing a body that never comes; the status line and headers back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(head)
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := raw.recv(65536)):
+            received += chunk
+    return received.partition(b"\r\n\r\n")[0]
+
+
+def test_an_answer_that_leaves_more_body_than_can_be_drained_says_connection_close(server: LettrHTTPServer) -> None:
+    head = _head_of_answer(server.port, b"POST /ignore HTTP/1.1\r\nHost: x\r\n"
+                                        b"Content-Length: %d\r\n\r\n" % (DRAIN_LIMIT + 1))
+    assert head.startswith(b"HTTP/1.1 200") and b"\r\nConnection: close" in head, head
+
+
+def test_a_413_for_a_body_too_large_to_drain_says_connection_close(lettr_server: LettrServer) -> None:
+    head = _head_of_answer(lettr_server.httpserver.port, (
+        f"POST /v1/emails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {lettr_server.admin_key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {100 * 1024 * 1024}\r\n\r\n").encode())
+    assert head.startswith(b"HTTP/1.1 413") and b"\r\nConnection: close" in head, head
 
 
 def test_http_1_0_clients_get_one_request_per_connection(server: LettrHTTPServer) -> None:

@@ -7,8 +7,8 @@ permission → validation → action) and renders domain errors in the dialect's
 
 from __future__ import annotations
 
-import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,8 +20,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .. import access, errors
+from ..permissions import normalise_ip
 from ..state import Account, Actor, ApiKey
-from ..state.keys import looks_like_key
+from ..state.keys import contains_key, mask_keys
 from ..state.limits import IdempotentResponse, RateLimitStatus
 from .common import MAX_IDEMPOTENCY_KEY
 
@@ -102,6 +103,37 @@ def _reject_constant(name: str) -> Any:
     raise errors.InvalidJson(f"'{name}' is not valid JSON")
 
 
+#: Digits past which an integer literal may exceed the largest double (1.8e308 has 309 digits).
+_DOUBLE_DIGITS = 309
+#: What any number beyond a double needs: an exponent, or 309 digits in a row (maybe inside a string).
+_MAYBE_HUGE = re.compile(rf"\d[eE]|\d{{{_DOUBLE_DIGITS}}}")
+
+
+def _not_finite(literal: str) -> errors.InvalidJson:
+    shown = literal if len(literal) <= 24 else f"{literal[:12]}...({len(literal)} characters)"
+    return errors.InvalidJson(f"The number {shown} is beyond the range of a double: numbers must be finite")
+
+
+def _finite_float(literal: str) -> float:
+    """A JSON fraction or exponent (``1.5``, ``1e400``): refused when it is ±infinity as a double."""
+    value = float(literal)
+    if math.isinf(value):
+        raise _not_finite(literal)
+    return value
+
+
+def _finite_int(literal: str) -> int:
+    """A JSON integer: refused when no double holds it (another client would read it as infinity)."""
+    if len(literal.lstrip("-")) < _DOUBLE_DIGITS:
+        return int(literal)
+    try:
+        value = int(literal)  # ValueError past Python's 4300-digit limit
+        float(value)
+    except (ValueError, OverflowError):
+        raise _not_finite(literal) from None
+    return value
+
+
 def _nesting(value: Any) -> int:
     """How deep containers nest in a parsed JSON value (``{"a": [1]}`` is 2); visits containers only."""
     deepest = 0
@@ -138,7 +170,10 @@ def _decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise errors.InvalidJson("Request body is not valid UTF-8") from None
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        if _MAYBE_HUGE.search(text) is None:  # the common case keeps json's C number parsing
+            return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
+                          parse_float=_finite_float, parse_int=_finite_int)
     except errors.InvalidJson:
         raise
     except RecursionError:
@@ -207,29 +242,30 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _request_token(request: Request) -> str | None:
-    """The bearer token; a key anywhere in the query string is refused (it would end up in logs)."""
-    if "api_key" in request.args or any(looks_like_key(v.strip()) for v in request.args.values()):
+    """The bearer token; a key anywhere in the query string — a parameter's name or value, or a
+    token of one (``?le_…=1``, ``?q=Bearer le_…``) — is refused (it would end up in logs)."""
+    args = request.args
+    if "api_key" in args or any(contains_key(name) or any(contains_key(v) for v in args.getlist(name))
+                                for name in args):
         raise errors.Unauthorized("API keys are never accepted in the query string; "
                                   "send 'Authorization: Bearer <key>'", key_prefix=None, key_length=0)
     return bearer_token(request)
 
 
 def client_ip(request: Request, trust_forwarded_for: bool) -> str | None:
-    """The socket peer, or the first ``X-Forwarded-For`` address when the server trusts it.
+    """The socket peer, or the first ``X-Forwarded-For`` entry when the server trusts it, normalised
+    (``2001:DB8::0005`` → ``2001:db8::5``).
 
-    A trusted header whose first entry is not an IP address gives ``None`` (unknown): it then
-    passes no IP restriction, and its text never reaches the audit log as an ``ipAddress``.
+    A trusted header whose first entry is not, as a whole, an IP address (``10.0.0.1:8080``,
+    ``203.0.113.5%eth0``: a zone id belongs to IPv6 link-local addresses only) gives ``None``
+    (unknown): it then passes no IP restriction, and its text never reaches the audit log.
     """
     if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        first = forwarded.split(",")[0].strip()
+        first = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
         if first:
-            try:
-                ipaddress.ip_address(first.split("%", 1)[0])
-            except ValueError:
-                return None
-            return first
-    return request.remote_addr
+            return normalise_ip(first)
+    peer = request.remote_addr
+    return peer if peer is None else normalise_ip(peer) or peer
 
 
 class Dialect:
@@ -294,8 +330,8 @@ class Dialect:
 
     @staticmethod
     def audit_context(call: Call) -> dict[str, str]:
-        """What an ``auth.*`` audit entry records of the request."""
-        return {"method": call.request.method, "path": call.request.path}
+        """What an ``auth.*`` audit entry records of the request (a key in the path masked)."""
+        return {"method": call.request.method, "path": mask_keys(call.request.path)}
 
     def authorize(self, call: Call) -> None:
         """The shared access check (:func:`pytest_lettr.access.authorize`) for this request."""
@@ -378,8 +414,9 @@ def _without_secret(raw: bytes, field_name: str | None) -> bytes:
 
 
 def dump_json(body: Any) -> bytes:
-    """Compact UTF-8 JSON, the way every response body is written."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON, the way every response body is written; never ``NaN`` or ``Infinity``,
+    which are not JSON (a non-finite number here is a bug of the fake, answered 500)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +53,35 @@ def looks_like_key(raw: str) -> bool:
     (True, False, False)
     """
     return _KEY_SHAPE.fullmatch(raw) is not None
+
+
+#: A key as a token of a longer text (a query name, ``Bearer le_…``, ``a,le_…,b``): not glued to
+#: letters or digits on either side, so ``file_`` + 36 characters is no key.
+_KEY_TOKEN = re.compile(rf"(?<![A-Za-z0-9])(?:{_KEY_SHAPE.pattern})(?![A-Za-z0-9])")
+#: What masking hides: a key family's prefix and at least its length of key characters, anywhere.
+_KEY_RUN = re.compile("|".join(f"{re.escape(prefix)}[A-Za-z0-9]{{{length},}}" for prefix, length in
+                               sorted(KEY_FORMATS.values(), key=lambda f: -len(f[0]))))
+_PREFIXES = sorted((prefix for prefix, _ in KEY_FORMATS.values()), key=len, reverse=True)
+
+
+def contains_key(text: str) -> bool:
+    """Whether ``text`` holds a key as one of its tokens.
+
+    >>> contains_key("Bearer le_" + "a" * 36), contains_key("file_" + "a" * 36), contains_key("le_test")
+    (True, False, False)
+    """
+    return _KEY_TOKEN.search(text) is not None
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with everything shaped like a key replaced by its family's prefix and ``***``.
+
+    >>> mask_keys("No such endpoint: GET /v1/le_" + "a" * 36 + "/x")
+    'No such endpoint: GET /v1/le_***/x'
+    """
+    if "le_" not in text and "lttr_" not in text:  # the common case, at C speed
+        return text
+    return _KEY_RUN.sub(lambda m: next(p for p in _PREFIXES if m.group().startswith(p)) + "***", text)
 
 
 def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
@@ -104,6 +133,11 @@ class ApiKey:
         """Whether the key is 90 days old or more (Lettr's rotation advice)."""
         return now >= self.rotation_due_at
 
+    @property
+    def revocation_scheduled(self) -> bool:
+        """Whether the key is on its way out: rotated, and working only until ``revokes_at``."""
+        return self.revokes_at is not None
+
     def revoked(self, now: datetime) -> bool:
         return self.revoked_at is not None or (self.revokes_at is not None and now >= self.revokes_at)
 
@@ -130,8 +164,18 @@ class CreatedKey:
         return f"CreatedKey(id={self.api_key.id!r}, key_prefix={self.api_key.key_prefix!r})"
 
 
+#: A caller's check run inside a key operation, under the store's lock: it sees the keys as the
+#: operation changes them, so no other change can slip in between the check and the change.
+TargetCheck = Callable[[ApiKey], None]
+Check = Callable[[], None]
+
+
 class KeyStore:
-    """All keys of one account, looked up by id or by the hash of the presented key."""
+    """All keys of one account, looked up by id or by the hash of the presented key.
+
+    Every change takes the store's lock; ``check`` arguments run under it, before the change, and
+    refuse it by raising.
+    """
 
     def __init__(self, clock: Clock, entropy: Entropy) -> None:
         self._clock = clock
@@ -139,12 +183,32 @@ class KeyStore:
         self._lock = threading.RLock()
         self._by_id: dict[str, ApiKey] = {}
         self._by_hash: dict[str, ApiKey] = {}
+        self._scheduled: dict[str, ApiKey] = {}  # keys whose revocation is scheduled, not yet recorded
+        clock.on_advance(self.settle)
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def __iter__(self) -> Any:
+        self.settle()
         return iter(list(self._by_id.values()))
+
+    def settle(self) -> None:
+        """Record every scheduled revocation that is due as done (``revoked_at``), so a key revoked
+        at the end of its grace period stays revoked when the clock is moved back. Runs whenever
+        keys are read and after every clock move."""
+        if not self._scheduled:
+            return
+        now = self._clock.now()
+        with self._lock:
+            for api_key in [k for k in self._scheduled.values() if k.revokes_at is not None and k.revokes_at <= now]:
+                self._revoke(api_key, api_key.revokes_at or now)
+
+    def _revoke(self, api_key: ApiKey, moment: datetime) -> None:
+        if api_key.revoked_at is None:
+            api_key.revoked_at = moment
+        self._by_hash.pop(api_key.key_hash, None)
+        self._scheduled.pop(api_key.id, None)
 
     def create(
         self,
@@ -158,21 +222,32 @@ class KeyStore:
         rate_limit: dict[str, Any] | None = None,
         owner_email: str | None = None,
         raw_key: str | None = None,
+        check: Check | None = None,
     ) -> CreatedKey:
         """Mint a key. ``raw_key`` pins the secret (the CLI's ``--admin-key``); it must be well-formed."""
         if mode not in KEY_FORMATS:
             raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
-        prefix, length = KEY_FORMATS[mode]
         check_rate_limit(rate_limit)
         for what, value in (("permissions", permissions), ("domain_restrictions", domain_restrictions),
                             ("ip_restrictions", ip_restrictions)):
             if isinstance(value, str):  # list("example.com") would be eleven one-letter domains
                 raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
-        if raw_key is None:
-            raw_key = prefix + self._entropy.stream("key_secrets").token(length)
-        elif not looks_like_key(raw_key):
+        if raw_key is not None and not looks_like_key(raw_key):
             raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
                                    "(or lttr_ / lttr_sandbox_ + 40)", param="key")
+        with self._lock:
+            if check is not None:
+                check()  # before any id or secret is drawn, so a refusal changes no later id
+            return self._insert(name, permissions, mode, raw_key, domain_restrictions=domain_restrictions,
+                                ip_restrictions=ip_restrictions, expires_at=expires_at, rate_limit=rate_limit,
+                                owner_email=owner_email)
+
+    def _insert(self, name: str, permissions: Sequence[str], mode: str, raw_key: str | None, *,
+                domain_restrictions: Iterable[str], ip_restrictions: Iterable[str], expires_at: datetime | None,
+                rate_limit: dict[str, Any] | None, owner_email: str | None) -> CreatedKey:
+        prefix, length = KEY_FORMATS[mode]
+        if raw_key is None:
+            raw_key = prefix + self._entropy.stream("key_secrets").token(length)
         api_key = ApiKey(
             id=self._entropy.new_id("key_"),
             name=name,
@@ -187,13 +262,13 @@ class KeyStore:
             created_at=self._clock.now(),
             owner_email=owner_email,
         )
-        with self._lock:
-            self._by_id[api_key.id] = api_key
-            self._by_hash[api_key.key_hash] = api_key
+        self._by_id[api_key.id] = api_key
+        self._by_hash[api_key.key_hash] = api_key
         return CreatedKey(api_key, raw_key)
 
     def get(self, key_id: str) -> ApiKey:
         """A live key by id; revoked keys are gone (404)."""
+        self.settle()
         api_key = self._by_id.get(key_id)
         if api_key is None or api_key.revoked(self._clock.now()):
             raise NotFound(f"API key '{key_id}' not found")
@@ -201,6 +276,7 @@ class KeyStore:
 
     def active(self) -> list[ApiKey]:
         """Keys that are not revoked, oldest first."""
+        self.settle()
         now = self._clock.now()
         return [k for k in self._by_id.values() if not k.revoked(now)]
 
@@ -211,6 +287,7 @@ class KeyStore:
         """
         if not looks_like_key(raw):
             raise Unauthorized("Invalid API key format")
+        self.settle()
         digest = hash_key(raw)
         api_key = self._by_hash.get(digest)
         now = self._clock.now()
@@ -221,43 +298,46 @@ class KeyStore:
         api_key.last_used_at = now
         return api_key
 
-    def update(self, key_id: str, **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
+    def update(self, key_id: str, check: TargetCheck | None = None, **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
         """Apply ``changes`` (attribute names) at once; return the key and what changed."""
         with self._lock:
             api_key = self.get(key_id)
+            if check is not None:
+                check(api_key)
             changed = {k: v for k, v in changes.items() if getattr(api_key, k) != v}
             for name, value in changed.items():
                 setattr(api_key, name, value)
         return api_key, changed
 
-    def delete(self, key_id: str) -> ApiKey:
+    def delete(self, key_id: str, check: TargetCheck | None = None) -> ApiKey:
         """Revoke a key now: its next request gets 401."""
         with self._lock:
             api_key = self.get(key_id)
-            api_key.revoked_at = self._clock.now()
-            self._by_hash.pop(api_key.key_hash, None)
+            if check is not None:
+                check(api_key)
+            self._revoke(api_key, self._clock.now())
         return api_key
 
-    def rotate(self, key_id: str, grace_period_seconds: int = 0) -> CreatedKey:
-        """A new key with the same settings; the old one lives ``grace_period_seconds`` more."""
+    def rotate(self, key_id: str, grace_period_seconds: int = 0, check: TargetCheck | None = None) -> CreatedKey:
+        """A new key with the same settings and mode; the old one lives ``grace_period_seconds`` more.
+
+        Rotating a key whose revocation is already scheduled may bring it forward, never postpone it.
+        """
         with self._lock:
             old = self.get(key_id)
-            created = self.create(
-                old.name,
-                old.permissions,
-                mode=old.mode,
-                domain_restrictions=old.domain_restrictions,
-                ip_restrictions=old.ip_restrictions,
-                expires_at=old.expires_at,
-                rate_limit=old.rate_limit,
-                owner_email=old.owner_email,
-            )
+            if check is not None:
+                check(old)
+            created = self._insert(old.name, old.permissions, old.mode, None,
+                                   domain_restrictions=old.domain_restrictions,
+                                   ip_restrictions=old.ip_restrictions, expires_at=old.expires_at,
+                                   rate_limit=old.rate_limit, owner_email=old.owner_email)
             now = self._clock.now()
             if grace_period_seconds > 0:
-                old.revokes_at = now + timedelta(seconds=grace_period_seconds)
+                ends = now + timedelta(seconds=grace_period_seconds)
+                old.revokes_at = ends if old.revokes_at is None else min(old.revokes_at, ends)
+                self._scheduled[old.id] = old
             else:
-                old.revoked_at = now
-                self._by_hash.pop(old.key_hash, None)
+                self._revoke(old, now)
         return created
 
     def snapshot(self, key_id: str) -> ApiKey:

@@ -69,7 +69,8 @@ class RateLimiter:
         now = self._clock.now().timestamp()
         with self._lock:
             window = self._windows.get(bucket)
-            if window is None or now >= window.started + period:
+            # A window that starts in the future (the clock moved back) is over, as one that ended is.
+            if window is None or not window.started <= now < window.started + period:
                 window = _Window(started=now - (now % period))
                 self._windows[bucket] = window
             reset = math.ceil(window.started + period)
@@ -101,6 +102,19 @@ class IdempotencyStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[tuple[str, str, str], IdempotentResponse] = {}
+        clock.on_advance(self.expire)
+
+    @staticmethod
+    def _expired(record: IdempotentResponse, now: datetime) -> bool:
+        return now - record.created_at >= IDEMPOTENCY_WINDOW
+
+    def expire(self) -> None:
+        """Forget every finished record 24 hours old: expiry is a fact, so a record that expired
+        stays expired when the clock is moved back (the clock calls this after every move)."""
+        now = self._clock.now()
+        with self._lock:
+            for scope in [s for s, r in self._records.items() if not r.in_progress and self._expired(r, now)]:
+                del self._records[scope]
 
     @staticmethod
     def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -114,7 +128,7 @@ class IdempotencyStore:
         now = self._clock.now()
         with self._lock:
             record = self._records.get(scope)
-            if record is not None and now - record.created_at >= IDEMPOTENCY_WINDOW:
+            if record is not None and self._expired(record, now):
                 record = None
             if record is None:
                 self._records[scope] = IdempotentResponse(body_hash, now)

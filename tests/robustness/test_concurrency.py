@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -150,3 +151,69 @@ def test_one_idempotency_key_from_many_threads_sends_once(lettr_server: LettrSer
     assert ok and {r.json()["id"] for r in ok} == {lettr_server.emails[0].id}
     others = [r for r in responses if r.status_code != 200]
     assert all(r.status_code == 409 and r.json()["error"]["code"] == "idempotency_in_progress" for r in others)
+
+
+class _Window:
+    """Holds a key-store operation at its start until another thread has changed a key.
+
+    The v1 handler checks the caller's reach and then calls the store: an operation held here runs
+    after the change, so only a check made inside the operation (under the store's lock) sees it.
+    """
+
+    def __init__(self, server: LettrServer, operation: str) -> None:
+        self.store = server.account.keys
+        self.entered, self.changed = threading.Event(), threading.Event()
+        original = getattr(self.store, operation)
+
+        def held(*args: object, **kwargs: object) -> object:
+            self.entered.set()
+            assert self.changed.wait(10), "the other thread never changed the key"
+            return original(*args, **kwargs)
+
+        setattr(self.store, operation, held)
+
+    def race(self, request: Callable[[], httpx.Response], change: Callable[[], object]) -> httpx.Response:
+        """Run ``request()`` in a thread; once it is inside the operation, run ``change()``."""
+        result: list[httpx.Response] = []
+        thread = threading.Thread(target=lambda: result.append(request()))
+        thread.start()
+        assert self.entered.wait(10), "the request never reached the key store"
+        change()
+        self.changed.set()
+        thread.join(10)
+        return result[0]
+
+
+def test_a_rotation_racing_an_escalation_of_its_target_hands_out_no_wider_key(lettr_server: LettrServer) -> None:
+    manager = lettr_server.create_key("manager", ["api-keys:*", "emails:send"])
+    target = lettr_server.create_key("target", ["emails:send"])
+    window = _Window(lettr_server, "rotate")
+    with client_for(lettr_server, manager.key) as caller, client_for(lettr_server) as admin:
+        response = window.race(
+            lambda: caller.post(f"/api-keys/{target.id}/rotate"),
+            lambda: admin.patch(f"/api-keys/{target.id}", json={"permissions": ["*"]}).raise_for_status())
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["param"] == "permissions"
+    assert [k.name for k in lettr_server.account.keys.active()] == ["Admin key", "manager", "target"]
+    assert not lettr_server.handler_errors
+
+
+def test_an_update_racing_a_narrowing_of_its_caller_grants_nothing_the_caller_lost(
+        lettr_server: LettrServer) -> None:
+    manager = lettr_server.create_key("manager", ["api-keys:*", "emails:*"])
+    target = lettr_server.create_key("target", ["emails:send"])
+    window = _Window(lettr_server, "update")
+    with client_for(lettr_server, manager.key) as caller:
+        response = window.race(
+            lambda: caller.patch(f"/api-keys/{target.id}", json={"permissions": ["emails:send", "emails:read"]}),
+            lambda: _narrow(lettr_server, manager.id))
+    assert response.status_code == 403, response.text
+    assert lettr_server.account.keys.get(target.id).permissions == ["emails:send"]
+    assert not lettr_server.handler_errors
+
+
+def _narrow(server: LettrServer, key_id: str) -> None:
+    """What an admin's PATCH does, straight on the store (the held ``update`` would hold it too)."""
+    key = server.account.keys.get(key_id)
+    with server.account.keys._lock:
+        key.permissions = ["api-keys:*", "emails:send"]

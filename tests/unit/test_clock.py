@@ -83,6 +83,17 @@ def test_listeners_hear_every_advance_but_not_set() -> None:
     assert len(heard) == 2
 
 
+def test_a_jump_back_is_announced_at_the_moment_left() -> None:
+    """So what was due by then (a revocation, an expiry) happens before the clock goes back."""
+    clock = Clock()
+    clock.set(T0, frozen=True)
+    heard: list[datetime] = []
+    clock.on_advance(lambda: heard.append(clock.now()))
+    clock.set(T0 + timedelta(hours=2), frozen=True)  # forward: silent
+    clock.set(T0, frozen=True)                       # back: heard before the jump
+    assert heard == [T0 + timedelta(hours=2)]
+
+
 def test_isoformat_is_second_precision_utc_with_z() -> None:
     assert isoformat(T0) == "2024-01-15T10:30:00Z"
     assert isoformat(T0.replace(microsecond=999_999)) == "2024-01-15T10:30:00Z"

@@ -290,6 +290,46 @@ def test_trusted_forwarded_for_is_what_the_audit_log_records(v1: V1, lettr_serve
     assert entry.ip_address == "2001:db8::9"
 
 
+#: Forwarded entries that are no address as a whole: each is unknown (None), refused by any IP
+#: restriction, and never recorded as the caller's address.
+NOT_AN_ADDRESS = [
+    "203.0.113.5%anything", "203.0.113.5%25", "203.0.113.5%eth0", "203.0.113.5%", "203.0.113.5 %x",
+    "2001:db8::5%eth0",  # a zone id belongs to a link-local address only
+    "fe80::1%<script>", "fe80::1%a b", "fe80::1%" + "z" * 65, "fe80::1%eth0%eth1", "[2001:db8::5]",
+    "203.0.113.05", "203.0.113.5/32",
+]
+
+
+@pytest.mark.lettr(trust_forwarded_for=True)
+@pytest.mark.parametrize("forwarded", NOT_AN_ADDRESS)
+def test_a_forwarded_entry_must_be_an_address_as_a_whole(v1: V1, lettr_server: LettrServer,
+                                                         forwarded: str) -> None:
+    key = lettr_server.create_key("office", ip_restrictions=["203.0.113.0/24", "2001:db8::/32", "fe80::/10"])
+    error_of(v1(key.key, headers={"X-Forwarded-For": forwarded}).get("/emails"), 403, "forbidden")
+    v1(headers={"X-Forwarded-For": forwarded}).post("/api-keys", json={"name": "x"})
+    for entry in lettr_server.audit_log:
+        assert entry.ip_address is None, (forwarded, entry.action, entry.ip_address)
+
+
+@pytest.mark.lettr(trust_forwarded_for=True)
+@pytest.mark.parametrize(("forwarded", "recorded"), [
+    ("fe80::1%eth0", "fe80::1%eth0"),
+    ("FE80::0001%en0", "fe80::1%en0"),
+    ("2001:DB8:0:0::0005", "2001:db8::5"),
+    ("::ffff:203.0.113.5", "::ffff:203.0.113.5"),
+    ("203.0.113.5 , 10.0.0.1", "203.0.113.5"),
+])
+def test_the_forwarded_address_is_allowed_and_recorded_normalised(v1: V1, lettr_server: LettrServer,
+                                                                  forwarded: str, recorded: str) -> None:
+    office = ["203.0.113.0/24", "2001:db8::/32", "fe80::/10"]
+    key = lettr_server.create_key("office", ["*"], ip_restrictions=office)
+    response = v1(key.key, headers={"X-Forwarded-For": forwarded}).post(
+        "/api-keys", json={"name": "x", "ipRestrictions": office})
+    assert response.status_code == 201, response.text
+    entry = next(e for e in lettr_server.audit_log if e.action == "api_key.created")
+    assert entry.ip_address == recorded
+
+
 # -- sender-domain restrictions -------------------------------------------------------------------
 
 @pytest.mark.parametrize(("sender", "allowed"), [

@@ -17,6 +17,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ... import errors
+from ...state.keys import mask_keys
 from ...state.quota import QuotaStatus
 from ...state.sandbox import SandboxStatus
 from ..base import Reply, json_response
@@ -81,18 +82,18 @@ def field_errors(error: errors.LettrError) -> dict[str, list[str]]:
     """The ``errors`` object of a 422: collected errors, or the one field to blame."""
     collected = error.extra.get("errors")
     if isinstance(collected, dict) and collected:
-        return {str(name): [str(m) for m in messages] for name, messages in collected.items()}
-    return {error.param or "body": [error.message]}
+        return {mask_keys(str(name)): [mask_keys(str(m)) for m in messages] for name, messages in collected.items()}
+    return {mask_keys(error.param or "body"): [mask_keys(error.message)]}
 
 
 def error_body(error: errors.LettrError) -> tuple[int, dict[str, Any]]:
-    """The status and body for ``error``."""
+    """The status and body for ``error``; anything shaped like a key in a message is masked."""
     if isinstance(error, errors.Unauthorized):
         return 401, {"message": INVALID_KEY if error.extra.get("key_prefix") else MISSING_KEY}
     status, code = status_of(error)
     if code == "validation_error":
         return status, {"message": "Validation failed.", "error_code": code, "errors": field_errors(error)}
-    message = error.message
+    message = mask_keys(error.message)
     if isinstance(error, errors.Forbidden) and error.required_permission:
         message = INSUFFICIENT_SCOPE
     return status, {"message": message, "error_code": code}

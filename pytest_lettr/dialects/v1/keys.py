@@ -150,6 +150,29 @@ def _check_within_caller(call: Call, proposed: dict[str, Any], *, what: str) -> 
             raise errors.Forbidden(f"{what} {problem}", param=param, restriction="escalation")
 
 
+def _check_caller_may_manage(call: Call) -> None:
+    """A key on its way out (rotated, in its grace period) manages no keys: it could otherwise
+    rotate itself, or mint a successor, and outlive the rotation that retires it."""
+    caller = call.key
+    assert caller is not None
+    if caller.revoked(call.account.clock.now()):  # deleted while this request was on its way
+        raise errors.Unauthorized("Invalid API key")
+    if caller.revocation_scheduled:
+        raise errors.Forbidden("A key whose revocation is scheduled (rotated, in its grace period) cannot "
+                               "create, change, rotate or delete keys; use its successor",
+                               restriction="revocation_scheduled")
+
+
+def _check_reaches(call: Call, target: ApiKey, *, what: str) -> None:
+    """The caller may manage ``target``: it may act on keys at all, a ``le_test_`` key reaches only
+    ``le_test_`` keys, and ``target`` is no more powerful than the caller."""
+    _check_caller_may_manage(call)
+    assert call.key is not None
+    if call.key.mode == "test" and target.mode != "test":
+        raise errors.Forbidden("A le_test_ key can manage only le_test_ keys", param="id", restriction="mode")
+    _check_within_caller(call, _settings_of(target), what=what)
+
+
 def _settings_of(key: ApiKey, **changes: Any) -> dict[str, Any]:
     return {name: changes.get(name, getattr(key, name)) for name in GUARDED}
 
@@ -164,11 +187,16 @@ def _audit_view(settings: dict[str, Any]) -> dict[str, Any]:
 def create_key(call: Call) -> Reply:
     settings = _settings(call, call.json(), partial=False)
     assert call.key is not None
-    _check_within_caller(call, {name: settings.get(name, [] if name.endswith("restrictions") else None)
-                                for name in GUARDED}, what="A key cannot create a key with")
+    proposed = {name: settings.get(name, [] if name.endswith("restrictions") else None) for name in GUARDED}
+
+    def check() -> None:  # run again under the key store's lock, atomic with the creation
+        _check_caller_may_manage(call)
+        _check_within_caller(call, proposed, what="A key cannot create a key with")
+
+    check()
     name = settings.pop("name")
     mode = "test" if call.key.mode == "test" else "live"
-    created = call.account.keys.create(name, settings.pop("permissions"), mode=mode, **settings)
+    created = call.account.keys.create(name, settings.pop("permissions"), mode=mode, check=check, **settings)
     call.account.record("api_key.created", call.actor, "api_key", created.id,
                         {"name": name, "keyPrefix": created.api_key.key_prefix,
                          "permissions": created.api_key.permissions, **_audit_view(settings)})
@@ -185,11 +213,14 @@ def get_key(call: Call) -> Reply:
 
 def update_key(call: Call) -> Reply:
     key_id = call.args["key_id"]
-    target = call.account.keys.get(key_id)
-    _check_within_caller(call, _settings_of(target), what="A key cannot change a key with")
+    _check_reaches(call, call.account.keys.get(key_id), what="A key cannot change a key with")
     settings = _settings(call, call.json(), partial=True)
-    _check_within_caller(call, _settings_of(target, **settings), what="A key cannot give a key")
-    key, changed = call.account.keys.update(key_id, **settings)
+
+    def check(target: ApiKey) -> None:  # under the key store's lock, atomic with the change
+        _check_reaches(call, target, what="A key cannot change a key with")
+        _check_within_caller(call, _settings_of(target, **settings), what="A key cannot give a key")
+
+    key, changed = call.account.keys.update(key_id, check, **settings)
     if changed:
         call.account.record("api_key.updated", call.actor, "api_key", key.id,
                             {"changes": _audit_view(changed)})
@@ -198,11 +229,14 @@ def update_key(call: Call) -> Reply:
 
 def delete_key(call: Call) -> Reply:
     key_id = call.args["key_id"]
-    assert call.key is not None
-    target = call.account.keys.get(key_id)
-    if target is call.key:
-        raise errors.CannotDeleteSelf("An API key cannot delete itself", param="id")
-    call.account.keys.delete(key_id)
+
+    def check(target: ApiKey) -> None:  # under the key store's lock, atomic with the revocation
+        _check_caller_may_manage(call)
+        if target is call.key:
+            raise errors.CannotDeleteSelf("An API key cannot delete itself", param="id")
+
+    check(call.account.keys.get(key_id))
+    target = call.account.keys.delete(key_id, check)
     call.account.record("api_key.deleted", call.actor, "api_key", key_id,
                         {"name": target.name, "keyPrefix": target.key_prefix})
     return Reply(200, {"id": key_id, "object": "api_key", "deleted": True})
@@ -210,12 +244,13 @@ def delete_key(call: Call) -> Reply:
 
 def rotate_key(call: Call) -> Reply:
     key_id = call.args["key_id"]
-    _check_within_caller(call, _settings_of(call.account.keys.get(key_id)), what="A key cannot rotate a key with")
+    what = "A key cannot rotate a key with"
+    _check_reaches(call, call.account.keys.get(key_id), what=what)
     body = call.json()
     _refuse_unknown(body, frozenset({"gracePeriodSeconds"}))
     grace = optional(body, "gracePeriodSeconds",
                      lambda v, p: check_int(v, p, minimum=0, maximum=30 * 24 * 3600), default=0)
-    created = call.account.keys.rotate(key_id, grace or 0)
+    created = call.account.keys.rotate(key_id, grace or 0, lambda target: _check_reaches(call, target, what=what))
     call.account.record("api_key.rotated", call.actor, "api_key", key_id,
                         {"newKeyId": created.id, "keyPrefix": created.api_key.key_prefix,
                          "gracePeriodSeconds": grace})

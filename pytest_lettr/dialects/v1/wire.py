@@ -7,6 +7,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ... import errors
+from ...state.keys import mask_keys
 from ..base import json_response
 
 #: HTTP status of every error class (a test checks that each class of :mod:`pytest_lettr.errors` is here).
@@ -53,10 +54,14 @@ def status_of(error: errors.LettrError) -> int:
 
 
 def error_body(error: errors.LettrError) -> dict[str, Any]:
-    """``{"error": {"code", "message", "param"?, ...}}`` — nothing else at the top level."""
-    inner: dict[str, Any] = {"code": error.code, "message": error.message}
+    """``{"error": {"code", "message", "param"?, ...}}`` — nothing else at the top level.
+
+    Anything shaped like a key in the message or ``param`` (a key put in the URL path, say) is
+    masked: an error never echoes a secret.
+    """
+    inner: dict[str, Any] = {"code": error.code, "message": mask_keys(error.message)}
     if error.param is not None:
-        inner["param"] = error.param
+        inner["param"] = mask_keys(error.param)
     if isinstance(error, errors.Forbidden) and error.required_permission:
         inner["requiredPermission"] = error.required_permission
     if isinstance(error, errors.RateLimited):
