@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
-from functools import cache
 from typing import Any, Protocol
 
 import httpx
 import pytest
+from support import client_for
 
 from pytest_lettr import LettrServer
 
@@ -26,12 +25,6 @@ pytest_plugins = ["pytester"]
 
 class ClientFactory(Protocol):
     def __call__(self, key: str | None = None, *, auth: bool = True, **options: Any) -> httpx.Client: ...
-
-
-@cache
-def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """One verifying TLS context per CA bundle (making one costs tens of milliseconds)."""
-    return ssl.create_default_context(cafile=ca_bundle)
 
 
 @pytest.fixture
@@ -44,11 +37,7 @@ def v1(lettr_server: LettrServer) -> Iterator[ClientFactory]:
     clients: list[httpx.Client] = []
 
     def make(key: str | None = None, *, auth: bool = True, **options: Any) -> httpx.Client:
-        headers = dict(options.pop("headers", {}))
-        if auth:
-            headers["Authorization"] = f"Bearer {key or lettr_server.admin_key}"
-        options.setdefault("verify", tls_context(lettr_server.ca_bundle))
-        client = httpx.Client(base_url=lettr_server.v1_url, headers=headers, **options)
+        client = client_for(lettr_server, key, auth=auth, **options)
         clients.append(client)
         return client
 

@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import httpx
 import pytest
+from support import assert_v1_error, client_for
 
 from pytest_lettr import LettrServer
 
@@ -31,20 +30,6 @@ class Seeded:
     email_id: str
     key_id: str
     webhook_id: str
-
-
-@cache
-def _tls_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """One client TLS context per CA bundle (making one costs milliseconds, even for http URLs)."""
-    return ssl.create_default_context(cafile=ca_bundle)
-
-
-def client_for(server: LettrServer, key: str | None = None, **options: Any) -> httpx.Client:
-    """An httpx client for ``server``'s ``/v1`` with ``key`` (default: the admin key)."""
-    headers = {"Authorization": f"Bearer {key or server.admin_key}", **options.pop("headers", {})}
-    verify = _tls_context(server.ca_bundle)
-    options.setdefault("timeout", 30)
-    return httpx.Client(base_url=server.v1_url, headers=headers, verify=verify, **options)
 
 
 @pytest.fixture
@@ -86,15 +71,4 @@ def assert_unchanged(server: LettrServer, before: dict[str, Any]) -> None:
     assert new[: len(old)] == old
     assert {action for _, action, _ in new[len(old):]} <= {"auth.failed", "auth.forbidden"}
 
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The documented v1 envelope: ``{"error": {"code", "message", "param"?...}}`` and nothing else."""
-    assert response.status_code == status, (response.status_code, response.text[:500])
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert set(error) <= {"code", "message", "param", "requiredPermission", "retryAfter"}, error
-    return dict(error)
+__all__ = ["Seeded", "assert_unchanged", "assert_v1_error", "client_for", "snapshot"]

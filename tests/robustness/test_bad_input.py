@@ -13,7 +13,7 @@ import pytest
 from pytest_lettr import LettrServer
 from pytest_lettr.dialects.base import MAX_BODY_BYTES
 
-from .conftest import SEND, Seeded, assert_error, assert_unchanged, client_for, snapshot
+from .conftest import SEND, Seeded, assert_unchanged, assert_v1_error, client_for, snapshot
 
 ADMIN = object()  # the account's admin key
 JSON = {"Content-Type": "application/json"}
@@ -206,7 +206,7 @@ def _request(case: Case, seeded: Seeded, server: LettrServer) -> httpx.Response:
 def test_bad_request_gets_the_documented_error(name: str, lettr_server: LettrServer, seeded: Seeded) -> None:
     case = CASES[name]
     before = snapshot(lettr_server)
-    error = assert_error(_request(case, seeded, lettr_server), case.status, case.code)
+    error = assert_v1_error(_request(case, seeded, lettr_server), case.status, case.code)
     if case.param is not None:
         assert error.get("param") == case.param, error
     assert lettr_server.admin_key not in json.dumps(error)
@@ -222,13 +222,13 @@ def test_the_matrix_is_big_enough() -> None:
 
 def test_method_not_allowed_names_the_allowed_methods(lettr_server: LettrServer, seeded: Seeded) -> None:
     response = seeded.client.put("/emails", json=send())
-    assert_error(response, 405, "method_not_allowed")
+    assert_v1_error(response, 405, "method_not_allowed")
     assert set(response.headers["Allow"].split(", ")) - {"HEAD"} == {"GET", "POST"}
 
 
 def test_doubled_authorization_is_named(lettr_server: LettrServer, seeded: Seeded) -> None:
     response = _request(CASES["two authorization headers"], seeded, lettr_server)
-    assert "exactly one Authorization header" in assert_error(response, 401, "unauthorized")["message"]
+    assert "exactly one Authorization header" in assert_v1_error(response, 401, "unauthorized")["message"]
 
 
 def test_internationalised_addresses_are_accepted_and_kept(lettr_server: LettrServer, seeded: Seeded) -> None:
@@ -244,7 +244,7 @@ def test_the_connection_survives_an_oversized_body(lettr_server: LettrServer, se
     """A 413 is answered without reading the body into memory, and a kept-alive client can go on."""
     with client_for(lettr_server) as client:
         first = client.post("/emails", content=b'{"text": "' + b"a" * (MAX_BODY_BYTES + 10) + b'"}', headers=JSON)
-        assert_error(first, 413, "payload_too_large")
+        assert_v1_error(first, 413, "payload_too_large")
         assert client.post("/emails", json=send()).status_code == 200
     assert len(lettr_server.emails) == 2
 

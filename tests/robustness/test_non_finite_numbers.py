@@ -15,7 +15,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from .conftest import SEND, Seeded, assert_error, assert_unchanged, snapshot
+from .conftest import SEND, Seeded, assert_unchanged, assert_v1_error, snapshot
 
 #: Every literal here parses, without the check, to ±infinity or to an int beyond any double.
 NON_FINITE = {
@@ -111,7 +111,7 @@ def test_v1_refuses_numbers_beyond_a_double(lettr_server: LettrServer, subscribe
     path = field.path.format(email=subscribed.email_id, key=subscribed.key_id, webhook=subscribed.webhook_id)
     response = subscribed.client.request(field.method, path, content=_payload(field, literal),
                                          headers={"Content-Type": "application/json"})
-    error = assert_error(response, 400, "invalid_json")
+    error = assert_v1_error(response, 400, "invalid_json")
     assert "finite" in error["message"], error
     assert_unchanged(lettr_server, before)
     listed = subscribed.client.get("/emails")

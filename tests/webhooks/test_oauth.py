@@ -1,6 +1,6 @@
 """webhooks/oauth.py: the client-credentials grant and its token cache, without a network.
 
-``send`` is replaced by a fake token URL; tests/api/test_webhooks.py covers the real POSTs.
+``send`` is replaced by a fake token URL; tests/dialects/api/test_webhooks.py covers the real POSTs.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from pytest_lettr import LettrServer
 from pytest_lettr.cli import main
 
-from . import V1, error_of
+from . import V1, assert_v1_error
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_lettr_mock_serve_on_a_busy_port_says_so_and_exits_1(busy_port: int,
 def test_a_forwarded_value_that_is_no_ip_never_reaches_the_audit_log(v1: V1, lettr_server: LettrServer,
                                                                     forwarded: str) -> None:
     key = lettr_server.create_key("office", ip_restrictions=["10.0.0.0/8"])
-    error_of(v1(key.key, headers={"X-Forwarded-For": forwarded}).get("/emails"), 403, "forbidden")
+    assert_v1_error(v1(key.key, headers={"X-Forwarded-For": forwarded}).get("/emails"), 403, "forbidden")
     refused = [e for e in lettr_server.audit_log if e.action == "auth.forbidden"]
     assert [e.ip_address for e in refused] == [None]
     entries = v1().get("/audit-logs", params={"action": "auth.forbidden"}).json()["data"]

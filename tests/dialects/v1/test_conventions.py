@@ -11,7 +11,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 # -- pagination -----------------------------------------------------------------------------------
 
@@ -56,7 +56,7 @@ def test_limit_equal_to_the_count_has_no_more(v1: V1, lettr_server: LettrServer)
 @pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", "", "1e2", "9999999999", "\u00b2", "\u0661\u0662"])
 @pytest.mark.parametrize("path", ["/emails", "/api-keys"])
 def test_bad_limit_is_400(v1: V1, path: str, limit: str) -> None:
-    error_of(v1().get(path, params={"limit": limit}), 400, "invalid_parameter", param="limit")
+    assert_v1_error(v1().get(path, params={"limit": limit}), 400, "invalid_parameter", param="limit")
 
 
 @pytest.mark.parametrize("limit", [1, 3, 10])
@@ -101,13 +101,13 @@ def test_cursor_edges(v1: V1, lettr_server: LettrServer) -> None:
 @pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
 @pytest.mark.parametrize("path", ["/emails", "/api-keys"])
 def test_unknown_cursor_is_400(v1: V1, path: str, cursor: str) -> None:
-    error_of(v1().get(path, params={cursor: "email_000000000000000000000000"}), 400, "invalid_parameter",
+    assert_v1_error(v1().get(path, params={cursor: "email_000000000000000000000000"}), 400, "invalid_parameter",
              param=cursor)
 
 
 def test_both_cursors_at_once_is_400(v1: V1, lettr_server: LettrServer) -> None:
     ids = send_many(lettr_server, 3)
-    error_of(v1().get("/emails", params={"starting_after": ids[2], "ending_before": ids[0]}), 400,
+    assert_v1_error(v1().get("/emails", params={"starting_after": ids[2], "ending_before": ids[0]}), 400,
              "invalid_parameter")
 
 
@@ -150,8 +150,8 @@ def test_idempotent_replay_is_byte_for_byte(v1: V1, lettr_server: LettrServer) -
 def test_idempotency_key_with_another_body_is_409(v1: V1, lettr_server: LettrServer) -> None:
     client = v1(headers={"Idempotency-Key": "order-42"})
     client.post("/emails", json=email())
-    error_of(client.post("/emails", json=email(subject="Other")), 409, "idempotency_key_conflict")
-    error_of(client.post("/emails/batch", json={"emails": [email()]}), 409, "idempotency_key_conflict")
+    assert_v1_error(client.post("/emails", json=email(subject="Other")), 409, "idempotency_key_conflict")
+    assert_v1_error(client.post("/emails/batch", json={"emails": [email()]}), 409, "idempotency_key_conflict")
     assert len(lettr_server.emails) == 1
 
 
@@ -180,13 +180,13 @@ def test_errors_are_replayed_too(v1: V1, lettr_server: LettrServer) -> None:
     client = v1(headers={"Idempotency-Key": "bad"})
     first = client.post("/emails", json=email(to="nope"))
     again = client.post("/emails", json=email(to="nope"))
-    error_of(again, 400, "invalid_to")
+    assert_v1_error(again, 400, "invalid_to")
     assert again.content == first.content and again.headers["Idempotency-Replayed"] == "true"
 
 
 def test_idempotency_key_is_at_most_255_characters(v1: V1, lettr_server: LettrServer) -> None:
     assert v1(headers={"Idempotency-Key": "k" * 255}).post("/emails", json=email()).status_code == 200
-    error_of(v1(headers={"Idempotency-Key": "k" * 256}).post("/emails", json=email()), 400, "invalid_parameter",
+    assert_v1_error(v1(headers={"Idempotency-Key": "k" * 256}).post("/emails", json=email()), 400, "invalid_parameter",
              param="Idempotency-Key")
     assert len(lettr_server.emails) == 1
 
@@ -201,7 +201,7 @@ def test_only_post_is_idempotent(v1: V1, lettr_server: LettrServer) -> None:
 def test_refused_requests_do_not_use_the_idempotency_key(v1: V1, lettr_server: LettrServer) -> None:
     reader = lettr_server.create_key("reader", permissions=["emails:read"])
     headers = {"Idempotency-Key": "k"}
-    error_of(v1(reader.key, headers=headers).post("/emails", json=email()), 403, "forbidden")
+    assert_v1_error(v1(reader.key, headers=headers).post("/emails", json=email()), 403, "forbidden")
     v1().patch(f"/api-keys/{reader.id}", json={"permissions": ["emails:send"]})
     response = v1(reader.key, headers=headers).post("/emails", json=email())
     assert response.status_code == 200 and "Idempotency-Replayed" not in response.headers
@@ -254,7 +254,7 @@ def test_server_wide_limit_from_the_marker(v1: V1, lettr_server: LettrServer) ->
     client = v1()
     assert [rate_headers(client.get("/emails"))[1] for _ in range(3)] == [2, 1, 0]
     refused = client.get("/emails")
-    error = error_of(refused, 429, "rate_limit_exceeded")
+    error = assert_v1_error(refused, 429, "rate_limit_exceeded")
     assert 1 <= error["retryAfter"] <= 60
     assert refused.headers["Retry-After"] == str(error["retryAfter"])
     assert rate_headers(refused)[:2] == (3, 0)
@@ -269,7 +269,7 @@ def test_set_rate_limit_on_and_off(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.set_rate_limit(1, per_seconds=1)
     client = v1()
     assert client.get("/emails").status_code == 200
-    error = error_of(client.get("/emails"), 429, "rate_limit_exceeded")
+    error = assert_v1_error(client.get("/emails"), 429, "rate_limit_exceeded")
     assert error["retryAfter"] == 1
     lettr_server.set_rate_limit(None)
     assert client.get("/emails").status_code == 200
@@ -281,7 +281,7 @@ def test_a_keys_own_rate_limit_always_applies(v1: V1, lettr_server: LettrServer)
     client = v1(key.key)
     assert [client.get("/emails").status_code for _ in range(2)] == [200, 200]
     refused = client.get("/emails")
-    error = error_of(refused, 429, "rate_limit_exceeded")
+    error = assert_v1_error(refused, 429, "rate_limit_exceeded")
     assert rate_headers(refused)[:2] == (2, 0)
     assert 1 <= error["retryAfter"] <= 3600 and refused.headers["Retry-After"] == str(error["retryAfter"])
     assert v1().get("/emails").status_code == 200  # the admin key is not limited
@@ -302,7 +302,7 @@ def test_rate_limit_set_through_the_api_is_effective_at_once(v1: V1, lettr_serve
     v1().patch(f"/api-keys/{key.id}", json={"rateLimit": {"requests": 1, "period": "second"}})
     client = v1(key.key)
     assert client.get("/emails").status_code == 200
-    error_of(client.get("/emails"), 429, "rate_limit_exceeded")
+    assert_v1_error(client.get("/emails"), 429, "rate_limit_exceeded")
     lettr_server.clock.advance(seconds=1)
     assert client.get("/emails").status_code == 200
 
@@ -312,7 +312,7 @@ def test_401_is_not_rate_limited_or_counted(v1: V1, lettr_server: LettrServer) -
     lettr_server.set_rate_limit(1, per_seconds=60)
     for _ in range(3):
         response = v1("le_" + "x" * 36).get("/emails")
-        error_of(response, 401, "unauthorized")
+        assert_v1_error(response, 401, "unauthorized")
         assert "X-RateLimit-Limit" not in response.headers
     assert v1().get("/emails").status_code == 200
 
@@ -324,8 +324,8 @@ def test_401_is_not_rate_limited_or_counted(v1: V1, lettr_server: LettrServer) -
 def test_write_without_json_content_type_is_415(v1: V1, lettr_server: LettrServer, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     response = v1().post("/emails", content=json.dumps(email()).encode(), headers=headers)
-    error_of(response, 415, "unsupported_media_type")
-    error_of(v1().patch(f"/api-keys/{lettr_server.account.admin_key.id}", content=b'{"name": "x"}',
+    assert_v1_error(response, 415, "unsupported_media_type")
+    assert_v1_error(v1().patch(f"/api-keys/{lettr_server.account.admin_key.id}", content=b'{"name": "x"}',
                         headers=headers), 415, "unsupported_media_type")
     assert len(lettr_server.emails) == 0
 
@@ -340,7 +340,7 @@ def test_json_content_types_are_accepted(v1: V1, content_type: str) -> None:
 def test_a_write_without_a_body_needs_no_content_type(v1: V1, lettr_server: LettrServer) -> None:
     key = lettr_server.create_key("k")
     assert v1().post(f"/api-keys/{key.id}/rotate").status_code == 201
-    error_of(v1().post("/emails"), 400, "missing_parameter", param="from")
+    assert_v1_error(v1().post("/emails"), 400, "missing_parameter", param="from")
 
 
 @pytest.mark.parametrize("content", [
@@ -361,7 +361,7 @@ def test_a_write_without_a_body_needs_no_content_type(v1: V1, lettr_server: Lett
 ])
 def test_invalid_json_is_400(v1: V1, content: bytes) -> None:
     response = v1().post("/emails", content=content, headers={"Content-Type": "application/json"})
-    error_of(response, 400, "invalid_json")
+    assert_v1_error(response, 400, "invalid_json")
 
 
 def test_escaped_surrogate_pairs_and_backslashes_are_fine(v1: V1, lettr_server: LettrServer) -> None:
@@ -373,7 +373,7 @@ def test_escaped_surrogate_pairs_and_backslashes_are_fine(v1: V1, lettr_server: 
 
 def test_body_over_10_mib_is_413(v1: V1, lettr_server: LettrServer) -> None:
     body = json.dumps(email(text="x" * (10 * 1024 * 1024))).encode()
-    error_of(v1().post("/emails", content=body, headers={"Content-Type": "application/json"}), 413,
+    assert_v1_error(v1().post("/emails", content=body, headers={"Content-Type": "application/json"}), 413,
              "payload_too_large")
     assert len(lettr_server.emails) == 0
 
@@ -383,12 +383,12 @@ def test_body_over_10_mib_is_413(v1: V1, lettr_server: LettrServer) -> None:
 @pytest.mark.parametrize("path", ["/v1/nope", "/v1/emails/x/y", "/v1", "/nothing-here", "/v2/emails"])
 def test_unknown_path_is_404_in_the_envelope(lettr_server: LettrServer, path: str) -> None:
     response = httpx.get(lettr_server.url + path, headers={"Authorization": f"Bearer {lettr_server.admin_key}"})
-    error_of(response, 404, "not_found")
+    assert_v1_error(response, 404, "not_found")
     assert response.headers["Content-Type"] == "application/json"
 
 
 def test_unknown_path_is_404_even_without_a_key(v1: V1) -> None:
-    error_of(v1(auth=False).get("/nope"), 404, "not_found")
+    assert_v1_error(v1(auth=False).get("/nope"), 404, "not_found")
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
@@ -400,7 +400,7 @@ def test_unknown_path_is_404_even_without_a_key(v1: V1) -> None:
 ])
 def test_wrong_method_is_405_with_allow(v1: V1, method: str, path: str, allowed: set[str]) -> None:
     response = v1().request(method, path)
-    error_of(response, 405, "method_not_allowed")
+    assert_v1_error(response, 405, "method_not_allowed")
     assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
 
 

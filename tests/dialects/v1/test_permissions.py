@@ -15,7 +15,7 @@ from pytest_lettr import LettrServer
 from pytest_lettr.dialects.v1 import V1Dialect
 from pytest_lettr.permissions import ATOMIC, RESOURCES, allows
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 #: (method, path, permission) of every v1 endpoint, as v1.md §3 assigns them.
 TABLE: list[tuple[str, str, str]] = [
@@ -108,7 +108,7 @@ def test_missing_permission_is_403_naming_it(v1: V1, lettr_server: LettrServer, 
     key = lettr_server.create_key("almost", permissions=everything_else)
     method, url, body = request_for(lettr_server, method, path, permission)
     response = v1(key.key).request(method, url, json=body)
-    error = error_of(response, 403, "forbidden")
+    error = assert_v1_error(response, 403, "forbidden")
     assert error["requiredPermission"] == permission
     assert error["message"] == f"API key lacks required permission: {permission}"
     entry = lettr_server.audit_log[-1]
@@ -146,7 +146,7 @@ def test_wildcards_and_aliases_stop_at_their_resource(v1: V1, lettr_server: Lett
     method, path, _ = next(row for row in TABLE if row[2] == refused)
     key = lettr_server.create_key("narrow", permissions=[holder])
     method, url, body = request_for(lettr_server, method, path, refused)
-    error = error_of(v1(key.key).request(method, url, json=body), 403, "forbidden")
+    error = assert_v1_error(v1(key.key).request(method, url, json=body), 403, "forbidden")
     assert error["requiredPermission"] == refused
 
 
@@ -155,12 +155,12 @@ def test_wildcards_and_aliases_stop_at_their_resource(v1: V1, lettr_server: Lett
 def test_create_cannot_grant_more_than_the_caller_holds(v1: V1, lettr_server: LettrServer) -> None:
     caller = v1(lettr_server.create_key("manager", permissions=["api-keys:create", "emails:send"]).key)
     before = len(lettr_server.account.keys)
-    error = error_of(caller.post("/api-keys", json={"name": "x", "permissions": ["emails:send", "domains:read"]}),
-                     403, "forbidden", param="permissions")
+    refused = caller.post("/api-keys", json={"name": "x", "permissions": ["emails:send", "domains:read"]})
+    error = assert_v1_error(refused, 403, "forbidden", param="permissions")
     assert "requiredPermission" not in error
-    error_of(caller.post("/api-keys", json={"name": "x", "permissions": ["*"]}), 403, "forbidden",
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "permissions": ["*"]}), 403, "forbidden",
              param="permissions")
-    error_of(caller.post("/api-keys", json={"name": "defaults to *"}), 403, "forbidden", param="permissions")
+    assert_v1_error(caller.post("/api-keys", json={"name": "defaults to *"}), 403, "forbidden", param="permissions")
     assert len(lettr_server.account.keys) == before
     assert [e.metadata.get("restriction") for e in lettr_server.audit_log[-3:]] == ["escalation"] * 3
     ok = caller.post("/api-keys", json={"name": "x", "permissions": ["emails:send"]})
@@ -177,7 +177,7 @@ def test_a_wildcard_may_be_granted_by_a_key_holding_every_part_of_it(v1: V1, let
 def test_update_cannot_grant_more_than_the_caller_holds(v1: V1, lettr_server: LettrServer) -> None:
     caller = v1(lettr_server.create_key("m", permissions=["api-keys:update", "emails:send"]).key)
     target = lettr_server.create_key("t", permissions=["emails:send"])
-    error_of(caller.patch(f"/api-keys/{target.id}", json={"permissions": ["emails:*"]}), 403, "forbidden",
+    assert_v1_error(caller.patch(f"/api-keys/{target.id}", json={"permissions": ["emails:*"]}), 403, "forbidden",
              param="permissions")
     assert target.api_key.permissions == ["emails:send"]
     assert caller.patch(f"/api-keys/{target.id}", json={"name": "ok"}).status_code == 200
@@ -186,25 +186,25 @@ def test_update_cannot_grant_more_than_the_caller_holds(v1: V1, lettr_server: Le
 def test_a_key_cannot_manage_a_more_powerful_key(v1: V1, lettr_server: LettrServer) -> None:
     caller = v1(lettr_server.create_key("m", permissions=["api-keys:*"]).key)
     admin_id = lettr_server.account.admin_key.id
-    error_of(caller.patch(f"/api-keys/{admin_id}", json={"ipRestrictions": ["10.0.0.1"]}), 403, "forbidden")
-    error_of(caller.post(f"/api-keys/{admin_id}/rotate"), 403, "forbidden", param="permissions")
+    assert_v1_error(caller.patch(f"/api-keys/{admin_id}", json={"ipRestrictions": ["10.0.0.1"]}), 403, "forbidden")
+    assert_v1_error(caller.post(f"/api-keys/{admin_id}/rotate"), 403, "forbidden", param="permissions")
     assert v1().get("/emails").status_code == 200
     revoked = caller.delete(f"/api-keys/{admin_id}")  # revoking only ever takes power away
     assert revoked.status_code == 200
-    error_of(v1().get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1().get("/emails"), 401, "unauthorized")
 
 
 def test_a_restricted_key_cannot_mint_a_less_restricted_one(v1: V1, lettr_server: LettrServer) -> None:
     restricted = lettr_server.create_key("r", ip_restrictions=["127.0.0.0/8"], domain_restrictions=["example.com"])
     caller = v1(restricted.key)
-    error_of(caller.post("/api-keys", json={"name": "x", "domainRestrictions": ["example.com"]}), 403,
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "domainRestrictions": ["example.com"]}), 403,
              "forbidden", param="ipRestrictions")
-    error_of(caller.post("/api-keys", json={"name": "x", "ipRestrictions": ["10.0.0.0/8"],
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "ipRestrictions": ["10.0.0.0/8"],
                                             "domainRestrictions": ["example.com"]}),
              403, "forbidden", param="ipRestrictions")
-    error_of(caller.post("/api-keys", json={"name": "x", "ipRestrictions": ["127.0.0.1"]}), 403, "forbidden",
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "ipRestrictions": ["127.0.0.1"]}), 403, "forbidden",
              param="domainRestrictions")
-    error_of(caller.patch(f"/api-keys/{restricted.id}", json={"ipRestrictions": []}), 403, "forbidden",
+    assert_v1_error(caller.patch(f"/api-keys/{restricted.id}", json={"ipRestrictions": []}), 403, "forbidden",
              param="ipRestrictions")
     narrower = caller.post("/api-keys", json={"name": "x", "ipRestrictions": ["127.0.0.1"],
                                               "domainRestrictions": ["example.com"]})
@@ -217,13 +217,14 @@ def test_an_expiring_or_rate_limited_key_cannot_mint_a_longer_lived_or_faster_on
     caller = v1(lettr_server.create_key("e", expires_at=expires,
                                         rate_limit={"requests": 60, "period": "minute"}).key)
     limit = {"requests": 1, "period": "second"}
-    error_of(caller.post("/api-keys", json={"name": "x", "rateLimit": limit}), 403, "forbidden", param="expiresAt")
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "rateLimit": limit}), 403, "forbidden",
+                    param="expiresAt")
     later = (expires + timedelta(seconds=1)).isoformat()
-    error_of(caller.post("/api-keys", json={"name": "x", "expiresAt": later, "rateLimit": limit}), 403,
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "expiresAt": later, "rateLimit": limit}), 403,
              "forbidden", param="expiresAt")
-    error_of(caller.post("/api-keys", json={"name": "x", "expiresAt": expires.isoformat()}), 403, "forbidden",
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "expiresAt": expires.isoformat()}), 403, "forbidden",
              param="rateLimit")
-    error_of(caller.post("/api-keys", json={"name": "x", "expiresAt": expires.isoformat(),
+    assert_v1_error(caller.post("/api-keys", json={"name": "x", "expiresAt": expires.isoformat(),
                                             "rateLimit": {"requests": 2, "period": "second"}}),
              403, "forbidden", param="rateLimit")
     ok = caller.post("/api-keys", json={"name": "x", "expiresAt": expires.isoformat(),
@@ -239,7 +240,7 @@ def test_ip_restriction_matches_the_socket_peer(v1: V1, lettr_server: LettrServe
         assert v1(key.key).get("/emails").status_code == 200, allowed
     for refused in (["10.0.0.1"], ["128.0.0.0/8"], ["::1"], ["::ffff:10.0.0.1"]):
         key = lettr_server.create_key("no", ip_restrictions=refused)
-        error = error_of(v1(key.key).get("/emails"), 403, "forbidden")
+        error = assert_v1_error(v1(key.key).get("/emails"), 403, "forbidden")
         assert error["message"] == "Request from unauthorized IP address", refused
         assert "requiredPermission" not in error
     entry = lettr_server.audit_log[-1]
@@ -249,7 +250,7 @@ def test_ip_restriction_matches_the_socket_peer(v1: V1, lettr_server: LettrServe
 
 def test_forwarded_for_is_ignored_unless_trusted(v1: V1, lettr_server: LettrServer) -> None:
     key = lettr_server.create_key("office", ip_restrictions=["203.0.113.7"])
-    error_of(v1(key.key, headers={"X-Forwarded-For": "203.0.113.7"}).get("/emails"), 403, "forbidden")
+    assert_v1_error(v1(key.key, headers={"X-Forwarded-For": "203.0.113.7"}).get("/emails"), 403, "forbidden")
     local = lettr_server.create_key("local", ip_restrictions=["127.0.0.1"])
     assert v1(local.key, headers={"X-Forwarded-For": "198.51.100.1"}).get("/emails").status_code == 200
 
@@ -280,7 +281,7 @@ def test_ipv4_ipv6_and_cidr_through_a_trusted_proxy(v1: V1, lettr_server: LettrS
     if allowed:
         assert response.status_code == 200, response.text
     else:
-        error_of(response, 403, "forbidden")
+        assert_v1_error(response, 403, "forbidden")
 
 
 @pytest.mark.lettr(trust_forwarded_for=True)
@@ -305,7 +306,7 @@ NOT_AN_ADDRESS = [
 def test_a_forwarded_entry_must_be_an_address_as_a_whole(v1: V1, lettr_server: LettrServer,
                                                          forwarded: str) -> None:
     key = lettr_server.create_key("office", ip_restrictions=["203.0.113.0/24", "2001:db8::/32", "fe80::/10"])
-    error_of(v1(key.key, headers={"X-Forwarded-For": forwarded}).get("/emails"), 403, "forbidden")
+    assert_v1_error(v1(key.key, headers={"X-Forwarded-For": forwarded}).get("/emails"), 403, "forbidden")
     v1(headers={"X-Forwarded-For": forwarded}).post("/api-keys", json={"name": "x"})
     for entry in lettr_server.audit_log:
         assert entry.ip_address is None, (forwarded, entry.action, entry.ip_address)
@@ -345,7 +346,7 @@ def test_domain_restriction(v1: V1, lettr_server: LettrServer, sender: str, allo
     if allowed:
         assert response.status_code == 200, response.text
     else:
-        error_of(response, 403, "forbidden", param="from")
+        assert_v1_error(response, 403, "forbidden", param="from")
         assert len(lettr_server.emails) == 0
         assert lettr_server.audit_log[-1].metadata["restriction"] == "domain"
 
@@ -353,15 +354,15 @@ def test_domain_restriction(v1: V1, lettr_server: LettrServer, sender: str, allo
 def test_domain_restriction_in_a_batch_names_the_email(v1: V1, lettr_server: LettrServer) -> None:
     key = lettr_server.create_key("d", domain_restrictions=["example.com"])
     batch = {"emails": [email(), email(from_="app@other.io")]}
-    error_of(v1(key.key).post("/emails/batch", json=batch), 403, "forbidden", param="emails.1.from")
+    assert_v1_error(v1(key.key).post("/emails/batch", json=batch), 403, "forbidden", param="emails.1.from")
     assert len(lettr_server.emails) == 0
 
 
 def test_domain_restriction_is_checked_before_strict_domains(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.strict_domains = True
     key = lettr_server.create_key("d", domain_restrictions=["example.com"])
-    error_of(v1(key.key).post("/emails", json=email(from_="a@other.io")), 403, "forbidden", param="from")
-    error_of(v1(key.key).post("/emails", json=email()), 400, "invalid_from", param="from")
+    assert_v1_error(v1(key.key).post("/emails", json=email(from_="a@other.io")), 403, "forbidden", param="from")
+    assert_v1_error(v1(key.key).post("/emails", json=email()), 400, "invalid_from", param="from")
     lettr_server.add_domain("example.com")
     assert v1(key.key).post("/emails", json=email()).status_code == 200
 
@@ -371,32 +372,32 @@ def test_domain_restriction_is_checked_before_strict_domains(v1: V1, lettr_serve
 def test_expired_key_from_a_forbidden_ip_is_401_key_expired(v1: V1, lettr_server: LettrServer) -> None:
     key = lettr_server.create_key("x", ip_restrictions=["10.0.0.1"],
                                   expires_at=lettr_server.clock.now() + timedelta(minutes=1))
-    error_of(v1(key.key).get("/emails"), 403, "forbidden")
+    assert_v1_error(v1(key.key).get("/emails"), 403, "forbidden")
     lettr_server.clock.advance(minutes=1)
-    error_of(v1(key.key).get("/emails"), 401, "key_expired")
+    assert_v1_error(v1(key.key).get("/emails"), 401, "key_expired")
 
 
 def test_revoked_key_from_a_forbidden_ip_is_401(v1: V1, lettr_server: LettrServer) -> None:
     key = lettr_server.create_key("x", ip_restrictions=["10.0.0.1"])
     v1().delete(f"/api-keys/{key.id}")
-    error_of(v1(key.key).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(key.key).get("/emails"), 401, "unauthorized")
 
 
 def test_wrong_ip_over_its_rate_limit_is_403_and_does_not_use_the_limit(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.clock.freeze()
     key = lettr_server.create_key("x", ip_restrictions=["10.0.0.1"], rate_limit={"requests": 1, "period": "hour"})
     for _ in range(3):
-        error_of(v1(key.key).get("/emails"), 403, "forbidden")
+        assert_v1_error(v1(key.key).get("/emails"), 403, "forbidden")
     v1().patch(f"/api-keys/{key.id}", json={"ipRestrictions": []})
     assert v1(key.key).get("/emails").status_code == 200
-    error_of(v1(key.key).get("/emails"), 429, "rate_limit_exceeded")
+    assert_v1_error(v1(key.key).get("/emails"), 429, "rate_limit_exceeded")
 
 
 def test_over_the_rate_limit_without_the_permission_is_429(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.clock.freeze()
     key = lettr_server.create_key("x", permissions=["emails:send"], rate_limit={"requests": 1, "period": "minute"})
-    error_of(v1(key.key).get("/emails"), 403, "forbidden")
-    error_of(v1(key.key).get("/emails"), 429, "rate_limit_exceeded")
+    assert_v1_error(v1(key.key).get("/emails"), 403, "forbidden")
+    assert_v1_error(v1(key.key).get("/emails"), 429, "rate_limit_exceeded")
 
 
 @pytest.mark.parametrize(("content", "headers"), [
@@ -409,20 +410,20 @@ def test_missing_permission_comes_before_body_checks(v1: V1, lettr_server: Lettr
                                                       headers: dict[str, str]) -> None:
     key = lettr_server.create_key("reader", permissions=["emails:read"])
     response = v1(key.key).post("/emails", content=content, headers=headers)
-    assert error_of(response, 403, "forbidden")["requiredPermission"] == "emails:send"
+    assert assert_v1_error(response, 403, "forbidden")["requiredPermission"] == "emails:send"
 
 
 def test_no_key_and_a_bad_body_is_401(v1: V1) -> None:
-    error_of(v1(auth=False).post("/emails", content=b"{nope", headers={"Content-Type": "application/json"}),
+    assert_v1_error(v1(auth=False).post("/emails", content=b"{nope", headers={"Content-Type": "application/json"}),
              401, "unauthorized")
 
 
 def test_validation_comes_before_domain_and_suppression_rules(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.suppress("ada@example.com")
     key = lettr_server.create_key("d", domain_restrictions=["example.com"])
-    error_of(v1(key.key).post("/emails", json=email(from_="a@other.io", subject=None)), 400, "missing_parameter",
+    assert_v1_error(v1(key.key).post("/emails", json=email(from_="a@other.io", subject=None)), 400, "missing_parameter",
              param="subject")
-    error_of(v1(key.key).post("/emails", json=email()), 400, "suppressed", param="to")
+    assert_v1_error(v1(key.key).post("/emails", json=email()), 400, "suppressed", param="to")
 
 
 def test_least_privilege_bookkeeping(v1: V1, lettr_server: LettrServer) -> None:

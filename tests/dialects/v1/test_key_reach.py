@@ -10,7 +10,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 THIRTY_DAYS = 30 * 24 * 3600
 MANAGER = ["api-keys:*", "emails:send"]
@@ -33,14 +33,14 @@ def test_a_key_in_its_grace_period_cannot_rotate_itself_to_outlive_the_rotation(
     stored = _key_ids(lettr_server)
 
     refused = _rotate(v1, leaked.key, leaked.id, grace=THIRTY_DAYS)
-    error = error_of(refused, 403, "forbidden")
+    error = assert_v1_error(refused, 403, "forbidden")
     assert "revocation is scheduled" in error["message"]
     assert _key_ids(lettr_server) == stored
     forbidden = [e for e in lettr_server.audit_log if e.action == "auth.forbidden"]
     assert forbidden[-1].metadata["restriction"] == "revocation_scheduled"
 
     lettr_server.clock.advance(hours=1)
-    error_of(v1(leaked.key).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(leaked.key).get("/emails"), 401, "unauthorized")
 
 
 @pytest.mark.parametrize(("method", "path", "body"), [
@@ -58,7 +58,7 @@ def test_a_key_in_its_grace_period_manages_no_keys(v1: V1, lettr_server: LettrSe
     before = [(k.id, k.name, k.revoked_at, k.revokes_at) for k in lettr_server.account.keys]
 
     response = v1(leaked.key).request(method, path.format(self=leaked.id, other=other.id), json=body)
-    error_of(response, 403, "forbidden")
+    assert_v1_error(response, 403, "forbidden")
     assert [(k.id, k.name, k.revoked_at, k.revokes_at) for k in lettr_server.account.keys] == before
     assert v1(leaked.key).post("/emails", json=email()).status_code == 200  # it still sends until the end
 
@@ -69,7 +69,7 @@ def test_rotating_a_key_again_never_postpones_its_revocation(v1: V1, lettr_serve
     again = _rotate(v1, None, old.id, grace=THIRTY_DAYS)
     assert again.status_code == 201
     lettr_server.clock.advance(hours=1)
-    error_of(v1(old.key).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(old.key).get("/emails"), 401, "unauthorized")
     assert v1(again.json()["key"]).post("/emails", json=email()).status_code == 200
 
 
@@ -77,7 +77,7 @@ def test_rotating_a_key_again_may_bring_its_revocation_forward(v1: V1, lettr_ser
     old = lettr_server.create_key("svc", permissions=["emails:send"])
     assert _rotate(v1, None, old.id, grace=THIRTY_DAYS).status_code == 201
     assert _rotate(v1, None, old.id, grace=0).status_code == 201
-    error_of(v1(old.key).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(old.key).get("/emails"), 401, "unauthorized")
 
 
 # -- test keys reach test keys only ---------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_a_test_key_cannot_rotate_a_live_key(v1: V1, lettr_server: LettrServer) 
     tester = lettr_server.create_key("tester", MANAGER, mode="test")
     live = lettr_server.create_key("live", ["emails:send"])
     stored = _key_ids(lettr_server)
-    error = error_of(_rotate(v1, tester.key, live.id), 403, "forbidden")
+    error = assert_v1_error(_rotate(v1, tester.key, live.id), 403, "forbidden")
     assert "le_test_" in error["message"]
     assert _key_ids(lettr_server) == stored
     assert v1(live.key).post("/emails", json=email()).status_code == 200  # not revoked either
@@ -95,7 +95,7 @@ def test_a_test_key_cannot_rotate_a_live_key(v1: V1, lettr_server: LettrServer) 
 def test_a_test_key_cannot_update_a_live_key(v1: V1, lettr_server: LettrServer) -> None:
     tester = lettr_server.create_key("tester", MANAGER, mode="test")
     live = lettr_server.create_key("live", ["emails:send"])
-    error_of(v1(tester.key).patch(f"/api-keys/{live.id}", json={"name": "mine now"}), 403, "forbidden")
+    assert_v1_error(v1(tester.key).patch(f"/api-keys/{live.id}", json={"name": "mine now"}), 403, "forbidden")
     assert lettr_server.account.keys.get(live.id).name == "live"
 
 

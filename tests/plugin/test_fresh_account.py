@@ -1,6 +1,6 @@
 """plugin.py: what the ``lettr_server`` fixture does around each test, step by step.
 
-The fixture tests in tests/test_fixtures.py see the outcome through a real server; these drive
+The fixture tests in tests/plugin/test_fixtures.py see the outcome through a real server; these drive
 ``_fresh_account`` with a recording stand-in, so the order of the steps, what is restored when
 the test fails, and the exact usage errors are pinned.
 """

@@ -16,7 +16,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,7 @@ def test_a_rate_limited_key_is_not_limited_for_a_backward_jump(v1: V1, lettr_ser
     client = v1(key.key)
     assert [client.get("/emails").status_code for _ in range(2)] == [200, 200]
     limited = client.get("/emails")
-    error_of(limited, 429, "rate_limit_exceeded")
+    assert_v1_error(limited, 429, "rate_limit_exceeded")
     assert int(limited.headers["Retry-After"]) <= 60
 
     jump(lettr_server, **{name: -value for name, value in back.items()})
@@ -50,7 +50,7 @@ def test_a_rate_limited_key_is_not_limited_for_a_backward_jump(v1: V1, lettr_ser
     assert again.status_code == 200, again.text
     assert 0 < _reset_in(again, lettr_server) <= 60
     assert client.get("/emails").status_code == 200
-    error_of(client.get("/emails"), 429, "rate_limit_exceeded")
+    assert_v1_error(client.get("/emails"), 429, "rate_limit_exceeded")
 
     jump(lettr_server, **back)  # forward again, into the first window's minute or past it
     forward = client.get("/emails")
@@ -62,7 +62,7 @@ def test_a_rate_limited_key_is_not_limited_for_a_backward_jump(v1: V1, lettr_ser
 def test_the_server_wide_limit_restarts_its_window_after_a_backward_jump(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.set_rate_limit(1, per_seconds=3600)
     assert v1().get("/emails").status_code == 200
-    error_of(v1().get("/emails"), 429, "rate_limit_exceeded")
+    assert_v1_error(v1().get("/emails"), 429, "rate_limit_exceeded")
     jump(lettr_server, hours=-2)
     response = v1().get("/emails")
     assert response.status_code == 200, response.text
@@ -93,10 +93,10 @@ def test_a_key_revoked_at_the_end_of_its_grace_stays_revoked_when_the_clock_move
     old = lettr_server.create_key("svc", ["emails:send"])
     new = v1().post(f"/api-keys/{old.id}/rotate", json={"gracePeriodSeconds": 3600}).json()
     jump(lettr_server, hours=1)
-    error_of(v1(old.key).post("/emails", json=email()), 401, "unauthorized")
+    assert_v1_error(v1(old.key).post("/emails", json=email()), 401, "unauthorized")
     jump(lettr_server, hours=-2)
-    error_of(v1(old.key).post("/emails", json=email()), 401, "unauthorized")
-    error_of(v1().get(f"/api-keys/{old.id}"), 404, "not_found")
+    assert_v1_error(v1(old.key).post("/emails", json=email()), 401, "unauthorized")
+    assert_v1_error(v1().get(f"/api-keys/{old.id}"), 404, "not_found")
     assert old.id not in {k["id"] for k in v1().get("/api-keys").json()["data"]}
     assert v1(new["key"]).post("/emails", json=email()).status_code == 200
 
@@ -106,7 +106,7 @@ def test_a_grace_end_passed_without_a_request_is_a_revocation_all_the_same(v1: V
     assert v1().post(f"/api-keys/{old.id}/rotate", json={"gracePeriodSeconds": 3600}).status_code == 201
     jump(lettr_server, hours=2)    # nobody uses the old key while its grace ends...
     jump(lettr_server, hours=-2)   # ...and the clock comes back before anyone does
-    error_of(v1(old.key).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(old.key).get("/emails"), 401, "unauthorized")
 
 
 def test_a_key_in_its_grace_period_keeps_working_across_backward_jumps(v1: V1, lettr_server: LettrServer) -> None:
@@ -116,7 +116,7 @@ def test_a_key_in_its_grace_period_keeps_working_across_backward_jumps(v1: V1, l
     jump(lettr_server, days=-3)
     assert v1(old.key).post("/emails", json=email()).status_code == 200
     jump(lettr_server, days=3, minutes=30)
-    error_of(v1(old.key).post("/emails", json=email()), 401, "unauthorized")
+    assert_v1_error(v1(old.key).post("/emails", json=email()), 401, "unauthorized")
 
 
 # -- key expiry -----------------------------------------------------------------------------------
@@ -124,11 +124,11 @@ def test_a_key_in_its_grace_period_keeps_working_across_backward_jumps(v1: V1, l
 def test_key_expiry_is_a_setting_compared_with_the_clock(v1: V1, lettr_server: LettrServer) -> None:
     key = lettr_server.create_key("temp", ["emails:list"], expires_at=lettr_server.clock.now() + timedelta(hours=1))
     jump(lettr_server, hours=1)
-    error_of(v1(key.key).get("/emails"), 401, "key_expired")
+    assert_v1_error(v1(key.key).get("/emails"), 401, "key_expired")
     jump(lettr_server, hours=-2)
     assert v1(key.key).get("/emails").status_code == 200
     jump(lettr_server, hours=2)
-    error_of(v1(key.key).get("/emails"), 401, "key_expired")
+    assert_v1_error(v1(key.key).get("/emails"), 401, "key_expired")
 
 
 # -- idempotency records --------------------------------------------------------------------------

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import lettr
 import pytest
+from support import Receiver
 
 from pytest_lettr import LettrServer
 
 from .conftest import send_kwargs
-from .receiver import Receiver
 
 
 @pytest.fixture
@@ -94,13 +94,13 @@ def test_sandbox_keys_cannot_manage_webhooks(sandbox: lettr.Lettr) -> None:
 
 # -- delivering ---------------------------------------------------------------------------------
 def test_basic_auth_delivery(lettr_server: LettrServer, client: lettr.Lettr, receiver: Receiver) -> None:
-    hook = client.webhooks.create(name="Deliveries", url=receiver.url("/hooks"), auth_type="basic",
+    hook = client.webhooks.create(name="Deliveries", url=receiver.url + "/hooks", auth_type="basic",
                                   auth_username="lettr", auth_password="hook-pass", events_mode="selected",
                                   events=["message.delivery"])
     sent = client.emails.send(**send_kwargs())
-    assert receiver.hooks == []  # message.injection is not subscribed
+    assert receiver.requests == []  # message.injection is not subscribed
     deliver_delivery_event(lettr_server)
-    (received,) = receiver.hooks
+    (received,) = receiver.requests
     assert received.headers["Authorization"] == "Basic " + base64.b64encode(b"lettr:hook-pass").decode()
     assert received.headers["Lettr-Event-Type"] == "message.delivery"
     assert received.headers["Content-Type"] == "application/json"
@@ -116,89 +116,89 @@ def test_basic_auth_delivery(lettr_server: LettrServer, client: lettr.Lettr, rec
 
 def test_wrong_basic_password_fails_and_is_retried(lettr_server: LettrServer, client: lettr.Lettr,
                                                    receiver: Receiver) -> None:
-    hook = client.webhooks.create(name="d", url=receiver.url("/hooks"), auth_type="basic",
+    hook = client.webhooks.create(name="d", url=receiver.url + "/hooks", auth_type="basic",
                                   auth_username="lettr", auth_password="wrong", events_mode="all")
     client.emails.send(**send_kwargs())
     assert client.webhooks.get(hook.id).last_status == "failure"
     client.webhooks.update(hook.id, auth_password="hook-pass")
     lettr_server.clock.advance(minutes=1)
-    assert [r.headers["Authorization"].startswith("Basic ") for r in receiver.hooks] == [True, True]
+    assert [r.headers["Authorization"].startswith("Basic ") for r in receiver.requests] == [True, True]
     assert client.webhooks.get(hook.id).last_status == "success"
     assert lettr_server.api_webhooks.deliveries(hook.id)[0].status == "succeeded"
 
 
 def test_oauth2_delivery_fetches_and_reuses_a_token(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     with Receiver(client_id="hooks-client", client_secret="client-secret", expires_in=600) as receiver:
-        client.webhooks.create(name="OAuth", url=receiver.url("/hooks"), auth_type="oauth2",
+        client.webhooks.create(name="OAuth", url=receiver.url + "/hooks", auth_type="oauth2",
                                oauth_client_id="hooks-client", oauth_client_secret="client-secret",
-                               oauth_token_url=receiver.url("/token"), events_mode="all")
+                               oauth_token_url=receiver.url + "/token", events_mode="all")
         client.emails.send(**send_kwargs())
         deliver_delivery_event(lettr_server)
-        assert [r.headers["Authorization"] for r in receiver.hooks] == ["Bearer tok-1", "Bearer tok-1"]
-        assert [r.json()[0]["type"] for r in receiver.hooks] == ["injection", "delivery"]
+        assert [r.headers["Authorization"] for r in receiver.requests] == ["Bearer tok-1", "Bearer tok-1"]
+        assert [r.json()[0]["type"] for r in receiver.requests] == ["injection", "delivery"]
         (token_request,) = receiver.tokens
         assert token_request.form() == {"grant_type": "client_credentials", "client_id": "hooks-client",
                                         "client_secret": "client-secret"}
         assert token_request.headers["Content-Type"] == "application/x-www-form-urlencoded"
         lettr_server.clock.advance(seconds=601)
         deliver_delivery_event(lettr_server)
-        assert receiver.hooks[-1].headers["Authorization"] == "Bearer tok-2"
+        assert receiver.requests[-1].headers["Authorization"] == "Bearer tok-2"
         assert len(receiver.tokens) == 2
 
 
 def test_oauth2_token_refused_then_fixed(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     with Receiver(client_id="hooks-client", client_secret="client-secret") as receiver:
-        hook = client.webhooks.create(name="OAuth", url=receiver.url("/hooks"), auth_type="oauth2",
+        hook = client.webhooks.create(name="OAuth", url=receiver.url + "/hooks", auth_type="oauth2",
                                       oauth_client_id="hooks-client", oauth_client_secret="wrong",
-                                      oauth_token_url=receiver.url("/token"), events_mode="all")
+                                      oauth_token_url=receiver.url + "/token", events_mode="all")
         client.emails.send(**send_kwargs())
-        assert receiver.hooks == [] and len(receiver.tokens) == 1
+        assert receiver.requests == [] and len(receiver.tokens) == 1
         (delivery,) = lettr_server.api_webhooks.deliveries(hook.id)
         assert "token" in (delivery.attempts[0].error or "")
         assert delivery.status == "pending"
         assert client.webhooks.get(hook.id).last_status == "failure"
         client.webhooks.update(hook.id, oauth_client_secret="client-secret")
         lettr_server.clock.advance(minutes=1)
-        assert [r.headers["Authorization"] for r in receiver.hooks] == ["Bearer tok-1"]
+        assert [r.headers["Authorization"] for r in receiver.requests] == ["Bearer tok-1"]
         assert lettr_server.api_webhooks.deliveries(hook.id)[0].status == "succeeded"
 
 
 def test_revoked_token_is_replaced_after_a_401(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     with Receiver(client_id="hooks-client", client_secret="client-secret") as receiver:
-        client.webhooks.create(name="OAuth", url=receiver.url("/hooks"), auth_type="oauth2",
+        client.webhooks.create(name="OAuth", url=receiver.url + "/hooks", auth_type="oauth2",
                                oauth_client_id="hooks-client", oauth_client_secret="client-secret",
-                               oauth_token_url=receiver.url("/token"), events_mode="selected",
+                               oauth_token_url=receiver.url + "/token", events_mode="selected",
                                events=["message.delivery"])
         client.emails.send(**send_kwargs())
         deliver_delivery_event(lettr_server)
         receiver.revoked.add("tok-1")
         deliver_delivery_event(lettr_server)
-        assert receiver.hooks[-1].headers["Authorization"] == "Bearer tok-1"  # refused with 401
+        assert receiver.requests[-1].headers["Authorization"] == "Bearer tok-1"  # refused with 401
         lettr_server.clock.advance(minutes=1)
-        assert receiver.hooks[-1].headers["Authorization"] == "Bearer tok-2"
-        assert len(receiver.hooks) == 3
+        assert receiver.requests[-1].headers["Authorization"] == "Bearer tok-2"
+        assert len(receiver.requests) == 3
 
 
 def test_disabled_webhooks_and_sandbox_emails_get_nothing(lettr_server: LettrServer, client: lettr.Lettr,
                                                           sandbox: lettr.Lettr, receiver: Receiver) -> None:
-    hook = client.webhooks.create(name="all", url=receiver.url("/hooks"), auth_type="basic",
+    hook = client.webhooks.create(name="all", url=receiver.url + "/hooks", auth_type="basic",
                                   auth_username="lettr", auth_password="hook-pass", events_mode="all")
     sandbox.emails.send(**send_kwargs())
-    assert receiver.hooks == []
+    assert receiver.requests == []
     client.webhooks.update(hook.id, active=False)
     client.emails.send(**send_kwargs())
-    assert receiver.hooks == []
+    assert receiver.requests == []
     client.webhooks.update(hook.id, active=True)
     client.emails.send(**send_kwargs())
-    assert len(receiver.hooks) == 1
+    assert len(receiver.requests) == 1
 
 
 def test_gone_endpoint_disables_the_webhook(lettr_server: LettrServer, client: lettr.Lettr,
                                             receiver: Receiver) -> None:
-    receiver.hook_status = 410
-    hook = client.webhooks.create(name="gone", url=receiver.url("/hooks"), auth_type="basic",
+    receiver.default_status = 410
+    hook = client.webhooks.create(name="gone", url=receiver.url + "/hooks", auth_type="basic",
                                   auth_username="lettr", auth_password="hook-pass", events_mode="all")
     client.emails.send(**send_kwargs())
     assert client.webhooks.get(hook.id).enabled is False
     client.emails.send(**send_kwargs())
-    assert len(receiver.hooks) == 1
+    assert len(receiver.requests) == 1

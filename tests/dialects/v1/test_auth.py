@@ -9,7 +9,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 FOUNDATION_ENDPOINTS = [
     ("POST", "/api-keys"),
@@ -29,7 +29,7 @@ FOUNDATION_ENDPOINTS = [
 @pytest.mark.parametrize(("method", "path"), FOUNDATION_ENDPOINTS)
 def test_every_endpoint_needs_a_key(v1: V1, method: str, path: str) -> None:
     response = v1(auth=False).request(method, path, json={} if method in ("POST", "PATCH") else None)
-    error_of(response, 401, "unauthorized")
+    assert_v1_error(response, 401, "unauthorized")
     assert "X-RateLimit-Limit" not in response.headers
 
 
@@ -45,17 +45,17 @@ def test_every_endpoint_needs_a_key(v1: V1, method: str, path: str) -> None:
 ])
 def test_malformed_authorization_is_401(v1: V1, header: str) -> None:
     response = v1(auth=False, headers={"Authorization": header}).get("/emails")
-    error_of(response, 401, "unauthorized")
+    assert_v1_error(response, 401, "unauthorized")
 
 
 def test_unknown_well_formed_key_is_401(v1: V1) -> None:
-    error_of(v1("le_" + "Z" * 36).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1("le_" + "Z" * 36).get("/emails"), 401, "unauthorized")
 
 
 def test_401_never_echoes_the_key(v1: V1) -> None:
     token = "le_" + "Q1w2E3r4T5" * 3 + "Y6u7I8"
     response = v1(token).get("/emails")
-    error_of(response, 401, "unauthorized")
+    assert_v1_error(response, 401, "unauthorized")
     assert token not in response.text and token[3:] not in response.text
 
 
@@ -68,21 +68,21 @@ def test_two_authorization_headers_are_refused(lettr_server: LettrServer) -> Non
     headers = [("Authorization", f"Bearer {lettr_server.admin_key}"),
                ("Authorization", f"Bearer {lettr_server.admin_key}")]
     response = httpx.get(lettr_server.v1_url + "/emails", headers=headers)
-    error_of(response, 401, "unauthorized")
+    assert_v1_error(response, 401, "unauthorized")
 
 
 def test_key_in_query_string_is_never_accepted(v1: V1, lettr_server: LettrServer) -> None:
     alone = v1(auth=False).get("/emails", params={"api_key": lettr_server.admin_key})
-    error_of(alone, 401, "unauthorized")
+    assert_v1_error(alone, 401, "unauthorized")
     with_header_too = v1().get("/emails", params={"api_key": lettr_server.admin_key})
-    error_of(with_header_too, 401, "unauthorized")
+    assert_v1_error(with_header_too, 401, "unauthorized")
     assert lettr_server.admin_key not in alone.text
 
 
 @pytest.mark.parametrize("name", ["apiKey", "key", "token", "access_token", "starting_after"])
 def test_a_key_under_any_query_name_is_refused(v1: V1, lettr_server: LettrServer, name: str) -> None:
     response = v1().get("/emails", params={name: lettr_server.admin_key})
-    error = error_of(response, 401, "unauthorized")
+    error = assert_v1_error(response, 401, "unauthorized")
     assert "query string" in error["message"] and lettr_server.admin_key not in response.text
 
 
@@ -106,7 +106,7 @@ def test_deleted_key_gets_401_on_its_next_request(v1: V1, lettr_server: LettrSer
     client = v1(victim.key)
     assert client.get("/emails").status_code == 200
     assert v1().delete(f"/api-keys/{victim.id}").status_code == 200
-    error_of(client.get("/emails"), 401, "unauthorized")
+    assert_v1_error(client.get("/emails"), 401, "unauthorized")
 
 
 def test_expired_key_gets_key_expired(v1: V1, lettr_server: LettrServer) -> None:
@@ -117,7 +117,7 @@ def test_expired_key_gets_key_expired(v1: V1, lettr_server: LettrServer) -> None
     lettr_server.clock.advance(minutes=59)
     assert client.get("/emails").status_code == 200
     lettr_server.clock.advance(minutes=1)
-    error = error_of(client.get("/emails"), 401, "key_expired")
+    error = assert_v1_error(client.get("/emails"), 401, "key_expired")
     assert "expired" in error["message"].lower()
 
 
@@ -125,7 +125,7 @@ def test_revoked_key_past_its_expiry_is_unauthorized_not_expired(v1: V1, lettr_s
     key = lettr_server.create_key("gone", expires_at=lettr_server.clock.now() + timedelta(minutes=1))
     v1().delete(f"/api-keys/{key.id}")
     lettr_server.clock.advance(minutes=2)
-    error_of(v1(key.key).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(key.key).get("/emails"), 401, "unauthorized")
 
 
 def test_refusals_are_audited_with_the_prefix_only(v1: V1, lettr_server: LettrServer) -> None:
@@ -141,9 +141,9 @@ def test_refusals_are_audited_with_the_prefix_only(v1: V1, lettr_server: LettrSe
 def test_sandbox_keys_are_refused_on_v1(v1: V1, lettr_server: LettrServer) -> None:
     sandbox = lettr_server.create_key("sandbox", mode="sandbox")
     client = v1(sandbox.key)
-    error = error_of(client.post("/emails", json=email()), 403, "forbidden")
+    error = assert_v1_error(client.post("/emails", json=email()), 403, "forbidden")
     assert "sandbox" in error["message"].lower()
-    error_of(client.post("/api-keys", json={"name": "escape"}), 403, "forbidden")
+    assert_v1_error(client.post("/api-keys", json={"name": "escape"}), 403, "forbidden")
     assert len(lettr_server.emails) == 0 and len(lettr_server.account.keys) == 2
     assert lettr_server.audit_log[-1].metadata["restriction"] == "sandbox"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 
 @pytest.mark.parametrize("address", [
@@ -14,11 +14,11 @@ from . import V1, email, error_of
     "ada\ue000@example.com",        # private use
 ])
 def test_invisible_characters_are_refused_in_to(v1: V1, address: str) -> None:
-    error_of(v1().post("/emails", json=email(to=address)), 400, "invalid_to", param="to")
+    assert_v1_error(v1().post("/emails", json=email(to=address)), 400, "invalid_to", param="to")
 
 
 def test_invisible_characters_are_refused_in_from(v1: V1) -> None:
-    error_of(v1().post("/emails", json=email(from_="App <app\u202e@example.com>")), 400, "invalid_parameter",
+    assert_v1_error(v1().post("/emails", json=email(from_="App <app\u202e@example.com>")), 400, "invalid_parameter",
              param="from")
 
 

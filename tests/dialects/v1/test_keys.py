@@ -10,7 +10,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 KEY_FIELDS = {"id", "object", "name", "keyPrefix", "permissions", "domainRestrictions", "ipRestrictions",
               "expiresAt", "rateLimit", "lastUsedAt", "createdAt", "rotationDueAt", "rotationDue"}
@@ -110,7 +110,7 @@ def test_each_key_is_different(v1: V1) -> None:
     ({"name": "k", "rateLimit": 5}, "invalid_parameter", "rateLimit"),
 ])
 def test_create_validation(v1: V1, body: dict[str, Any], code: str, param: str) -> None:
-    error_of(v1().post("/api-keys", json=body), 400, code, param=param)
+    assert_v1_error(v1().post("/api-keys", json=body), 400, code, param=param)
 
 
 def test_name_of_100_characters_is_fine(v1: V1) -> None:
@@ -154,10 +154,10 @@ def test_list_is_newest_first_and_leaves_out_deleted_keys(v1: V1, lettr_server: 
 
 
 def test_get_unknown_or_deleted_key_is_404(v1: V1) -> None:
-    error_of(v1().get("/api-keys/key_doesnotexist000000000000"), 404, "not_found")
+    assert_v1_error(v1().get("/api-keys/key_doesnotexist000000000000"), 404, "not_found")
     created = create(v1)
     v1().delete(f"/api-keys/{created['id']}")
-    error_of(v1().get(f"/api-keys/{created['id']}"), 404, "not_found")
+    assert_v1_error(v1().get(f"/api-keys/{created['id']}"), 404, "not_found")
 
 
 def test_last_used_at_follows_the_clock(v1: V1, lettr_server: LettrServer) -> None:
@@ -199,9 +199,9 @@ def test_update_is_effective_at_once(v1: V1) -> None:
     client = v1(created["key"])
     assert client.get("/emails").status_code == 200
     v1().patch(f"/api-keys/{created['id']}", json={"permissions": ["emails:send"]})
-    error_of(client.get("/emails"), 403, "forbidden")
+    assert_v1_error(client.get("/emails"), 403, "forbidden")
     v1().patch(f"/api-keys/{created['id']}", json={"ipRestrictions": ["10.1.2.3"]})
-    error_of(client.post("/emails", json=email()), 403, "forbidden")
+    assert_v1_error(client.post("/emails", json=email()), 403, "forbidden")
     v1().patch(f"/api-keys/{created['id']}", json={"ipRestrictions": []})
     assert client.post("/emails", json=email()).status_code == 200
 
@@ -237,13 +237,13 @@ def test_update_can_extend_an_expiry(v1: V1, lettr_server: LettrServer) -> None:
 ])
 def test_update_validation(v1: V1, body: dict[str, Any], code: str, param: str) -> None:
     created = create(v1)
-    error_of(v1().patch(f"/api-keys/{created['id']}", json=body), 400, code, param=param)
+    assert_v1_error(v1().patch(f"/api-keys/{created['id']}", json=body), 400, code, param=param)
     unchanged = v1().get(f"/api-keys/{created['id']}").json()
     assert unchanged == {k: v for k, v in created.items() if k != "key"}
 
 
 def test_update_unknown_key_is_404(v1: V1) -> None:
-    error_of(v1().patch("/api-keys/key_unknown00000000000000000", json={"name": "x"}), 404, "not_found")
+    assert_v1_error(v1().patch("/api-keys/key_unknown00000000000000000", json={"name": "x"}), 404, "not_found")
 
 
 def test_update_is_audited_with_what_changed(v1: V1, lettr_server: LettrServer) -> None:
@@ -261,18 +261,18 @@ def test_delete(v1: V1, lettr_server: LettrServer) -> None:
     response = v1().delete(f"/api-keys/{created['id']}")
     assert response.status_code == 200
     assert response.json() == {"id": created["id"], "object": "api_key", "deleted": True}
-    error_of(v1().delete(f"/api-keys/{created['id']}"), 404, "not_found")
+    assert_v1_error(v1().delete(f"/api-keys/{created['id']}"), 404, "not_found")
     assert [e.action for e in lettr_server.audit_log].count("api_key.deleted") == 1
 
 
 def test_a_key_cannot_delete_itself(v1: V1, lettr_server: LettrServer) -> None:
     admin_id = lettr_server.account.admin_key.id
-    error_of(v1().delete(f"/api-keys/{admin_id}"), 400, "cannot_delete_self", param="id")
+    assert_v1_error(v1().delete(f"/api-keys/{admin_id}"), 400, "cannot_delete_self", param="id")
     assert v1().get("/emails").status_code == 200
 
 
 def test_delete_unknown_key_is_404(v1: V1) -> None:
-    error_of(v1().delete("/api-keys/key_unknown00000000000000000"), 404, "not_found")
+    assert_v1_error(v1().delete("/api-keys/key_unknown00000000000000000"), 404, "not_found")
 
 
 # -- rotate ---------------------------------------------------------------------------------------
@@ -291,8 +291,8 @@ def test_rotate_makes_a_new_key_with_the_same_settings(v1: V1, lettr_server: Let
     assert new["rotationDue"] is False
     assert parse(new["createdAt"]) - parse(old["createdAt"]) >= timedelta(days=100)
     assert v1(new["key"]).post("/emails", json=email()).status_code == 200
-    error_of(v1(old["key"]).post("/emails", json=email()), 401, "unauthorized")
-    error_of(v1().get(f"/api-keys/{old['id']}"), 404, "not_found")
+    assert_v1_error(v1(old["key"]).post("/emails", json=email()), 401, "unauthorized")
+    assert_v1_error(v1().get(f"/api-keys/{old['id']}"), 404, "not_found")
     assert old["key"] not in v1().get("/api-keys").text and new["key"] not in v1().get("/api-keys").text
 
 
@@ -305,7 +305,7 @@ def test_rotate_with_a_grace_period(v1: V1, lettr_server: LettrServer) -> None:
     assert v1(new["key"]).get("/emails").status_code == 200
     assert {old["id"], new["id"]} <= {k["id"] for k in v1().get("/api-keys").json()["data"]}
     lettr_server.clock.advance(seconds=1)
-    error_of(v1(old["key"]).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(old["key"]).get("/emails"), 401, "unauthorized")
     assert v1(new["key"]).get("/emails").status_code == 200
     assert old["id"] not in {k["id"] for k in v1().get("/api-keys").json()["data"]}
 
@@ -316,13 +316,13 @@ def test_a_key_can_rotate_itself(v1: V1, lettr_server: LettrServer) -> None:
     assert new.status_code == 201
     assert v1(created["key"]).post("/emails", json=email()).status_code == 200
     lettr_server.clock.advance(seconds=60)
-    error_of(v1(created["key"]).get("/emails"), 401, "unauthorized")
+    assert_v1_error(v1(created["key"]).get("/emails"), 401, "unauthorized")
     assert v1(new.json()["key"]).post("/emails", json=email()).status_code == 200
 
 
 def test_rotate_refuses_unknown_fields(v1: V1) -> None:
     old = create(v1)
-    error_of(v1().post(f"/api-keys/{old['id']}/rotate", json={"grace": 60}), 400, "invalid_parameter",
+    assert_v1_error(v1().post(f"/api-keys/{old['id']}/rotate", json={"grace": 60}), 400, "invalid_parameter",
              param="grace")
     assert v1(old["key"]).get("/emails").status_code == 200
 
@@ -331,12 +331,12 @@ def test_rotate_refuses_unknown_fields(v1: V1) -> None:
 def test_rotate_validates_the_grace_period(v1: V1, grace: object) -> None:
     old = create(v1)
     response = v1().post(f"/api-keys/{old['id']}/rotate", json={"gracePeriodSeconds": grace})
-    error_of(response, 400, "invalid_parameter", param="gracePeriodSeconds")
+    assert_v1_error(response, 400, "invalid_parameter", param="gracePeriodSeconds")
     assert v1(old["key"]).get("/emails").status_code == 200
 
 
 def test_rotate_unknown_key_is_404(v1: V1) -> None:
-    error_of(v1().post("/api-keys/key_unknown00000000000000000/rotate"), 404, "not_found")
+    assert_v1_error(v1().post("/api-keys/key_unknown00000000000000000/rotate"), 404, "not_found")
 
 
 def test_audit_entries_never_hold_a_key(v1: V1, lettr_server: LettrServer) -> None:

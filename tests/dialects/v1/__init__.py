@@ -1,9 +1,8 @@
 """Through-the-wire tests of the v1 API (``/v1``), plus small helpers they share.
 
->>> import httpx
->>> response = httpx.Response(400, json={"error": {"code": "invalid_to", "message": "x", "param": "to"}})
->>> error_of(response, 400, "invalid_to", param="to")["message"]
-'x'
+The error envelope is checked by ``support.assert_v1_error`` (re-exported here)::
+
+    assert_v1_error(response, 400, "invalid_to", param="to")["message"]
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from support import assert_v1_error
 
 #: The type of the ``v1`` fixture (see tests/conftest.py).
 V1 = Callable[..., httpx.Client]
@@ -28,22 +28,12 @@ def email(**fields: Any) -> dict[str, Any]:
     return body
 
 
-def error_of(response: httpx.Response, status: int, code: str, *, param: str | None = None) -> dict[str, Any]:
-    """Assert ``response`` is a v1 error envelope with ``status``/``code`` (and ``param``); return ``error``."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    inner: dict[str, Any] = body["error"]
-    assert inner["code"] == code, inner
-    assert isinstance(inner["message"], str) and inner["message"], inner
-    if param is not None:
-        assert inner.get("param") == param, inner
-    return inner
-
-
 def error_body(response: httpx.Response) -> dict[str, Any]:
     """The ``error`` object of a v1 error envelope (asserting nothing else is at the top level)."""
     body: dict[str, Any] = response.json()
     assert set(body) == {"error"}, body
     inner: dict[str, Any] = body["error"]
     return inner
+
+
+__all__ = ["EMAIL", "V1", "assert_v1_error", "email", "error_body"]

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_lettr import LettrServer
 
-from . import V1, email, error_of
+from . import V1, assert_v1_error, email
 
 EMAIL_FIELDS = {"id", "object", "from", "to", "cc", "bcc", "replyTo", "subject", "tags", "metadata", "status",
                 "opens", "clicks", "firstOpenedAt", "lastOpenedAt", "deliveredAt", "scheduledAt", "createdAt"}
@@ -141,7 +141,7 @@ def test_limits_that_are_just_fine(v1: V1) -> None:
 def test_send_validation(v1: V1, lettr_server: LettrServer, fields: dict[str, Any], code: str, param: str) -> None:
     body = email(**fields)
     body = {k: v for k, v in body.items() if v is not None}
-    error_of(v1().post("/emails", json=body), 400, code, param=param)
+    assert_v1_error(v1().post("/emails", json=body), 400, code, param=param)
     assert len(lettr_server.emails) == 0
 
 
@@ -149,7 +149,7 @@ def test_suppressed_recipient(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.suppress("Bounced@Example.com")
     for fields in ({"to": "bounced@example.com"}, {"to": "Ada <BOUNCED@example.com>"},
                    {"cc": ["bounced@example.com"]}, {"bcc": ["bounced@example.com"]}):
-        error = error_of(v1().post("/emails", json=email(**fields)), 400, "suppressed", param="to")
+        error = assert_v1_error(v1().post("/emails", json=email(**fields)), 400, "suppressed", param="to")
         assert "bounced@example.com" in error["message"].lower()
     assert len(lettr_server.emails) == 0
     assert send(v1)["status"] == "sent"
@@ -161,12 +161,12 @@ def test_any_sender_domain_by_default(v1: V1) -> None:
 
 @pytest.mark.lettr(strict_domains=True)
 def test_strict_domains_needs_a_verified_sender_domain(v1: V1, lettr_server: LettrServer) -> None:
-    error = error_of(v1().post("/emails", json=email()), 400, "invalid_from", param="from")
+    error = assert_v1_error(v1().post("/emails", json=email()), 400, "invalid_from", param="from")
     assert "example.com" in error["message"]
     lettr_server.add_domain("example.com", verified=False)
-    error_of(v1().post("/emails", json=email()), 400, "invalid_from", param="from")
+    assert_v1_error(v1().post("/emails", json=email()), 400, "invalid_from", param="from")
     lettr_server.add_domain("mail.example.org")
-    error_of(v1().post("/emails", json=email(from_="a@example.org")), 400, "invalid_from", param="from")
+    assert_v1_error(v1().post("/emails", json=email(from_="a@example.org")), 400, "invalid_from", param="from")
     assert send(v1, from_="Acme <a@MAIL.example.org>")["status"] == "sent"
 
 
@@ -206,18 +206,18 @@ def test_batch_is_all_or_nothing(v1: V1, lettr_server: LettrServer, body: dict[s
         if isinstance(item, dict):
             for name in [k for k, v in item.items() if v is None]:
                 del item[name]
-    error_of(v1().post("/emails/batch", json=body), 400, code, param=param)
+    assert_v1_error(v1().post("/emails/batch", json=body), 400, code, param=param)
     assert len(lettr_server.emails) == 0
 
 
 def test_batch_account_rules_name_the_email(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.suppress("gone@example.com")
     batch = {"emails": [email(), email(), email(to="gone@example.com")]}
-    error_of(v1().post("/emails/batch", json=batch), 400, "suppressed", param="emails.2.to")
+    assert_v1_error(v1().post("/emails/batch", json=batch), 400, "suppressed", param="emails.2.to")
     lettr_server.strict_domains = True
     lettr_server.add_domain("example.com")
     batch = {"emails": [email(), email(from_="a@elsewhere.io")]}
-    error_of(v1().post("/emails/batch", json=batch), 400, "invalid_from", param="emails.1.from")
+    assert_v1_error(v1().post("/emails/batch", json=batch), 400, "invalid_from", param="emails.1.from")
     assert len(lettr_server.emails) == 0
 
 
@@ -237,7 +237,7 @@ def test_get_returns_the_full_email(v1: V1) -> None:
 
 
 def test_get_unknown_email_is_404(v1: V1) -> None:
-    error_of(v1().get("/emails/email_unknown000000000000000000"), 404, "not_found")
+    assert_v1_error(v1().get("/emails/email_unknown000000000000000000"), 404, "not_found")
 
 
 # -- list and filters -----------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_filter_by_status(v1: V1, lettr_server: LettrServer) -> None:
     assert [e["id"] for e in v1().get("/emails", params={"status": "sent"}).json()["data"]] == [sent]
     assert [e["id"] for e in v1().get("/emails", params={"status": "scheduled"}).json()["data"]] == [scheduled]
     assert v1().get("/emails", params={"status": "bounced"}).json()["totalCount"] == 0
-    error_of(v1().get("/emails", params={"status": "lost"}), 400, "invalid_parameter", param="status")
+    assert_v1_error(v1().get("/emails", params={"status": "lost"}), 400, "invalid_parameter", param="status")
 
 
 def test_filter_by_tags_matches_any(v1: V1) -> None:
@@ -306,9 +306,9 @@ def test_filter_by_date(v1: V1, lettr_server: LettrServer) -> None:
     assert ids(to_date="2024-01-15T10:30:00Z") == [first]
     assert ids(from_date="2024-01-18") == []
     assert ids(from_date="2024-01-17", to_date="2024-01-15") == []
-    error_of(v1().get("/emails", params={"from_date": "yesterday"}), 400, "invalid_parameter", param="from_date")
-    error_of(v1().get("/emails", params={"to_date": "2024-02-30"}), 400, "invalid_parameter", param="to_date")
-    error_of(v1().get("/emails", params={"from_date": "0001-01-01T00:00:00+01:00"}), 400, "invalid_parameter",
+    assert_v1_error(v1().get("/emails", params={"from_date": "yesterday"}), 400, "invalid_parameter", param="from_date")
+    assert_v1_error(v1().get("/emails", params={"to_date": "2024-02-30"}), 400, "invalid_parameter", param="to_date")
+    assert_v1_error(v1().get("/emails", params={"from_date": "0001-01-01T00:00:00+01:00"}), 400, "invalid_parameter",
              param="from_date")
     assert ids(to_date="9999-12-31") == [third, second, first]
 
@@ -354,7 +354,7 @@ def test_cancel_a_scheduled_email(v1: V1, lettr_server: LettrServer) -> None:
     assert response.status_code == 200
     cancelled = response.json()
     assert cancelled["id"] == sent["id"] and cancelled["status"] == "cancelled"
-    error = error_of(v1().delete(f"/emails/{sent['id']}"), 400, "not_cancellable", param="id")
+    error = assert_v1_error(v1().delete(f"/emails/{sent['id']}"), 400, "not_cancellable", param="id")
     assert "cancelled" in error["message"]
     lettr_server.clock.advance(hours=2)
     assert v1().get(f"/emails/{sent['id']}").json()["status"] == "cancelled"
@@ -363,8 +363,8 @@ def test_cancel_a_scheduled_email(v1: V1, lettr_server: LettrServer) -> None:
 
 def test_only_scheduled_emails_can_be_cancelled(v1: V1, lettr_server: LettrServer) -> None:
     sent = send(v1)
-    error_of(v1().delete(f"/emails/{sent['id']}"), 400, "not_cancellable", param="id")
+    assert_v1_error(v1().delete(f"/emails/{sent['id']}"), 400, "not_cancellable", param="id")
     scheduled = send(v1, scheduledAt=stamp(lettr_server.clock.now() + timedelta(minutes=1)))
     lettr_server.clock.advance(minutes=2)
-    error_of(v1().delete(f"/emails/{scheduled['id']}"), 400, "not_cancellable", param="id")
-    error_of(v1().delete("/emails/email_unknown000000000000000000"), 404, "not_found")
+    assert_v1_error(v1().delete(f"/emails/{scheduled['id']}"), 400, "not_cancellable", param="id")
+    assert_v1_error(v1().delete("/emails/email_unknown000000000000000000"), 404, "not_found")

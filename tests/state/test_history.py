@@ -1,6 +1,6 @@
 """state/history.py: seeded history is the same, draw for draw, for the same seed.
 
-tests/v1/test_stats.py checks that two runs agree and that the rates are plausible; this pins
+tests/dialects/v1/test_stats.py checks that two runs agree and that the rates are plausible; this pins
 what one seed gives, so a change in the order of random draws (which would change every user's
 seeded baseline) cannot pass unnoticed. Values drawn from Faker are left out, so a Faker upgrade
 does not break it.
