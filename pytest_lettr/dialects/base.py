@@ -147,7 +147,7 @@ def _nesting(value: Any) -> int:
     return deepest
 
 
-def _raw_body(request: Request) -> bytes:
+def raw_body(request: Request) -> bytes:
     """The body, refused past 10 MiB before it is read when its length is declared."""
     too_large = errors.PayloadTooLarge(f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes")
     declared = request.content_length
@@ -188,7 +188,7 @@ def _too_deep() -> errors.InvalidJson:
 
 def parse_json_object(request: Request) -> dict[str, Any]:
     """Parse the body as one JSON object: 413 over 10 MiB, 415 if not JSON, 400 if malformed."""
-    raw = _raw_body(request)
+    raw = raw_body(request)
     if not raw.strip():
         return {}
     if request.mimetype not in JSON_CONTENT_TYPES and not request.mimetype.endswith("+json"):

@@ -12,14 +12,16 @@ the free plan's quota headers, and 422 for a malformed ``Idempotency-Key``.
 from __future__ import annotations
 
 import re
+from functools import cache
 from itertools import chain
 
 from werkzeug.wrappers import Response
 
 from ... import errors
 from ...errors import ValidationFailed
+from ...spec import load_openapi
 from ...state import ApiKey
-from ..base import Call, Dialect, Reply, json_response
+from ..base import Call, Dialect, Reply, json_response, raw_body
 from ..common import MAX_IDEMPOTENCY_KEY
 from . import domains, emails, system, templates, webhooks
 from .wire import error_response, quota_headers, sandbox_headers
@@ -28,6 +30,18 @@ MODULES = (system, emails, domains, templates, webhooks)
 #: Routes whose responses carry the free plan's ``X-Monthly-*`` / ``X-Daily-*`` headers.
 QUOTA_ROUTES = frozenset({("POST", "/emails"), ("POST", "/emails/scheduled")})
 IDEMPOTENCY_KEY_RE = re.compile(rf"\A[A-Za-z0-9._-]{{1,{MAX_IDEMPOTENCY_KEY}}}\Z")
+#: A path parameter, in the spec (``{webhookId}``) or in a route (``<webhook_id>``).
+_PARAMETER = re.compile(r"\{[^}]*\}|<[^>]*>")
+
+
+@cache
+def operations_with_a_body() -> frozenset[tuple[str, str]]:
+    """``(METHOD, path)`` of every operation whose request body the spec marks required, with
+    each path parameter written ``{}`` (``("PUT", "/webhooks/{}")``)."""
+    return frozenset((method.upper(), _PARAMETER.sub("{}", path))
+                     for path, operations in load_openapi()["paths"].items()
+                     for method, operation in operations.items()
+                     if isinstance(operation, dict) and (operation.get("requestBody") or {}).get("required"))
 
 
 class ApiDialect(Dialect):
@@ -37,6 +51,16 @@ class ApiDialect(Dialect):
 
     def __init__(self) -> None:
         super().__init__(chain.from_iterable(module.ROUTES for module in MODULES))
+        with_a_body = operations_with_a_body()
+        self._needs_body = {endpoint for endpoint, route in self.routes.items()
+                            if (route.method, _PARAMETER.sub("{}", route.path)) in with_a_body}
+
+    def run(self, call: Call) -> Response:
+        """A write whose spec requires a body refuses a request without one (a ``PUT`` with no body
+        would otherwise be a silent no-op); ``{}`` is a body."""
+        if f"{call.route.method} {call.route.path}" in self._needs_body and not raw_body(call.request).strip():
+            raise ValidationFailed({"body": ["The request body is required."]})
+        return super().run(call)
 
     def render(self, call: Call | None, reply: Reply) -> Response:
         if reply.status == 204:

@@ -21,7 +21,7 @@ from ...state.pagination import paginate
 from ...webhooks.payloads import API_EVENT_TYPES, api_type, event_recipient, render_event
 from ..base import Call, Reply, Route
 from .sending import schedule_email, send_email
-from .validation import Query, page_of
+from .validation import Query, minus, page_of
 from .views import SCHEDULED_STATES, email_detail, list_item, scheduled_state, scheduled_view
 from .wire import ok
 
@@ -43,7 +43,7 @@ def window(call: Call, query: Query) -> tuple[datetime, datetime]:
     now = call.account.clock.now()
     start = query.date("from")
     end = query.date("to", end_of_day=True)
-    start = start if start is not None else (end or now) - DEFAULT_WINDOW
+    start = start if start is not None else minus(end or now, DEFAULT_WINDOW)
     end = end if end is not None else max(now, start)
     if start > end:
         query.fields.add("from", "The from date must be before the to date.")

@@ -21,7 +21,7 @@ from ...state.emails import Attachment
 from ...state.sending import Draft
 from ..base import Call, Reply
 from ..common import filename_ok, header_name_ok, header_value_ok
-from .validation import Fields, parse_datetime
+from .validation import Fields, nullable_fields, parse_datetime
 from .views import scheduled_view
 from .wire import ok
 
@@ -89,11 +89,14 @@ def _options(fields: Fields) -> dict[str, bool]:
         return {}
     result = {}
     for name in OPTIONS:
-        if name in value and value[name] is not None:
-            if isinstance(value[name], bool):
-                result[name] = value[name]
-            else:
-                fields.add(f"options.{name}", f"The options.{name} field must be true or false.")
+        if name not in value:
+            continue
+        if value[name] is None:  # the spec's options are booleans, none nullable
+            fields.add(f"options.{name}", f"The options.{name} field must not be null.")
+        elif isinstance(value[name], bool):
+            result[name] = value[name]
+        else:
+            fields.add(f"options.{name}", f"The options.{name} field must be true or false.")
     return result
 
 
@@ -141,10 +144,11 @@ def _base64(part: Fields, data: str | None) -> bytes | None:
 
 
 def _scheduled_at(call: Call, fields: Fields) -> datetime | None:
-    raw = fields.body.get("scheduled_at")
-    if raw is None:
-        fields.add("scheduled_at", "The scheduled delivery time is required.")
+    if not fields.has("scheduled_at"):
+        if not fields.failed("scheduled_at"):  # (a null has its own error)
+            fields.add("scheduled_at", "The scheduled delivery time is required.")
         return None
+    raw = fields.body["scheduled_at"]
     moment = parse_datetime(raw)
     now = call.account.clock.now()
     if moment is None:
@@ -166,7 +170,7 @@ def _require_content(fields: Fields) -> None:
 
 def parse_send(call: Call, body: dict[str, Any], *, scheduled: bool) -> SendRequest:
     """Validate a send (or schedule) body; raises one 422 naming every bad field."""
-    fields = Fields(body)
+    fields = Fields(body, nullable_fields("ScheduleEmailRequest" if scheduled else "SendEmailRequest"))
     sender = fields.email("from", required=True)
     to = fields.emails("to", required=True, max_items=MAX_TO)
     request = SendRequest(sender or "", to)

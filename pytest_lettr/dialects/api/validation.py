@@ -15,14 +15,61 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
 
 from ...errors import ValidationFailed
+from ...spec import load_openapi
 from ..common import is_email, parse_iso_datetime
+
+#: The widest integer a field or parameter takes when the spec sets no bound (a 64-bit integer,
+#: as Lettr stores them): past it, the normal range message.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+@cache
+def nullable_fields(schema: str) -> frozenset[str]:
+    """The properties of a request schema of the spec that may be ``null`` (``allOf`` merged).
+
+    >>> sorted(nullable_fields("SendEmailRequest"))[:3]
+    ['amp_html', 'from_name', 'html']
+    """
+    schemas = load_openapi()["components"]["schemas"]
+
+    def walk(node: dict[str, Any]) -> set[str]:
+        if "$ref" in node:
+            return walk(schemas[node["$ref"].rsplit("/", 1)[-1]])
+        found = {name for name, prop in node.get("properties", {}).items() if _allows_null(prop)}
+        for part in node.get("allOf", []):
+            found |= walk(part)
+        return found
+
+    return frozenset(walk(schemas[schema]))
+
+
+def _allows_null(prop: dict[str, Any]) -> bool:
+    kinds = prop.get("type")
+    return (prop.get("nullable") is True or kinds == "null" or (isinstance(kinds, list) and "null" in kinds)
+            or any(_allows_null(option) for option in prop.get("anyOf", []) + prop.get("oneOf", [])))
+
+
+def _as_integer(value: Any) -> int | None:
+    """A JSON integer, or a float with no fraction (``2.0``: an integer, as JSON Schema has it)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+#: A query integer: digits with an optional sign, and a whole-number fraction (``10.0``) allowed.
+_QUERY_INTEGER = re.compile(r"([+-]?)0*([0-9]+)(?:\.0*)?", re.ASCII)
 
 
 def label(name: str) -> str:
@@ -35,15 +82,21 @@ class Fields:
     Every reader returns ``None`` (or an empty value) when the field is absent, null or wrong.
     """
 
-    def __init__(self, body: Mapping[str, Any]) -> None:
+    def __init__(self, body: Mapping[str, Any], nullable: frozenset[str] = frozenset()) -> None:
         self.body = body
+        self.nullable = nullable
         self.errors: dict[str, list[str]] = {}
 
     def add(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
     def has(self, name: str) -> bool:
-        return self.body.get(name) is not None
+        """Whether the field holds a value. Reading a field is where its ``null`` is judged: absent
+        when the spec lets it be null (``nullable``), else an error of its own."""
+        value = self.body.get(name)
+        if value is None and name in self.body and name not in self.nullable and not self.failed(name):
+            self.add(name, f"The {label(name)} field must not be null.")
+        return value is not None
 
     def failed(self, name: str) -> bool:
         return name in self.errors
@@ -56,7 +109,7 @@ class Fields:
         """Whether there is a value to check (records ``required`` when missing)."""
         if self.has(name):
             return True
-        if required:
+        if required and not self.failed(name):  # a null has its own error already
             self.add(name, f"The {label(name)} field is required.")
         return False
 
@@ -65,10 +118,11 @@ class Fields:
         if not self._required(name, required):
             return None
         value = self.body[name]
-        return self.check_string(name, value, max_length=max_length, allow_empty=allow_empty and not required)
+        return self.check_string(name, value, max_length=max_length, allow_empty=allow_empty and not required,
+                                 required=required)
 
     def check_string(self, name: str, value: Any, *, max_length: int | None = None,
-                     allow_empty: bool = True) -> str | None:
+                     allow_empty: bool = True, required: bool = False) -> str | None:
         if not isinstance(value, str):
             self.add(name, f"The {label(name)} field must be a string.")
             return None
@@ -76,7 +130,8 @@ class Fields:
             self.add(name, f"The {label(name)} field must not contain NUL characters.")
             return None
         if not allow_empty and not value.strip():
-            self.add(name, f"The {label(name)} field is required.")
+            wrong = "is required" if required else "must not be empty" if not value else "must not be blank"
+            self.add(name, f"The {label(name)} field {wrong}.")
             return None
         if max_length is not None and len(value) > max_length:
             self.add(name, f"The {label(name)} field must not be greater than {max_length} characters.")
@@ -87,14 +142,16 @@ class Fields:
                 maximum: int | None = None) -> int | None:
         if not self._required(name, required):
             return None
-        value = self.body[name]
-        if isinstance(value, bool) or not isinstance(value, int):
+        value = _as_integer(self.body[name])
+        if value is None:
             self.add(name, f"The {label(name)} field must be an integer.")
             return None
-        if minimum is not None and value < minimum:
+        minimum, maximum = max(INT_MIN, minimum if minimum is not None else INT_MIN), \
+            min(INT_MAX, maximum if maximum is not None else INT_MAX)
+        if value < minimum:
             self.add(name, f"The {label(name)} field must be at least {minimum}.")
             return None
-        if maximum is not None and value > maximum:
+        if value > maximum:
             self.add(name, f"The {label(name)} field must not be greater than {maximum}.")
             return None
         return value
@@ -198,15 +255,36 @@ class Fields:
         return value.strip()
 
 
-#: Dates outside this range are refused, so date arithmetic (windows, offsets) never overflows.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+#: The first and last moments a date can name: every valid date-time lies between them (one a
+#: few hours outside UTC's years 1 to 9999, ``0001-01-01T00:00:00+01:00``, is taken as the bound).
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 date-time (``Z``, an offset, or naive = UTC) or a date → aware UTC, else None."""
+    """An ISO 8601 date-time (``Z``, an offset, or naive = UTC) or a date → aware UTC, else None.
+
+    >>> parse_datetime("1960-01-01").year, parse_datetime("0001-01-01T00:00:00+01:00") == EARLIEST
+    (1960, True)
+    """
     moment = parse_iso_datetime(value)
-    return moment if moment is not None and EARLIEST <= moment <= LATEST else None
+    if moment is None and isinstance(value, str):
+        moment = _beyond_utc(value.strip())
+    return moment
+
+
+def _beyond_utc(text: str) -> datetime | None:
+    """A valid date-time whose UTC moment falls outside Python's years 1 to 9999: the nearer bound."""
+    try:
+        local = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return None
+    return EARLIEST if local.year == 1 else LATEST
+
+
+def minus(moment: datetime, delta: timedelta) -> datetime:
+    """``moment - delta``, or the earliest moment when that is before year 1 (no OverflowError)."""
+    return moment - delta if moment - EARLIEST > delta else EARLIEST
 
 
 class Query:
@@ -224,15 +302,19 @@ class Query:
         raw = self.args.get(name)
         if raw is None or raw == "":
             return default
-        text = raw.strip()
-        if not re.fullmatch(r"-?\d{1,9}", text):
+        match = _QUERY_INTEGER.fullmatch(raw.strip())
+        if match is None:
             self.fields.add(name, f"The {label(name)} parameter must be an integer.")
             return default
-        value = int(text)
-        if minimum is not None and value < minimum:
+        sign, digits = match.groups()
+        minimum, maximum = max(INT_MIN, minimum if minimum is not None else INT_MIN), \
+            min(INT_MAX, maximum if maximum is not None else INT_MAX)
+        # Past 19 digits no int64 fits: compare by sign alone (no 5000-digit int() either).
+        value = int(sign + digits) if len(digits) <= 19 else (INT_MIN - 1 if sign == "-" else INT_MAX + 1)
+        if value < minimum:
             self.fields.add(name, f"The {label(name)} parameter must be at least {minimum}.")
             return default
-        if maximum is not None and value > maximum:
+        if value > maximum:
             self.fields.add(name, f"The {label(name)} parameter must not exceed {maximum}.")
             return default
         return value
