@@ -187,7 +187,7 @@ class Domains:
         """Check the records now: all found → ``verified``; else ``pending`` (``failed`` after the window).
 
         With an ``actor``, the outcome is audited: ``domain.verified`` when the domain became
-        verified, ``domain.verification_failed`` (with ``missingRecords``) when a record is missing.
+        verified, ``domain.verification_failed`` (with ``missing_records``) when a record is missing.
         """
         account = self.account
         now = account.clock.now()
@@ -209,7 +209,7 @@ class Domains:
         if actor is not None:
             if missing:
                 account.record("domain.verification_failed", actor, "domain", domain.id,
-                               {"name": domain.name, "status": domain.status, "missingRecords": missing})
+                               {"name": domain.name, "status": domain.status, "missing_records": missing})
             elif result.became_verified:
                 account.record("domain.verified", actor, "domain", domain.id, {"name": domain.name})
         return result

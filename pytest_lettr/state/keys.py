@@ -86,7 +86,7 @@ def mask_keys(text: str) -> str:
 
 
 def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
-    """A key's own ``rateLimit`` is ``None`` or ``{"requests": n >= 1, "period": second|minute|hour}``.
+    """A key's own ``rate_limit`` is ``None`` or ``{"requests": n >= 1, "period": second|minute|hour}``.
 
     >>> check_rate_limit({"requests": 5, "period": "day"})
     Traceback (most recent call last):
@@ -99,7 +99,7 @@ def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
     if set(rate_limit) != {"requests", "period"} or isinstance(requests, bool) or not isinstance(requests, int) \
             or requests < 1 or period not in PERIOD_SECONDS:
         raise InvalidParameter('A rate limit is {"requests": n >= 1, "period": "second", "minute" or "hour"}',
-                               param="rateLimit")
+                               param="rate_limit")
 
 
 @dataclass(eq=False)
