@@ -22,7 +22,7 @@ from .server import LettrServer
 from .state.account import SENSITIVE_DATA_MODES
 from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
 
-ACCOUNT_OPTIONS = ("strict_domains", "plan", "sensitive_data", "owner_email")
+ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email")
 REPORT_KEY = pytest.StashKey[PermissionsReport]()
 SERVER_OPTIONS = ("trust_forwarded_for",)
 
@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=SENSITIVE_DATA_MODES,
                     help="an email carrying a secret: warn (default), error (400 sensitive_data) or off")
     parser.addini("lettr_sensitive_data", "sensitive-data guard: warn, error or off", default="warn")
+    parser.addini("lettr_domains", "verified sending domains every test's account starts with", type="linelist",
+                  default=[])
     group.addoption("--lettr-permissions-report", dest="lettr_permissions_report", action="store_true",
                     help="list keys that hold more permissions than their requests needed, "
                          "and keys due for rotation")
@@ -85,7 +87,7 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """One running :class:`LettrServer` for the whole session (one per xdist worker)."""
-    server = LettrServer(seed=lettr_seed(request.config))
+    server = LettrServer(seed=lettr_seed(request.config), domains=request.config.getini("lettr_domains"))
     server.start()
     try:
         yield server
@@ -96,7 +98,8 @@ def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer
 @pytest.fixture(scope="session")
 def lettr_server_https_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """One running HTTPS :class:`LettrServer` for the session, made only when a test asks for it."""
-    server = LettrServer(seed=lettr_seed(request.config), https=True)
+    server = LettrServer(seed=lettr_seed(request.config), domains=request.config.getini("lettr_domains"),
+                         https=True)
     server.start()
     try:
         yield server

@@ -131,7 +131,8 @@ class LettrServer:
         *,
         seed: int | str | None = None,
         admin_key: str | None = None,
-        strict_domains: bool = False,
+        strict_domains: bool = True,
+        domains: Sequence[str] = (),
         plan: str = "pro",
         sensitive_data: str = "warn",
         trust_forwarded_for: bool = False,
@@ -141,8 +142,8 @@ class LettrServer:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
         self._fixed_admin_key = admin_key
-        self._account_defaults = AccountOptions(strict_domains=strict_domains, plan=plan,
-                                                sensitive_data=sensitive_data)
+        self._account_defaults = AccountOptions(strict_domains=strict_domains, domains=tuple(domains),
+                                                plan=plan, sensitive_data=sensitive_data)
         self._faker: Any = None
         #: Path (str) of the CA bundle that verifies this server's certificate, when ``https=True``:
         #: ``httpx.Client(verify=server.ca_bundle)``, ``requests.get(..., verify=server.ca_bundle)``
@@ -211,6 +212,7 @@ class LettrServer:
         defaults = self._account_defaults
         options = AccountOptions(
             strict_domains=overrides.pop("strict_domains", defaults.strict_domains),
+            domains=(*defaults.domains, *_domain_list(overrides.pop("domains", ()))),
             plan=overrides.pop("plan", defaults.plan),
             sensitive_data=overrides.pop("sensitive_data", defaults.sensitive_data),
             owner_email=overrides.pop("owner_email", None),
@@ -225,7 +227,8 @@ class LettrServer:
 
         ``seed_material`` (the fixture passes the test's node id) makes ids and keys depend only on
         the seed and the test, so a failing test reproduces on its own. Options:
-        ``strict_domains``, ``plan``, ``sensitive_data``, ``owner_email``.
+        ``strict_domains``, ``domains`` (verified sending domains, added to the server's own),
+        ``plan``, ``sensitive_data``, ``owner_email``.
         """
         self.account = self._new_account(seed_material, **account_options)
         self._install_handler()
@@ -315,7 +318,9 @@ class LettrServer:
 
     @property
     def strict_domains(self) -> bool:
-        """In strict-domain mode the sender's domain must be a verified domain (else ``invalid_from``)."""
+        """On (the default, as on Lettr) the sender's domain must be a verified domain of the account
+        or one of the reserved example domains (else ``invalid_from`` / ``unconfigured_domain``);
+        ``False`` lets any sender domain send."""
         return self.account.options.strict_domains
 
     @strict_domains.setter
@@ -437,3 +442,10 @@ class LettrServer:
 
 
 __all__ = ["EmailOutbox", "LettrServer", "ServerOptions"]
+
+
+def _domain_list(domains: Any) -> tuple[str, ...]:
+    """``domains=`` as a tuple of names; one string is one domain, not its letters."""
+    if isinstance(domains, str):
+        return (domains,)
+    return tuple(domains)

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock
-from ..errors import InvalidParameter, InvalidSender, SensitiveData
+from ..errors import InvalidDomain, InvalidParameter, InvalidSender, SensitiveData
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
 from .api_webhooks import ApiWebhookStore
 from .audit import Actor, AuditLog
-from .domains import Domains
+from .domains import Domains, is_domain_name
 from .emails import Email, Outbox
 from .keys import CreatedKey, KeyStore
 from .limits import IdempotencyStore, RateLimiter
@@ -58,7 +58,9 @@ class Event:
 class AccountOptions:
     """Per-account switches a test sets through the marker or the server."""
 
-    strict_domains: bool = False
+    strict_domains: bool = True
+    #: Sending domains the account starts with, verified (a user's own, as Lettr would have them).
+    domains: tuple[str, ...] = ()
     sensitive_data: str = "warn"
     plan: str = "pro"
     owner_email: str | None = None
@@ -96,6 +98,8 @@ class Account:
         self.templates = TemplateLibrary(self)
         self.quota = Quota(self)
         self.sandbox = Sandbox(self)
+        for name in self.options.domains:
+            self.domains.create(name, verified=True)
         self.clock.on_advance(self.tick)  # clock.advance() runs what has come due
         owner_email = self.options.owner_email or self.entropy.faker.unique.company_email()
         owner = Member(
@@ -126,8 +130,13 @@ class Account:
 
     # -- sending -----------------------------------------------------------------------------
     def check_sender_domain(self, domain: str) -> None:
-        """Strict-domain mode: the sender's domain must be a verified domain (400 ``invalid_from``)."""
-        if self.options.strict_domains and not self.domains.is_verified(domain):
+        """The sender's domain must be a domain name (:class:`InvalidDomain`) and a verified domain
+        of the account (:class:`InvalidSender`) — unless strict-domain mode is off."""
+        if not self.options.strict_domains:
+            return
+        if not is_domain_name(domain):
+            raise InvalidDomain(f"The sender domain of '{domain[:253]}' could not be determined", param="from")
+        if not self.domains.is_verified(domain):
             raise InvalidSender(f"Sender domain '{domain}' is not a verified domain of this account",
                                 param="from")
 

@@ -26,6 +26,7 @@ STATUS: dict[type[errors.LettrError], int] = {
     errors.ValidationFailed: 400,
     errors.InvalidRecipient: 400,
     errors.InvalidSender: 400,
+    errors.InvalidDomain: 400,
     errors.Suppressed: 400,
     errors.SensitiveData: 400,
     errors.Unauthorized: 401,

@@ -29,6 +29,7 @@ def test_list_pages_through_every_email_newest_first(client: lettr.Lettr) -> Non
     assert seen == list(reversed(ids))
 
 
+@pytest.mark.lettr(domains=["shop.example"])
 def test_list_items_describe_the_injection(client: lettr.Lettr) -> None:
     sent = client.emails.send(**send_kwargs(from_email="app@shop.example", to=["ada@gmail.com"],
                                             metadata={"user": "7"}))
