@@ -316,6 +316,12 @@ class LettrServer:
         """Put addresses on the suppression list: sending to them gets 400 ``suppressed``."""
         self.account.suppressions.update(address_of(a) for a in addresses)
 
+    def add_unroutable_domain(self, *domains: str) -> None:
+        """Declare recipient domains with no mail records: sending to them is refused as an
+        invalid address (422 on ``/api``, 400 on ``/v1``), as Lettr refuses them. Domains under
+        ``.invalid`` are unroutable without this."""
+        self.account.unroutable_domains.update(d.lower().rstrip(".") for d in domains)
+
     @property
     def strict_domains(self) -> bool:
         """On (the default, as on Lettr) the sender's domain must be a verified domain of the account

@@ -84,6 +84,8 @@ class Account:
         self.settings = TeamSettings(plan=self.options.plan)
         self.members: dict[str, Member] = {}
         self.suppressions: set[str] = set()
+        #: Recipient domains a test declared to have no mail records (see ``email_limits``).
+        self.unroutable_domains: set[str] = set()
         self.events: list[Event] = []
         self.event_listeners: list[Callable[[Event], None]] = []
         self.permissions_used: dict[str, set[str]] = {}

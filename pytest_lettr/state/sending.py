@@ -9,23 +9,25 @@ documented order, mints ids, stores the emails, audits and announces them::
     email.status, email.request_id.isdigit()          # ('sent', True)
     cancel(account, actor, scheduled_email)           # raises NotCancellable unless 'scheduled'
 
-The order: quota (429) → the template (404) and merge tags → for each email: the key's
-sender-domain restriction (403) → the sandbox rewrite for a sandbox key, else the verified-domain
-rule in strict-domain mode (400) → suppressed recipients (refused, or dropped and counted as
-``rejected``) → sensitive data → store all → ``email.sent`` / ``email.scheduled`` audit entries
-→ ``email.sent`` events. Nothing is stored unless every email passes.
+The order: the documented limits of an email (:mod:`~pytest_lettr.state.email_limits`) → quota
+(429) → the template (404) and merge tags → for each email: the key's sender-domain restriction
+(403) → the sandbox rewrite for a sandbox key, else the verified-domain rule (400) → suppressed
+recipients (refused, or dropped and counted as ``rejected``) → sensitive data → store all →
+``email.sent`` / ``email.scheduled`` audit entries → ``email.sent`` events. Nothing is stored
+unless every email passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..clock import isoformat_or_none
 from ..errors import Forbidden, LettrError, NotCancellable, SendError, Suppressed
 from ..permissions import sender_domain_allowed
+from . import email_limits
 from .emails import Attachment, Email, address_of
 from .sandbox import sandbox_sender
 from .templating import render
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 #: What happens to a suppressed recipient: the send is refused (v1: 400 ``suppressed``), or the
 #: recipient is dropped and counted as ``rejected`` (the current API).
 SuppressedRecipients = Literal["refuse", "drop"]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -91,16 +94,11 @@ def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *
     An error names the field to blame in ``param``; with several drafts, ``error.extra["item"]``
     is the index of the draft that failed.
     """
+    _each(drafts, lambda draft: email_limits.check(account, draft))
     if not key.sandbox:
         account.quota.check(len(drafts))
     emails = [_email(account, key, draft) for draft in drafts]
-    for index, email in enumerate(emails):
-        try:
-            _apply_rules(account, key, email, suppressed)
-        except LettrError as error:
-            if len(emails) > 1:
-                error.extra["item"] = index
-            raise
+    _each(emails, lambda email: _apply_rules(account, key, email, suppressed))
     account.store_emails(emails)
     for email in emails:
         account.record("email.scheduled" if email.status == "scheduled" else "email.sent", actor, "email",
@@ -122,6 +120,17 @@ def cancel(account: Account, actor: Actor, email: Email) -> Email:
 
 
 # -- the steps ----------------------------------------------------------------------------------
+def _each(items: Sequence[_T], check: Callable[[_T], None]) -> None:
+    """Run ``check`` on every item; in a batch, a refusal names the item (``error.extra["item"]``)."""
+    for index, item in enumerate(items):
+        try:
+            check(item)
+        except LettrError as error:
+            if len(items) > 1:
+                error.extra["item"] = index
+            raise
+
+
 def _content(account: Account, draft: Draft) -> _Content:
     """Subject and bodies to send: the stored template's (404 if unknown), then merge tags."""
     subject, html, text, amp = draft.subject, draft.html, draft.text, draft.amp_html
