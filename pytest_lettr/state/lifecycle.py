@@ -69,6 +69,8 @@ FAILURE_REASONS: dict[str, tuple[str, str]] = {
     "generation_failure": ("500", "The message could not be generated (a template or substitution error)"),
     "generation_rejection": ("554", "The message was rejected while it was being generated"),
 }
+#: The reason of the policy rejection a suppressed recipient's send records.
+SUPPRESSED_REASON = "554 5.7.1 The recipient is on the account's suppression list"
 _SENT = ("sent", "queued")
 
 
@@ -156,6 +158,11 @@ def check_transition(email: Email, move: Move, label: str | None = None) -> None
         raise InvalidTransition(
             f"Email {email.id} is '{email.status}': it cannot be {label} "
             f"(only when {' or '.join(repr(s) for s in move.allowed_from)})", param="event")
+    _check_requirements(email, move, label)
+
+
+def _check_requirements(email: Email, move: Move, label: str) -> None:
+    """Tracking, an AMP body, and at most once, where the move needs them."""
     if move.tracking is not None and not email.tracking.get(move.tracking, True):
         kind = "Open" if move.tracking == "opens" else "Click"
         raise InvalidTransition(f"{kind} tracking is off for email {email.id}", param="event")
@@ -174,14 +181,20 @@ def _check_recipient(email: Email, recipient: str | None) -> None:
         raise ValueError(f"{recipient!r} is not a recipient of email {email.id}")
 
 
-def _bounced(account: Account, email: Email, now: datetime, given: dict[str, Any]) -> dict[str, Any]:
+def _bounce_type(given: Mapping[str, Any]) -> tuple[str, int | None]:
+    """The bounce type given, else the one a given ``bounce_class`` implies, else ``hard``."""
     bounce_class = given.get("bounce_class")
     if bounce_class is not None and (isinstance(bounce_class, bool) or not isinstance(bounce_class, int)):
         raise ValueError(f"bounce_class must be an integer, not {bounce_class!r}")
-    implied = None if bounce_class is None else ("hard" if bounce_class in HARD_BOUNCE_CLASSES else "soft")
-    bounce_type = given.get("bounce_type", implied or "hard")
+    implied = "hard" if bounce_class is None or bounce_class in HARD_BOUNCE_CLASSES else "soft"
+    bounce_type = given.get("bounce_type", implied)
     if bounce_type not in BOUNCE_TYPES:
         raise ValueError(f"bounce_type must be 'hard' or 'soft', not {bounce_type!r}")
+    return bounce_type, bounce_class
+
+
+def _bounced(account: Account, email: Email, now: datetime, given: dict[str, Any]) -> dict[str, Any]:
+    bounce_type, bounce_class = _bounce_type(given)
     categories = BOUNCE_CATEGORIES[bounce_type]
     matching = sorted(c for c in categories if BOUNCE_CLASSES[c] == bounce_class) or sorted(categories)
     category = given.get("bounce_category") or account.entropy.choice(matching)
@@ -237,28 +250,47 @@ def event_data(account: Account, email: Email, move: Move, now: datetime,
     return data
 
 
+def _delivered(email: Email, move: Move, data: Mapping[str, Any], at: datetime) -> None:
+    email.delivered_at = at
+
+
+def _bounce_recorded(email: Email, move: Move, data: Mapping[str, Any], at: datetime) -> None:
+    email.extra["bounce"] = {k: data[k] for k in ("bounce_type", "bounce_category", "message") if k in data}
+    email.extra["bounced_at"] = at
+
+
+def _deferral(email: Email, move: Move, data: Mapping[str, Any], at: datetime) -> None:
+    email.extra["deferrals"] = int(email.extra.get("deferrals", 0)) + 1
+
+
+def _open(email: Email, move: Move, data: Mapping[str, Any], at: datetime) -> None:
+    email.opens += 1
+    email.extra["amp_opens"] = int(email.extra.get("amp_opens", 0)) + move.amp
+    email.first_opened_at = email.first_opened_at or at
+    email.last_opened_at = at
+
+
+def _click(email: Email, move: Move, data: Mapping[str, Any], at: datetime) -> None:
+    email.clicks += 1
+    email.extra.setdefault("first_clicked_at", at)
+    email.extra.setdefault("clicked_urls", []).append(data.get("url"))
+
+
+#: How each account event changes the email's counters and times (besides its status).
+_EFFECTS: dict[str, Callable[[Email, Move, Mapping[str, Any], datetime], None]] = {
+    "email.delivered": _delivered, "email.bounced": _bounce_recorded, "email.deferred": _deferral,
+    "email.opened": _open, "email.clicked": _click,
+}
+
+
 def apply(email: Email, move: Move, data: Mapping[str, Any], at: datetime) -> None:
     """Update ``email``'s fields for a move already checked with :func:`check_transition`."""
     if move.status is not None:
         email.status = move.status
-    kind = move.account_type
-    if kind == "email.delivered":
-        email.delivered_at = at
-    elif kind == "email.bounced":
-        email.extra["bounce"] = {k: data[k] for k in ("bounce_type", "bounce_category", "message") if k in data}
-        email.extra["bounced_at"] = at
-    elif kind == "email.deferred":
-        email.extra["deferrals"] = int(email.extra.get("deferrals", 0)) + 1
-    elif kind == "email.opened":
-        email.opens += 1
-        email.extra["amp_opens"] = int(email.extra.get("amp_opens", 0)) + move.amp
-        email.first_opened_at = email.first_opened_at or at
-        email.last_opened_at = at
-    elif kind == "email.clicked":
-        email.clicks += 1
-        email.extra.setdefault("first_clicked_at", at)
-        email.extra.setdefault("clicked_urls", []).append(data.get("url"))
-    elif move.status == "failed":
+    effect = _EFFECTS.get(move.account_type)
+    if effect is not None:
+        effect(email, move, data, at)
+    if move.status == "failed":
         email.extra["failure"] = {"type": move.name, "reason": data.get("reason")}
     if move.once:
         email.extra[_once_key(move)] = at
@@ -270,6 +302,17 @@ def suppresses(move: str, data: Mapping[str, Any]) -> bool:
     if move in ("bounce", "out_of_band"):
         return data.get("bounce_type") == "hard"
     return move in ("spam_complaint", "list_unsubscribe", "link_unsubscribe")
+
+
+def reject_suppressed(account: Account, email: Email) -> list[Event]:
+    """A ``policy_rejection`` for each recipient the send dropped because it is suppressed (the
+    spec's policy rejections include the suppression list); the email keeps its status."""
+    code, _ = FAILURE_REASONS["policy_rejection"]
+    now = account.clock.now()
+    return [account.emit("email.policy_rejected", email,
+                         {"email_id": email.id, "to": recipient, "reason": SUPPRESSED_REASON, "error_code": code,
+                          "failed_at": now}, api_type="policy_rejection")
+            for recipient in email.extra.get("rejected_recipients", [])]
 
 
 def simulate(account: Account, email_id: str, event: str, **details: Any) -> Event:
@@ -298,4 +341,5 @@ def simulate(account: Account, email_id: str, event: str, **details: Any) -> Eve
     return account.emit(move.account_type, email, data, api_type=move.name)
 
 
-__all__ = ["EVENTS", "MOVES", "InvalidTransition", "Move", "check_transition", "simulate", "suppresses"]
+__all__ = ["EVENTS", "MOVES", "InvalidTransition", "Move", "check_transition", "reject_suppressed", "simulate",
+           "suppresses"]

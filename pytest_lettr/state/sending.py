@@ -13,7 +13,8 @@ The order: quota (429) → the template (404) and merge tags → for each email:
 sender-domain restriction (403) → the sandbox rewrite for a sandbox key, else the verified-domain
 rule in strict-domain mode (400) → suppressed recipients (refused, or dropped and counted as
 ``rejected``) → sensitive data → store all → ``email.sent`` / ``email.scheduled`` audit entries
-→ ``email.sent`` events. Nothing is stored unless every email passes.
+→ ``email.sent`` events, and a policy rejection for each dropped recipient. Nothing is stored
+unless every email passes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..clock import isoformat_or_none
 from ..errors import Forbidden, LettrError, NotCancellable, SendError, Suppressed
 from ..permissions import sender_domain_allowed
 from .emails import Attachment, Email, address_of
+from .lifecycle import reject_suppressed
 from .sandbox import sandbox_sender
 from .templating import render
 
@@ -106,6 +108,7 @@ def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *
         account.record("email.scheduled" if email.status == "scheduled" else "email.sent", actor, "email",
                        email.id, {"request_id": email.request_id, "recipients": len(email.recipients),
                                   "sandbox": email.sandbox, "template_slug": email.template_id})
+        reject_suppressed(account, email)
     return emails
 
 

@@ -166,7 +166,7 @@ def test_moves_out_of_order_are_refused(lettr_server: LettrServer, sdk: lettr.Le
 
 
 def test_unknown_names_list_every_accepted_one(lettr_server: LettrServer, sdk: lettr.Lettr) -> None:
-    with pytest.raises(ValueError, match="unknown email event 'relay_delivery'.*amp_initial_open"):
+    with pytest.raises(ValueError, match=r"unknown email event 'relay_delivery'.*amp_initial_open"):
         lettr_server.simulate(send(lettr_server, sdk), "relay_delivery")
 
 
