@@ -356,10 +356,12 @@ class LettrServer:
         return self.account.team
 
     def simulate(self, email_id: str, event: str, **details: Any) -> Event:
-        """Make ``delivered``, ``bounced``, ``deferred``, ``opened``, ``clicked``, ``complained`` or
-        ``unsubscribed`` happen to a sent email now (see :mod:`pytest_lettr.state.lifecycle`)::
+        """Make an event happen to a sent email now: any event type of the current API's events
+        list by its own name (``delivery``, ``bounce``, ``out_of_band``, ``initial_open``,
+        ``amp_click``, ``link_unsubscribe``, ...) or a v1 name (``delivered``, ``opened``, ...);
+        see :mod:`pytest_lettr.state.lifecycle`::
 
-            lettr_server.simulate(email_id, "bounced", bounce_type="soft")
+            lettr_server.simulate(email_id, "bounce", bounce_type="soft")
         """
         return simulate(self.account, email_id, event, **details)
 

@@ -44,7 +44,8 @@ class Event:
 
     ``data`` names its fields in snake_case (``email_id``, ``bounce_type``, ``next_retry_at``) and
     holds times as datetimes; each wire renders it (:mod:`pytest_lettr.webhooks.payloads`). Its
-    ``metadata``, if any, is the email's own, keys as the user wrote them.
+    ``metadata``, if any, is the email's own, keys as the user wrote them. ``api_type`` is the
+    current API's event type when the producer settled it (``initial_open``, ``out_of_band``, ...).
     """
 
     id: str
@@ -52,6 +53,7 @@ class Event:
     created_at: datetime
     data: dict[str, Any]
     email_id: str | None = None
+    api_type: str | None = None
 
 
 @dataclass
@@ -199,13 +201,14 @@ class Account:
             self.emit("email.sent", email, self.sent_event_data(email))
 
     # -- events ------------------------------------------------------------------------------
-    def emit(self, event_type: str, email: Email | None, data: Mapping[str, Any]) -> Event:
+    def emit(self, event_type: str, email: Email | None, data: Mapping[str, Any], *,
+             api_type: str | None = None) -> Event:
         """Record an event (with the email's metadata) and hand it to every listener."""
         payload = dict(data)
         if email is not None and email.metadata and "metadata" not in payload:
             payload["metadata"] = dict(email.metadata)
         event = Event(self.entropy.new_id("evt_"), event_type, self.clock.now(), payload,
-                      email.id if email else None)
+                      email.id if email else None, api_type)
         with self.lock:
             self.events.append(event)
             if email is not None:

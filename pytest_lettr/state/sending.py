@@ -13,7 +13,8 @@ The order: the documented limits of an email (:mod:`~pytest_lettr.state.email_li
 (429) → the template (404) and merge tags → for each email: the key's sender-domain restriction
 (403) → the sandbox rewrite for a sandbox key, else the verified-domain rule (400) → suppressed
 recipients (refused, or dropped and counted as ``rejected``) → sensitive data → store all →
-``email.sent`` / ``email.scheduled`` audit entries → ``email.sent`` events. Nothing is stored
+``email.sent`` / ``email.scheduled`` audit entries → ``email.sent`` events, and a policy rejection
+for each dropped recipient. Nothing is stored
 unless every email passes.
 """
 
@@ -29,6 +30,7 @@ from ..errors import Forbidden, LettrError, NotCancellable, SendError, Suppresse
 from ..permissions import sender_domain_allowed
 from . import email_limits
 from .emails import Attachment, Email, address_of
+from .lifecycle import reject_suppressed
 from .sandbox import sandbox_sender
 from .templating import render
 
@@ -104,6 +106,7 @@ def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *
         account.record("email.scheduled" if email.status == "scheduled" else "email.sent", actor, "email",
                        email.id, {"request_id": email.request_id, "recipients": len(email.recipients),
                                   "sandbox": email.sandbox, "template_slug": email.template_id})
+        reject_suppressed(account, email)
     return emails
 
 
