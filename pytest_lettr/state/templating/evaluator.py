@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .expressions import And, Arith, Call, Compare, Expr, Get, Length, Lit, Neg, Not, Or, Var
+from .expressions import Binary, Call, Expr, Get, Lit, Unary, Var
 from .parser import Each, If, Node, Output, parse
 
 __all__ = ["LOOP_VAR", "MAX_SNIPPETS", "PARTS", "Snippet", "TemplateError", "render"]
@@ -125,6 +125,7 @@ def _equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+_COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
 }
@@ -167,6 +168,9 @@ class _Renderer:
         self.escape = part in ("html", "amp_html")
         self.snippets = snippets
         self.nested = nested
+
+    #: The one-argument macros by name (set below the class).
+    _MACROS: dict[str, Callable[[_Renderer, Any], Any]]
 
     # -- statements --------------------------------------------------------------------------
     def nodes(self, nodes: list[Node], loops: tuple[_Loop, ...], out: list[str]) -> None:
@@ -212,27 +216,22 @@ class _Renderer:
             return self.variable(expr.name, loops)
         if isinstance(expr, Get):
             return _index(self.value(expr.target, loops), self.value(expr.key, loops))
-        if isinstance(expr, Or):
-            left = self.value(expr.left, loops)
-            return left if truthy(left) else self.value(expr.right, loops)
-        if isinstance(expr, And):
-            left = self.value(expr.left, loops)
-            return self.value(expr.right, loops) if truthy(left) else left
-        if isinstance(expr, Not):
-            return not truthy(self.value(expr.operand, loops))
-        if isinstance(expr, Call):
-            return self.call(expr, loops)
-        return self.operator(expr, loops)
+        if isinstance(expr, Binary):
+            return self.binary(expr, loops)
+        if isinstance(expr, Unary):
+            operand = self.value(expr.operand, loops)
+            return not truthy(operand) if expr.op == "not" else _length(operand) if expr.op == "#" \
+                else _arith("-", 0, operand)
+        return self.call(expr, loops)
 
-    def operator(self, expr: Expr, loops: tuple[_Loop, ...]) -> Any:
-        if isinstance(expr, Compare):
-            return _compare(expr.op, self.value(expr.left, loops), self.value(expr.right, loops))
-        if isinstance(expr, Arith):
-            return _arith(expr.op, self.value(expr.left, loops), self.value(expr.right, loops))
-        if isinstance(expr, Length):
-            return _length(self.value(expr.operand, loops))
-        assert isinstance(expr, Neg)
-        return _arith("-", 0, self.value(expr.operand, loops))
+    def binary(self, expr: Binary, loops: tuple[_Loop, ...]) -> Any:
+        left = self.value(expr.left, loops)
+        if expr.op == "or":
+            return left if truthy(left) else self.value(expr.right, loops)
+        if expr.op == "and":
+            return self.value(expr.right, loops) if truthy(left) else left
+        right = self.value(expr.right, loops)
+        return _compare(expr.op, left, right) if expr.op in _COMPARISONS else _arith(expr.op, left, right)
 
     def variable(self, name: str, loops: tuple[_Loop, ...]) -> Any:
         if name == LOOP_VAR:
@@ -248,14 +247,13 @@ class _Renderer:
         args = [self.value(arg, loops) for arg in call.args]
         if call.name in _BRACES and not args:
             return _Safe(_BRACES[call.name])
-        if call.name == "empty" and len(args) == 1:
-            value = args[0]
-            return value is None or (isinstance(value, (list, dict, str)) and not value)
-        if call.name == "render_dynamic_content" and len(args) == 1:
-            return self.dynamic(args[0])
-        if call.name == "render_snippet" and len(args) == 1:
-            return self.snippet(args[0])
-        raise TemplateError(f"unknown macro {call.name}() with {len(args)} argument(s)")
+        macro = self._MACROS.get(call.name)
+        if macro is None or len(args) != 1:
+            raise TemplateError(f"unknown macro {call.name}() with {len(args)} argument(s)")
+        return macro(self, args[0])
+
+    def empty(self, value: Any) -> bool:
+        return value is None or (isinstance(value, (list, dict, str)) and not value)
 
     def dynamic(self, content: Any) -> _Safe:
         if self.nested is not None:
@@ -273,6 +271,10 @@ class _Renderer:
         if snippet is None:
             raise TemplateError(f"snippet {text_of(snippet_id)[:64]!r} does not exist")
         return _Safe(_render(snippet.content(self.part), self.data, self.part, self.snippets, "a snippet"))
+
+
+_Renderer._MACROS = {"empty": _Renderer.empty, "render_dynamic_content": _Renderer.dynamic,
+                     "render_snippet": _Renderer.snippet}
 
 
 def _render(source: str, data: Mapping[str, Any], part: str, snippets: Mapping[str, Snippet],

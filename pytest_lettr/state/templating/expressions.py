@@ -5,18 +5,19 @@ Precedence, loosest first: ``or`` · ``and`` · ``not`` · comparisons (``== != 
 ``not`` binds looser than a comparison, so ``not plan == 'free'`` reads as ``not (plan == 'free')``.
 
 >>> parse("first_name or 'Customer'")
-Or(left=Var(name='first_name'), right=Lit(value='Customer'))
+Binary(op='or', left=Var(name='first_name'), right=Lit(value='Customer'))
 >>> parse("#cart > 1 and not empty(cart)")  # doctest: +ELLIPSIS
-And(left=Compare(op='>', left=Length(operand=Var(name='cart')), right=Lit(value=1)), right=Not(...))
+Binary(op='and', left=Binary(op='>', left=Unary(op='#', operand=Var(name='cart')), right=Lit(value=1)), ...)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["And", "Arith", "Call", "Compare", "Expr", "ExpressionError", "Get", "Length", "Lit", "Neg", "Not",
-           "Or", "Var", "children", "parse", "tokenize"]
+__all__ = ["Binary", "Call", "Expr", "ExpressionError", "Get", "Lit", "Unary", "Var", "children", "parse",
+           "tokenize"]
 
 #: Reserved words: no variable may be named so (a tag that uses one as a value stays text).
 WORDS = frozenset({"and", "or", "not", "true", "false", "nil", "then", "if", "elseif", "else", "end", "each",
@@ -48,42 +49,18 @@ class Get:
 
 
 @dataclass(frozen=True)
-class Length:
-    operand: Expr
+class Unary:
+    """``not x``, ``-x`` or ``#x``."""
 
-
-@dataclass(frozen=True)
-class Neg:
-    operand: Expr
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: Expr
-
-
-@dataclass(frozen=True)
-class Arith:
     op: str
-    left: Expr
-    right: Expr
+    operand: Expr
 
 
 @dataclass(frozen=True)
-class Compare:
+class Binary:
+    """``left op right``: ``or``, ``and``, a comparison or arithmetic."""
+
     op: str
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class And:
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class Or:
     left: Expr
     right: Expr
 
@@ -96,14 +73,14 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Lit | Var | Get | Length | Neg | Not | Arith | Compare | And | Or | Call
+Expr = Lit | Var | Get | Unary | Binary | Call
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The sub-expressions of ``expr``."""
-    if isinstance(expr, (Or, And, Compare, Arith)):
+    if isinstance(expr, Binary):
         return (expr.left, expr.right)
-    if isinstance(expr, (Not, Neg, Length)):
+    if isinstance(expr, Unary):
         return (expr.operand,)
     if isinstance(expr, Call):
         return expr.args
@@ -154,29 +131,33 @@ def _scan_name(source: str, start: int) -> tuple[Token, int]:
     return Token("word" if text in WORDS else "name", text), index
 
 
+def _scan_symbol(source: str, start: int) -> tuple[Token, int]:
+    symbol = next((s for s in _SYMBOLS if source.startswith(s, start)), None)
+    if symbol is None:
+        raise ExpressionError(f"unexpected {source[start]!r}")
+    return Token("symbol", symbol), start + len(symbol)
+
+
+def _scanner(char: str) -> Callable[[str, int], tuple[Token, int]]:
+    if char in "'\"":
+        return _scan_string
+    if char.isascii() and char.isdigit():
+        return _scan_number
+    if char.isascii() and (char.isalpha() or char == "_"):
+        return _scan_name
+    return _scan_symbol
+
+
 def tokenize(source: str) -> list[Token]:
     """The tokens of one expression (``ExpressionError`` on a character that starts none)."""
     tokens: list[Token] = []
     index = 0
     while index < len(source):
-        char = source[index]
-        if char.isspace():
+        if source[index].isspace():
             index += 1
-        elif char in "'\"":
-            token, index = _scan_string(source, index)
-            tokens.append(token)
-        elif char.isascii() and char.isdigit():
-            token, index = _scan_number(source, index)
-            tokens.append(token)
-        elif char.isascii() and (char.isalpha() or char == "_"):
-            token, index = _scan_name(source, index)
-            tokens.append(token)
-        else:
-            symbol = next((s for s in _SYMBOLS if source.startswith(s, index)), None)
-            if symbol is None:
-                raise ExpressionError(f"unexpected {char!r}")
-            tokens.append(Token("symbol", symbol))
-            index += len(symbol)
+            continue
+        token, index = _scanner(source[index])(source, index)
+        tokens.append(token)
     return tokens
 
 
@@ -202,43 +183,40 @@ class _Parser:
     def or_expr(self) -> Expr:
         node = self.and_expr()
         while self.accept("or"):
-            node = Or(node, self.and_expr())
+            node = Binary("or", node, self.and_expr())
         return node
 
     def and_expr(self) -> Expr:
         node = self.not_expr()
         while self.accept("and"):
-            node = And(node, self.not_expr())
+            node = Binary("and", node, self.not_expr())
         return node
 
     def not_expr(self) -> Expr:
         if self.accept("not"):
-            return Not(self.not_expr())
+            return Unary("not", self.not_expr())
         return self.comparison()
 
     def comparison(self) -> Expr:
         node = self.sum()
         token = self.accept(*_COMPARISONS)
-        return Compare(token.text, node, self.sum()) if token else node
+        return Binary(token.text, node, self.sum()) if token else node
 
     def sum(self) -> Expr:
         node = self.product()
         while (token := self.accept("+", "-")) is not None:
-            node = Arith(token.text, node, self.product())
+            node = Binary(token.text, node, self.product())
         return node
 
     def product(self) -> Expr:
         node = self.unary()
         while (token := self.accept("*", "/")) is not None:
-            node = Arith(token.text, node, self.unary())
+            node = Binary(token.text, node, self.unary())
         return node
 
     def unary(self) -> Expr:
-        if self.accept("-"):
-            return Neg(self.unary())
-        if self.accept("#"):
-            return Length(self.unary())
-        return self.postfix()
+        token = self.accept("-", "#")
+        return Unary(token.text, self.unary()) if token else self.postfix()
 
     def postfix(self) -> Expr:
         node = self.primary()

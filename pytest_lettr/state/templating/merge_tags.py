@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .evaluator import LOOP_INDEX, LOOP_VAR, LOOP_VARS
-from .expressions import Expr, Get, Lit, Or, Var, children
+from .expressions import Binary, Expr, Get, Lit, Var, children
 from .parser import Each, If, Node, Output, parse
 
 _Loops = list[tuple[str | None, "MergeTag | None"]]  # the open loops: the array's name and its tag
@@ -60,6 +60,15 @@ def _path(expr: Expr) -> list[str] | None:
     return parts
 
 
+def _loop_of(head: str, rest: list[str], loops: _Loops) -> tuple[MergeTag | None, list[str]]:
+    """The tag of the loop ``head`` (``loop_var`` or ``loop_vars``) names, and the fields after it."""
+    if head == LOOP_VARS:
+        if not rest:
+            return None, []
+        return next((tag for name, tag in reversed(loops) if name == rest[0]), None), rest[1:]
+    return (loops[-1][1] if loops else None), rest
+
+
 class _Collector:
     def __init__(self) -> None:
         self.found: dict[str, MergeTag] = {}
@@ -75,20 +84,22 @@ class _Collector:
         """Note a variable read by ``parts``; returns its tag (``None`` for loop items and built-ins)."""
         head, rest = parts[0], parts[1:]
         if head in (LOOP_VAR, LOOP_VARS):
-            loop = loops[-1][1] if head == LOOP_VAR and loops else None
-            if head == LOOP_VARS and rest:
-                loop = next((tag for name, tag in reversed(loops) if name == rest[0]), None)
-                rest = rest[1:]
-            if loop is not None and rest:
-                children = loop.children if loop.children is not None else []
-                loop.children = children
-                if all(child.key != rest[0] for child in children):
-                    children.append(MergeTagChild(rest[0]))
+            self.child(head, rest, loops)
             return None
         key = ".".join(parts)
         if head == LOOP_INDEX or key in BUILT_IN_FIELDS:
             return None
         return self.note(key, required)
+
+    @staticmethod
+    def child(head: str, rest: list[str], loops: _Loops) -> None:
+        """``loop_var.<field>`` (or ``loop_vars.<array>.<field>``): a child of the loop's tag."""
+        loop, fields = _loop_of(head, rest, loops)
+        if loop is None or not fields:
+            return
+        loop.children = loop.children if loop.children is not None else []
+        if all(child.key != fields[0] for child in loop.children):
+            loop.children.append(MergeTagChild(fields[0]))
 
     def expr(self, expr: Expr, required: bool, loops: _Loops) -> None:
         parts = _path(expr)
@@ -97,7 +108,7 @@ class _Collector:
             if isinstance(expr, Get):
                 self.keys(expr, required, loops)
             return
-        if isinstance(expr, Or):
+        if isinstance(expr, Binary) and expr.op == "or":
             required = False
         for child in children(expr):
             self.expr(child, required, loops)

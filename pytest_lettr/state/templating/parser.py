@@ -124,15 +124,13 @@ def _trim(items: list[str | Output | _Statement]) -> None:
     for index, item in enumerate(items):
         if not isinstance(item, _Statement):
             continue
-        if index > 0 and isinstance(items[index - 1], str):
-            before = items[index - 1]
-            assert isinstance(before, str)
+        before = items[index - 1] if index > 0 else None
+        if isinstance(before, str):
             head, newline, last_line = before.rpartition("\n")
             if (newline or index == 1) and not last_line.strip(" \t"):
                 items[index - 1] = head + newline
-        if index + 1 < len(items) and isinstance(items[index + 1], str):
-            after = items[index + 1]
-            assert isinstance(after, str)
+        after = items[index + 1] if index + 1 < len(items) else None
+        if isinstance(after, str):
             items[index + 1] = after.lstrip()
 
 
