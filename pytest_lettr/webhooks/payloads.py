@@ -42,6 +42,7 @@ EVENT_TYPES: dict[str, str] = {
     "email.clicked": "click",
     "email.complained": "spam_complaint",
     "email.unsubscribed": "link_unsubscribe",
+    "email.generation_failure": "generation_failure",
 }
 
 #: Every event type of the spec's ``EmailEvent`` (the ``events`` filter accepts these).
@@ -204,10 +205,15 @@ def _spam_complaint(email: Email, data: Mapping[str, Any], body: Mapping[str, An
     return {"fbtype": "abuse", "report_by": body["recipient_domain"], "report_to": body["sending_domain"]}
 
 
+def _generation_failure(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    reason = data.get("reason")
+    return {"reason": reason, "raw_reason": reason, "error_code": None}
+
+
 #: The fields each current-API event type adds to the common ones (other types add none).
 _TYPE_FIELDS: dict[str, Callable[[Email, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]] = {
     "injection": _injection, "delivery": _delivery, "bounce": _bounce, "delay": _delay, "open": _open,
-    "click": _click, "spam_complaint": _spam_complaint,
+    "click": _click, "spam_complaint": _spam_complaint, "generation_failure": _generation_failure,
 }
 
 
