@@ -7,7 +7,9 @@ generation failure (a missing snippet, a broken block) is accepted and then repo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lettr
@@ -151,3 +153,19 @@ def test_inline_css_keeps_a_whole_document_whole(lettr_server: LettrServer, clie
 def test_without_inline_css_the_style_block_stays(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     send(client, html=STYLED, substitution_data={"name": "Ada"})
     assert lettr_server.emails[-1].html == STYLED.replace("{{name}}", "Ada")
+
+
+# -- docs/templates.md: every recipe runs as written --------------------------------------------
+DOC = Path(__file__).resolve().parents[3] / "docs" / "templates.md"
+RECIPES = re.findall(r"^```python\n(.*?)^```", DOC.read_text(encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+
+
+def test_the_templates_page_has_recipes() -> None:
+    assert len(RECIPES) == 5
+
+
+@pytest.mark.parametrize("index", range(len(RECIPES)))
+def test_templates_page_recipe_passes(pytester: pytest.Pytester, index: int) -> None:
+    pytester.makepyfile(**{f"test_templates_doc_{index}": RECIPES[index]})
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-q")
+    result.assert_outcomes(passed=RECIPES[index].count("\ndef test_"))
