@@ -77,6 +77,7 @@ DATA: dict[str, Any] = {
         pytest.param("{ {name} }|{{name}|{{{name}}|x{{|}}{{name", "{ {name} }|{{name}|{{{name}}|x{{|}}{{name",
                      id="no-tag"),
         pytest.param("{{name}}}", "<Ada>}", id="extra-closing-brace"),
+        pytest.param("{{{x}} y {{{name}}}", "{{{x}} y <Ada>", id="triple-open-double-close"),
         pytest.param("{{{if vip}}}x{{{end}}}", "{{{if vip}}}x{{{end}}}", id="triple-brace-statements-are-text"),
     ],
 )

@@ -45,13 +45,13 @@ def scan(source: str) -> list[str | Tag]:
 
 
 def _tag_at(source: str, start: int) -> tuple[Tag | None, int]:
-    if source.startswith("{{{", start):
-        close = source.find("}}}", start + 3)
-        if close >= 0 and "{{" not in source[start + 3:close]:
-            return Tag(source[start + 3:close].strip(), True, source[start:close + 3]), close + 3
+    """The tag opening at ``start``: a triple one only if its first ``}}`` is a ``}}}``."""
     close = source.find("}}", start + 2)
     if close < 0:
         return None, start
+    if source.startswith("{{{", start) and source.startswith("}}}", close) and close >= start + 3 \
+            and "{{" not in source[start + 3:close]:
+        return Tag(source[start + 3:close].strip(), True, source[start:close + 3]), close + 3
     return Tag(source[start + 2:close].strip(), False, source[start:close + 2]), close + 2
 
 
