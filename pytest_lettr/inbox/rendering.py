@@ -92,15 +92,8 @@ def rendering_checks(email: Email) -> Checks:
 def mime_message(email: Email) -> EmailMessage:
     """The email as a MIME message (``Bcc`` left out, as a delivered copy has it)."""
     message = EmailMessage()
-    _set(message, "From", [email.from_])
-    _set(message, "To", email.to)
-    _set(message, "Cc", email.cc)
-    _set(message, "Reply-To", [email.reply_to] if email.reply_to else [])
-    _set(message, "Subject", [email.subject or ""])
-    message["Date"] = format_datetime(email.sent_at or email.created_at)
-    message["Message-ID"] = f"<{email.id}@lettr.mock>"
-    for name, value in email.headers.items():
-        _set(message, name, [value])
+    for name, values in _header_fields(email):
+        _set(message, name, values)
     message.set_content(email.text or "")
     if email.html:
         message.add_alternative(email.html, subtype="html")
@@ -109,6 +102,13 @@ def mime_message(email: Email) -> EmailMessage:
         message.add_attachment(attachment.content or b"", maintype=maintype or "application",
                                subtype=subtype or "octet-stream", filename=attachment.filename)
     return message
+
+
+def _header_fields(email: Email) -> list[tuple[str, list[str]]]:
+    reply_to = [email.reply_to] if email.reply_to else []
+    return [("From", [email.from_]), ("To", email.to), ("Cc", email.cc), ("Reply-To", reply_to),
+            ("Subject", [email.subject or ""]), ("Date", [format_datetime(email.sent_at or email.created_at)]),
+            ("Message-ID", [f"<{email.id}@lettr.mock>"]), *((n, [v]) for n, v in email.headers.items())]
 
 
 def _set(message: EmailMessage, name: str, values: Iterable[str]) -> None:
@@ -156,7 +156,9 @@ def when(moment: datetime | None) -> str:
 
 
 def size(count: int) -> str:
-    """>>> size(512), size(2048)
+    """A byte count for people.
+
+    >>> size(512), size(2048)
     ('512 B', '2.0 KiB')
     """
     return f"{count} B" if count < 1024 else f"{count / 1024:.1f} KiB"

@@ -1,4 +1,4 @@
-"""Fixtures of the inbox tests: an SDK client, a webhook receiver, and for the browser tests one
+"""Fixtures of the inbox tests: an SDK client, an HTTP client, a webhook receiver, and for the browser tests one
 headless Chromium per worker (Debian's, at ``/usr/bin/chromium``) with a fresh page per test.
 
 Browser tests are marked ``browser``; each uses its own ``lettr_server`` account, so ``-n 2`` runs
@@ -50,11 +50,9 @@ def csrf_token(page_html: str) -> str:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    try:
+    """A live webhook receiver on 127.0.0.1 for this test."""
+    with Receiver() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
