@@ -6,6 +6,7 @@
     Lettr mock listening
       v1 API:      http://127.0.0.1:8025/v1
       current API: http://127.0.0.1:8025/api
+      inbox:       http://127.0.0.1:8025/
       admin key:   le_...
     Press Ctrl+C to stop.
 """
@@ -71,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
     print("Lettr mock listening", flush=True)
     print(f"  v1 API:      {server.v1_url}")
     print(f"  current API: {server.api_url}")
+    print(f"  inbox:       {server.inbox_url}")
     print(f"  admin key:   {server.admin_key}")
     print("Press Ctrl+C to stop.", flush=True)
     try:

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -41,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lettr-permissions-report", dest="lettr_permissions_report", action="store_true",
                     help="list keys that hold more permissions than their requests needed, "
                          "and keys due for rotation")
+    group.addoption("--lettr-snapshots", dest="lettr_snapshots", default=None, metavar="DIR",
+                    help="for each failing test that used lettr_server, write an HTML page of its outbox "
+                         "and webhook deliveries into DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -210,6 +213,18 @@ def lettr_env(lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> Let
     monkeypatch.setenv("LETTR_BASE_URL", lettr_server.v1_url)
     monkeypatch.setenv("LETTR_API_BASE_URL", lettr_server.api_url)
     return lettr_server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """``--lettr-snapshots DIR``: a failing test's outbox and deliveries, as a page in DIR."""
+    outcome = yield
+    directory = item.config.getoption("lettr_snapshots", None)
+    server = getattr(item, "funcargs", {}).get("lettr_server")
+    if directory and server is not None and call.when == "call" and outcome.get_result().failed:
+        from .inbox.snapshots import write_snapshot
+
+        write_snapshot(server, item.nodeid, directory)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

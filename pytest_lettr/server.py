@@ -29,6 +29,7 @@ from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
+from .inbox.routes import owns as inbox_owns
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
 from .state.audit import AuditEntry
@@ -162,6 +163,7 @@ class LettrServer:
         self._install_api_dialect()
         self.emails = EmailOutbox(self)
         self.account: Account = self._new_account(None)
+        self._inbox: Any = None  # the web inbox, made on its first request (it loads Jinja2)
 
     def _install_api_dialect(self) -> None:
         self.dialects["/api"] = ApiDialect()
@@ -254,6 +256,11 @@ class LettrServer:
         return self.url + "/api"
 
     @property
+    def inbox_url(self) -> str:
+        """The web inbox (the server's root): every email sent, rendered, with lifecycle buttons."""
+        return self.url + "/"
+
+    @property
     def admin_key(self) -> str:
         """The full-access ``le_`` key of the current account."""
         return self.account.admin_key.key
@@ -274,7 +281,24 @@ class LettrServer:
                         self.handler_errors.append(traceback.format_exc())
                     return dialect.render_error(None, errors.ServerError(
                         "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
+        if inbox_owns(path):
+            return self._serve_inbox(request)
         return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+
+    def _serve_inbox(self, request: Request) -> Response:
+        with self._errors_lock:  # one inbox (one CSRF token) even when the first pages arrive together
+            if self._inbox is None:
+                from .inbox.app import Inbox
+
+                self._inbox = Inbox()
+        try:
+            response: Response = self._inbox.handle(request, self.account)
+        except Exception:  # a bug in the inbox: a plain 500, and the test fails loudly
+            with self._errors_lock:
+                self.handler_errors.append(traceback.format_exc())
+            return Response("Internal error in the Lettr mock's inbox (see lettr_server.handler_errors)",
+                            status=500, mimetype="text/plain")
+        return response
 
     def check_handler_errors(self) -> None:
         """Raise if any request hit a bug in the mock (the fixture calls this after each test)."""
