@@ -29,6 +29,7 @@ from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
+from .smtp import SMTPListeners
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
 from .state.audit import AuditEntry
@@ -137,6 +138,9 @@ class LettrServer:
         trust_forwarded_for: bool = False,
         threaded: bool = True,
         https: bool = False,
+        smtp: bool = True,
+        smtp_port: int = 0,
+        smtps_port: int = 0,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -161,6 +165,8 @@ class LettrServer:
         self._install_api_dialect()
         self.emails = EmailOutbox(self)
         self.account: Account = self._new_account(None)
+        #: The SMTP listeners (``None`` with ``smtp=False``); they start and stop with the server.
+        self.smtp: SMTPListeners | None = self._smtp_listeners(smtp_port, smtps_port) if smtp else None
 
     def _install_api_dialect(self) -> None:
         self.dialects["/api"] = ApiDialect()
@@ -171,6 +177,12 @@ class LettrServer:
         if not self.httpserver.is_running():
             self._install_handler()
             self.httpserver.start()
+        if self.smtp is not None and not self.smtp.is_running():
+            try:
+                self.smtp.start()
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def _install_handler(self) -> None:
@@ -185,6 +197,8 @@ class LettrServer:
         self.httpserver.fallback = self._dispatch
 
     def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.httpserver.is_running():
             self.httpserver.clear()
             self.httpserver.stop()
@@ -249,6 +263,48 @@ class LettrServer:
     @property
     def api_url(self) -> str:
         return self.url + "/api"
+
+    # -- SMTP (see docs/smtp.md) ----------------------------------------------------------------
+    def _smtp_listeners(self, port: int, tls_port: int) -> SMTPListeners:
+        from .smtp import SubmissionHandler
+        from .tls import local_ca
+
+        host = self.httpserver.host
+        host = host if host in ("localhost", "::1") or host.startswith("127.") else "127.0.0.1"
+        handler = SubmissionHandler(account_of=lambda: self.account, on_bug=self._report_bug)
+        return SMTPListeners(handler, host=host, tls=local_ca().server_ssl_context(), port=port, tls_port=tls_port)
+
+    def _report_bug(self, trace: str) -> None:
+        with self._errors_lock:
+            self.handler_errors.append(trace)
+
+    def _listeners(self) -> SMTPListeners:
+        if self.smtp is None:
+            raise RuntimeError("this server was made with smtp=False")
+        return self.smtp
+
+    @property
+    def smtp_host(self) -> str:
+        """The loopback address the SMTP listeners are on."""
+        return self._listeners().host
+
+    @property
+    def smtp_port(self) -> int:
+        """The submission port: plain at first, ``STARTTLS`` offered (Lettr's 587 / 2587)."""
+        return self._listeners().port
+
+    @property
+    def smtps_port(self) -> int:
+        """The implicit-TLS port (Lettr's 465 / 2465)."""
+        return self._listeners().tls_port
+
+    @property
+    def smtp_ca_bundle(self) -> str:
+        """Path of the CA bundle that verifies the SMTP certificate (the same local CA as ``ca_bundle``
+        of an HTTPS server): ``ssl.create_default_context(cafile=server.smtp_ca_bundle)``."""
+        from .tls import local_ca
+
+        return str(local_ca().ca_bundle)
 
     @property
     def admin_key(self) -> str:

@@ -22,6 +22,16 @@ MAX_IDEMPOTENCY_KEY = 255
 #: A header field name (RFC 9110 token), at most 100 characters.
 HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 DATE_ONLY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Recipients one send may have in ``to`` (the current API's cap; SMTP caps its envelope with it).
+MAX_TO = 50
+#: The longest tag a send may carry.
+TAG_MAX = 64
+#: Headers the system sets itself (the spec's list); a send may not set them as custom headers.
+SYSTEM_HEADERS = frozenset({
+    "from", "to", "cc", "bcc", "subject", "reply-to", "sender", "date", "message-id", "mime-version",
+    "content-type", "content-transfer-encoding", "return-path", "x-msys-api", "list-unsubscribe",
+    "list-unsubscribe-post",
+})
 
 # A practical address check: local part of printable ASCII or UTF-8 (RFC 6531), one @, a dotted
 # domain of LDH labels (or IDN labels), no spaces or control characters.
