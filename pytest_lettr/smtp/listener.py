@@ -51,7 +51,7 @@ class SMTPListeners:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.base_events.Server] = []
-        self._sessions: set[SMTP] = set()
+        self._sessions: set[_Session] = set()
 
     def is_running(self) -> bool:
         return self._thread is not None
@@ -108,20 +108,21 @@ class SMTPListeners:
         for server in self._servers:
             server.close()
         for session in list(self._sessions):
-            if session.transport is not None:
-                session.transport.close()
+            session.drop()
         for server in self._servers:
             await server.wait_closed()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(3):  # the sockets' connection_lost callbacks (which close them) run now
+            await asyncio.sleep(0)
 
 
 class _Session(SMTP):
     """aiosmtpd's protocol, remembered while connected so that ``stop()`` can end it."""
 
-    def __init__(self, handler: SubmissionHandler, sessions: set[SMTP], **options: Any) -> None:
+    def __init__(self, handler: SubmissionHandler, sessions: set[_Session], **options: Any) -> None:
         super().__init__(handler, **options)
         self._registry = sessions
 
@@ -131,6 +132,13 @@ class _Session(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._registry.add(self)
         super().connection_made(transport)
+
+    def drop(self) -> None:
+        """Close the connection at once: abort the TCP transport under any TLS layer (a TLS
+        shutdown would wait for the client)."""
+        transport = self._original_transport or self.transport
+        if transport is not None:
+            transport.abort()
 
     def connection_lost(self, error: Exception | None) -> None:
         self._registry.discard(self)
