@@ -137,7 +137,7 @@ class _Session(SMTP):
         """Close the connection at once: abort the TCP transport under any TLS layer (a TLS
         shutdown would wait for the client)."""
         transport = self._original_transport or self.transport
-        if transport is not None:
+        if isinstance(transport, asyncio.Transport):
             transport.abort()
 
     def connection_lost(self, error: Exception | None) -> None:
