@@ -30,12 +30,14 @@ from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
 from .smtp import SMTPListeners
+from .smtp.inbound import ReceivedMessage, received_mails, serve_attachment
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
 from .state.audit import AuditEntry
 from .state.domains import Domain
 from .state.emails import address_of
 from .state.history import seed_history
+from .state.inbound import ATTACHMENT_PATH, InboundDomain, InboundMessage, InboundStore
 from .state.lifecycle import simulate
 from .state.quota import Quota
 from .state.sandbox import Sandbox
@@ -232,7 +234,9 @@ class LettrServer:
         if overrides:
             raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
         seed = f"{self.seed}:{seed_material or ''}"
-        return Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        account = Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        account.inbound.url_of = lambda: self.url  # attachment URLs point at this server
+        return account
 
     def reset(self, seed_material: str | None = None, **account_options: Any) -> Account:
         """A fresh account (no emails, empty audit log, one owner, plan ``pro``, a new admin key).
@@ -306,6 +310,29 @@ class LettrServer:
 
         return str(local_ca().ca_bundle)
 
+    # -- inbound mail (see docs/inbound.md) --------------------------------------------------------
+    @property
+    def inbound(self) -> InboundStore:
+        """Inbound domains, received messages (``.messages``, each with ``.events``) and ``.rejections``."""
+        return self.account.inbound
+
+    def add_inbound_domain(self, name: str, verified: bool = True) -> InboundDomain:
+        """Add an inbound domain; ``verified=False`` is one whose MX records are not found (mail is refused)."""
+        return self.account.inbound.add_domain(name, verified=verified)
+
+    def receive(self, message: ReceivedMessage = None, *, to: str | Sequence[str] | None = None,
+                mail_from: str | None = None, **fields: str) -> list[InboundMessage]:
+        """Receive mail as Lettr's MX would and relay it to the webhooks; returns the messages taken.
+
+        ``message``: an ``email.message.EmailMessage``, raw bytes, or ``None`` with simple fields
+        (``sender``, ``subject``, ``text``, ``html``). ``to`` / ``mail_from`` set the envelope
+        (default: the message's To and Cc, and its From)::
+
+            lettr_server.receive(sender="ada@example.com", to="support@in.example.com", subject="Help", text="Hi")
+        """
+        self.account.tick()
+        return self.account.inbound.receive(received_mails(message, to=to, mail_from=mail_from, **fields))
+
     @property
     def admin_key(self) -> str:
         """The full-access ``le_`` key of the current account."""
@@ -318,6 +345,8 @@ class LettrServer:
     # -- dispatch -----------------------------------------------------------------------------
     def _dispatch(self, request: Request) -> Response:
         path = request.path
+        if path.startswith(ATTACHMENT_PATH):
+            return serve_attachment(self.account, path[len(ATTACHMENT_PATH):])
         for prefix, dialect in self.dialects.items():
             if path == prefix or path.startswith(prefix + "/"):
                 try:

@@ -10,8 +10,8 @@ A submission session::
 The first message of a session uses the check ``AUTH`` made; each further message runs it again
 (a key revoked mid-session, the rate limit and the sandbox's windows count per message, as one
 HTTP request per email would). A refusal is audited by :func:`~pytest_lettr.access.authorize`.
-Mail without ``AUTH`` is mail to an MX: it is taken only for an inbound domain of the account
-(see :class:`Inbound`), else refused.
+Mail without ``AUTH`` is mail to an MX: it is taken only for a verified inbound domain of the
+account (:mod:`pytest_lettr.state.inbound`), else refused with 550 and a ``relay_rejection``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import asyncio
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiosmtpd.smtp import AuthResult, Envelope, Session
 
@@ -29,20 +29,11 @@ from ..access import Access, anonymous, audit_refusal, authorize
 from ..dialects.common import MAX_TO, is_email
 from ..state import Account, ApiKey, sending
 from . import replies
-from .mime import draft_of
+from .mime import draft_of, inbound_mails
 
 #: The SMTP user names Lettr's pages give (the quickstart's ``lettr``, one guide's ``api``).
 USERNAMES = ("lettr", "api")
 PERMISSION = "emails:send"
-
-
-class Inbound(Protocol):
-    """What the SMTP intake needs of inbound mail (mail to an MX, without ``AUTH``)."""
-
-    def accepts(self, account: Account, address: str) -> bool: ...
-
-    def receive(self, account: Account, raw: bytes, *, mail_from: str, rcpt_tos: list[str],
-                client_ip: str | None) -> None: ...
 
 
 @dataclass
@@ -61,7 +52,6 @@ class SubmissionHandler:
 
     account_of: Callable[[], Account]
     on_bug: Callable[[str], None]
-    inbound: Inbound | None = None
 
     # -- AUTH ---------------------------------------------------------------------------------
     def authenticator(self, server: Any, session: Session, envelope: Envelope, mechanism: str,
@@ -90,17 +80,14 @@ class SubmissionHandler:
                           mail_options: list[str]) -> str:
         account = self.account_of()
         account.tick()
-        if not session.authenticated:
-            if self.inbound is None:
-                return replies.AUTH_REQUIRED
-        else:
+        if session.authenticated:
             grant = _grant(session)
             try:
                 self._renew(account, grant, _client_ip(session))
             except errors.LettrError as error:
                 return replies.reply_of(error)
-            if address and not is_email(address):
-                return replies.reply_of(errors.InvalidSender(f"'{address[:100]}' is not a valid sender address"))
+        if address and not is_email(address):
+            return replies.reply_of(errors.InvalidSender(f"'{address[:100]}' is not a valid sender address"))
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return replies.OK
@@ -119,9 +106,10 @@ class SubmissionHandler:
             return replies.reply_of(errors.InvalidRecipient(f"<{address[:100]}>: not a valid recipient address"))
         if len(envelope.rcpt_tos) >= MAX_TO:
             return replies.TOO_MANY_RECIPIENTS
-        if not session.authenticated:
-            inbound = self.inbound
-            if inbound is None or not inbound.accepts(self.account_of(), address):
+        if not session.authenticated:  # mail to an MX: only for an inbound domain of the account
+            inbound = self.account_of().inbound
+            if not inbound.accepts(address):
+                inbound.reject(address, "not a verified inbound domain of this account")
                 return replies.RELAY_DENIED
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
@@ -137,9 +125,9 @@ class SubmissionHandler:
         try:
             if session.authenticated:
                 self._submit(_grant(session), raw, envelope)
-            elif self.inbound is not None:
-                self.inbound.receive(self.account_of(), raw, mail_from=envelope.mail_from or "",
-                                     rcpt_tos=list(envelope.rcpt_tos), client_ip=_client_ip(session))
+            elif not self.account_of().inbound.receive(
+                    inbound_mails(raw, mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos))):
+                return replies.RELAY_DENIED
         except errors.LettrError as error:
             return replies.reply_of(error)
         except Exception:  # a bug in the mock: a temporary failure, and the test fails loudly
@@ -176,4 +164,4 @@ def _context(command: str) -> dict[str, str]:
     return {"intake": "smtp", "command": command}
 
 
-__all__ = ["USERNAMES", "Grant", "Inbound", "SubmissionHandler"]
+__all__ = ["USERNAMES", "Grant", "SubmissionHandler"]

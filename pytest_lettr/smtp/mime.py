@@ -29,6 +29,7 @@ from typing import Any
 from ..dialects.common import SYSTEM_HEADERS, TAG_MAX, filename_ok, header_value_ok, is_email
 from ..errors import InvalidParameter, InvalidSender
 from ..state.emails import Attachment, address_of
+from ..state.inbound import InboundAttachment, InboundMail
 from ..state.sending import Draft
 
 METADATA_HEADER = "x-lettr-metadata"
@@ -201,4 +202,21 @@ def draft_of(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> Draft:
     )
 
 
-__all__ = ["Parsed", "bodies", "draft_of", "header_text", "mailboxes", "parse", "read"]
+def inbound_mails(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> list[InboundMail]:
+    """Received mail as the inbound store takes it: one :class:`InboundMail` per envelope recipient."""
+    parsed = read(raw)
+    message = parsed.message
+    html, text, rest = bodies(message)
+    attachments = [attachment_of(part, index) for index, part in enumerate(rest)]
+    sender = mail_from or parsed.sender or ""
+    friendly = header_text(message, "from") or sender
+    headers = [(name, header_text(message, name) or "") for name in message]
+    return [InboundMail(raw=raw, mail_from=sender, rcpt_to=rcpt, friendly_from=friendly,
+                        subject=header_text(message, "subject"), text=text, html=html, headers=headers,
+                        to=list(parsed.to), cc=list(parsed.cc),
+                        attachments=[InboundAttachment(a.filename, a.content_type or "application/octet-stream",
+                                                       a.content or b"") for a in attachments])
+            for rcpt in rcpt_tos]
+
+
+__all__ = ["Parsed", "bodies", "draft_of", "header_text", "inbound_mails", "mailboxes", "parse", "read"]

@@ -57,7 +57,6 @@ INVALID_CREDENTIALS = "Authentication credentials invalid"
 #: Replies of the protocol itself (no domain error behind them).
 OK = "250 2.0.0 Ok"
 QUEUED = "250 2.0.0 Ok: queued"
-AUTH_REQUIRED = "530 5.7.0 Authentication required"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 RELAY_DENIED = "550 5.7.1 Relay access denied: not an inbound domain of this account"
 MOCK_FAILURE = "451 4.3.0 Internal error in the Lettr mock (see lettr_server.handler_errors)"

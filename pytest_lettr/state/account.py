@@ -27,6 +27,7 @@ from .api_webhooks import ApiWebhookStore
 from .audit import Actor, AuditLog
 from .domains import Domains
 from .emails import Email, Outbox
+from .inbound import InboundStore
 from .keys import CreatedKey, KeyStore
 from .limits import IdempotencyStore, RateLimiter
 from .quota import Quota
@@ -96,6 +97,7 @@ class Account:
         self.templates = TemplateLibrary(self)
         self.quota = Quota(self)
         self.sandbox = Sandbox(self)
+        self.inbound = InboundStore(self)
         self.clock.on_advance(self.tick)  # clock.advance() runs what has come due
         owner_email = self.options.owner_email or self.entropy.faker.unique.company_email()
         owner = Member(

@@ -130,11 +130,13 @@ def test_auth_is_not_offered_before_tls(lettr_server: LettrServer) -> None:
     assert not any(e.action == "email.sent" for e in lettr_server.audit_log)
 
 
-def test_mail_without_auth_needs_authentication(lettr_server: LettrServer) -> None:
-    with smtp_client(lettr_server, login=False) as client, pytest.raises(smtplib.SMTPSenderRefused) as caught:
+def test_mail_without_auth_is_relayed_only_for_an_inbound_domain(lettr_server: LettrServer) -> None:
+    with smtp_client(lettr_server, login=False) as client, pytest.raises(smtplib.SMTPRecipientsRefused) as caught:
         client.send_message(message())
-    assert caught.value.smtp_code == 530
+    ((code, reply),) = caught.value.recipients.values()
+    assert code == 550 and b"Relay access denied" in reply
     assert len(lettr_server.emails) == 0
+    assert [e.type for e in lettr_server.account.inbound.rejections] == ["relay.relay_rejection"]
 
 
 def test_a_send_only_key_is_accepted(lettr_server: LettrServer) -> None:
