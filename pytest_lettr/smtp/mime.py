@@ -93,14 +93,15 @@ def read(raw: bytes) -> Parsed:
 
 # -- bodies and attachments ----------------------------------------------------------------------
 def part_text(part: Message) -> str:
-    """A text part's content as ``str``, decoded from its transfer encoding and charset."""
+    """A text part's content as ``str``, decoded from its transfer encoding and charset, with ``\n`` line ends."""
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     charset = part.get_content_charset() or "us-ascii"
     try:
-        return data.decode(charset, errors="replace")
+        text = data.decode(charset, errors="replace")
     except LookupError:  # a charset Python does not know
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    return text.replace("\r\n", "\n")  # the wire's CRLF, as an API send's text would have it
 
 
 def _is_attachment(part: Message) -> bool:

@@ -1,4 +1,4 @@
-"""The recipe in docs/smtp.md runs as written."""
+"""The recipes in docs/smtp.md and docs/inbound.md run as written."""
 
 from __future__ import annotations
 
@@ -6,18 +6,27 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_lettr import LettrServer
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "smtp.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def python_blocks(path: Path) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
-
-
-def test_the_smtplib_recipe_passes(lettr_server: LettrServer) -> None:
-    (block,) = python_blocks(DOC)
+def recipe(name: str) -> dict[str, Any]:
+    """The namespace of the one ``python`` block of a page that defines a test."""
+    path = DOCS / name
+    blocks = re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+    (block,) = [b for b in blocks if "def test_" in b]
     namespace: dict[str, Any] = {}
-    exec(compile(block, str(DOC), "exec"), namespace)
-    namespace["test_the_receipt_goes_out"](lettr_server)
-    assert len(lettr_server.emails) == 1
+    exec(compile(block, str(path), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize(("page", "test", "sent"), [
+    ("smtp.md", "test_the_receipt_goes_out", 1),
+    ("inbound.md", "test_a_reply_opens_a_ticket", 0),
+])
+def test_the_recipe_passes(lettr_server: LettrServer, page: str, test: str, sent: int) -> None:
+    recipe(page)[test](lettr_server)
+    assert len(lettr_server.emails) == sent
