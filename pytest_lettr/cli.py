@@ -62,7 +62,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
-        print(f"lettr-mock: cannot listen on {args.host} (ports {args.port}, {args.smtp_port}, {args.smtps_port}):"
+        print(f"lettr-mock: cannot listen on {args.host}:{args.port} (or SMTP {args.smtp_port}, {args.smtps_port}):"
               f" {exc.strerror or exc}", file=sys.stderr)
         return 1
     stop = threading.Event()

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import smtplib
+import socket
 import ssl
 import subprocess
 import sys
@@ -66,3 +67,12 @@ def test_serve_accepts_smtp_on_both_printed_ports(served: dict[str, str]) -> Non
         assert client.send_message(message("implicit")) == {}
     listed = httpx.get(served["v1"] + "/emails", headers={"Authorization": f"Bearer {served['key']}"}).json()
     assert sorted(e["subject"] for e in listed["data"]) == ["from the cli", "implicit"]
+
+
+def test_a_busy_smtp_port_says_so_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", "0", "--smtp-port", str(port), "--smtps-port", "0"]) == 1
+    assert f"SMTP {port}" in capsys.readouterr().err
