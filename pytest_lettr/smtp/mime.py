@@ -203,20 +203,25 @@ def draft_of(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> Draft:
     )
 
 
+def _inbound_attachment(part: Message, index: int) -> InboundAttachment:
+    attachment = attachment_of(part, index)
+    return InboundAttachment(attachment.filename, attachment.content_type or "application/octet-stream",
+                             attachment.content or b"")
+
+
 def inbound_mails(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> list[InboundMail]:
     """Received mail as the inbound store takes it: one :class:`InboundMail` per envelope recipient."""
     parsed = read(raw)
     message = parsed.message
     html, text, rest = bodies(message)
-    attachments = [attachment_of(part, index) for index, part in enumerate(rest)]
+    attachments = [_inbound_attachment(part, index) for index, part in enumerate(rest)]
     sender = mail_from or parsed.sender or ""
     friendly = header_text(message, "from") or sender
     headers = [(name, header_text(message, name) or "") for name in message]
-    return [InboundMail(raw=raw, mail_from=sender, rcpt_to=rcpt, friendly_from=friendly,
-                        subject=header_text(message, "subject"), text=text, html=html, headers=headers,
-                        to=list(parsed.to), cc=list(parsed.cc),
-                        attachments=[InboundAttachment(a.filename, a.content_type or "application/octet-stream",
-                                                       a.content or b"") for a in attachments])
+    subject = header_text(message, "subject")
+    return [InboundMail(raw=raw, mail_from=sender, rcpt_to=rcpt, friendly_from=friendly, subject=subject,
+                        text=text, html=html, headers=headers, to=list(parsed.to), cc=list(parsed.cc),
+                        attachments=attachments)
             for rcpt in rcpt_tos]
 
 
