@@ -22,6 +22,7 @@ from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhook
 from .state.domains import Domain
+from .state.inbound import InboundDomain, InboundMessage
 from .state.quota import QuotaStatus
 from .state.templates import Project, Template
 from .state.webhooks import Webhook
@@ -40,6 +41,8 @@ __all__ = [
     "Email",
     "EmailOutbox",
     "Event",
+    "InboundDomain",
+    "InboundMessage",
     "InvalidTransition",
     "LettrError",
     "LettrSensitiveDataWarning",

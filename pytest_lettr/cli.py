@@ -7,6 +7,8 @@
       v1 API:      http://127.0.0.1:8025/v1
       current API: http://127.0.0.1:8025/api
       inbox:       http://127.0.0.1:8025/
+      SMTP:        127.0.0.1:2587 (STARTTLS), 127.0.0.1:2465 (implicit TLS), user lettr
+      CA bundle:   /tmp/.../ca.pem
       admin key:   le_...
     Press Ctrl+C to stop.
 """
@@ -44,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--plan", choices=("free", "pro", "enterprise"), default="pro", help="account plan")
     serve.add_argument("--trust-forwarded-for", action="store_true",
                        help="take the caller IP from X-Forwarded-For (behind a proxy)")
+    serve.add_argument("--smtp-port", type=int, default=2587,
+                       help="SMTP submission port, STARTTLS offered (default 2587; 0 = any free)")
+    serve.add_argument("--smtps-port", type=int, default=2465,
+                       help="SMTP port with implicit TLS (default 2465; 0 = any free)")
     return parser
 
 
@@ -52,16 +58,19 @@ def serve(args: argparse.Namespace) -> int:
         print("lettr-mock: --admin-key must be le_ (or le_test_) followed by 36 letters and digits",
               file=sys.stderr)
         return 2
-    if not 0 <= args.port <= 65535:
-        print("lettr-mock: --port must be between 0 and 65535", file=sys.stderr)
-        return 2
+    for flag in ("port", "smtp_port", "smtps_port"):
+        if not 0 <= getattr(args, flag) <= 65535:
+            print(f"lettr-mock: --{flag.replace('_', '-')} must be between 0 and 65535", file=sys.stderr)
+            return 2
     server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
                          strict_domains=args.strict_domains, domains=args.domains, plan=args.plan,
-                         trust_forwarded_for=args.trust_forwarded_for)
+                         trust_forwarded_for=args.trust_forwarded_for, smtp_port=args.smtp_port,
+                         smtps_port=args.smtps_port)
     try:
         server.start()
     except OSError as exc:
-        print(f"lettr-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"lettr-mock: cannot listen on {args.host}:{args.port} (or SMTP {args.smtp_port}, {args.smtps_port}):"
+              f" {exc.strerror or exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
 
@@ -73,6 +82,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  v1 API:      {server.v1_url}")
     print(f"  current API: {server.api_url}")
     print(f"  inbox:       {server.inbox_url}")
+    print(f"  SMTP:        {server.smtp_host}:{server.smtp_port} (STARTTLS), "
+          f"{server.smtp_host}:{server.smtps_port} (implicit TLS), user lettr")
+    print(f"  CA bundle:   {server.smtp_ca_bundle}")
     print(f"  admin key:   {server.admin_key}")
     print("Press Ctrl+C to stop.", flush=True)
     try:

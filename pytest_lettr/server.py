@@ -30,12 +30,15 @@ from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
 from .inbox.routes import owns as inbox_owns
+from .smtp import SMTPListeners
+from .smtp.inbound import ReceivedMessage, received_mails, serve_attachment
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
 from .state.audit import AuditEntry
 from .state.domains import Domain
 from .state.emails import address_of
 from .state.history import seed_history
+from .state.inbound import ATTACHMENT_PATH, InboundDomain, InboundMessage, InboundStore
 from .state.lifecycle import simulate
 from .state.quota import Quota
 from .state.sandbox import Sandbox
@@ -139,6 +142,9 @@ class LettrServer:
         trust_forwarded_for: bool = False,
         threaded: bool = True,
         https: bool = False,
+        smtp: bool = True,
+        smtp_port: int = 0,
+        smtps_port: int = 0,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -164,6 +170,8 @@ class LettrServer:
         self.emails = EmailOutbox(self)
         self.account: Account = self._new_account(None)
         self._inbox: Any = None  # the web inbox, made on its first request (it loads Jinja2)
+        #: The SMTP listeners (``None`` with ``smtp=False``); they start and stop with the server.
+        self.smtp: SMTPListeners | None = self._smtp_listeners(smtp_port, smtps_port) if smtp else None
 
     def _install_api_dialect(self) -> None:
         self.dialects["/api"] = ApiDialect()
@@ -174,6 +182,12 @@ class LettrServer:
         if not self.httpserver.is_running():
             self._install_handler()
             self.httpserver.start()
+        if self.smtp is not None and not self.smtp.is_running():
+            try:
+                self.smtp.start()
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def _install_handler(self) -> None:
@@ -188,6 +202,8 @@ class LettrServer:
         self.httpserver.fallback = self._dispatch
 
     def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.httpserver.is_running():
             self.httpserver.clear()
             self.httpserver.stop()
@@ -222,7 +238,9 @@ class LettrServer:
         if overrides:
             raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
         seed = f"{self.seed}:{seed_material or ''}"
-        return Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        account = Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        account.inbound.url_of = lambda: self.url  # attachment URLs point at this server
+        return account
 
     def reset(self, seed_material: str | None = None, **account_options: Any) -> Account:
         """A fresh account (no emails, empty audit log, one owner, plan ``pro``, a new admin key).
@@ -255,6 +273,71 @@ class LettrServer:
     def api_url(self) -> str:
         return self.url + "/api"
 
+    # -- SMTP (see docs/smtp.md) ----------------------------------------------------------------
+    def _smtp_listeners(self, port: int, tls_port: int) -> SMTPListeners:
+        from .smtp import SubmissionHandler
+        from .tls import local_ca
+
+        host = self.httpserver.host
+        host = host if host in ("localhost", "::1") or host.startswith("127.") else "127.0.0.1"
+        handler = SubmissionHandler(account_of=lambda: self.account, on_bug=self._report_bug)
+        return SMTPListeners(handler, host=host, tls=local_ca().server_ssl_context(), port=port, tls_port=tls_port)
+
+    def _report_bug(self, trace: str) -> None:
+        with self._errors_lock:
+            self.handler_errors.append(trace)
+
+    def _listeners(self) -> SMTPListeners:
+        if self.smtp is None:
+            raise RuntimeError("this server was made with smtp=False")
+        return self.smtp
+
+    @property
+    def smtp_host(self) -> str:
+        """The loopback address the SMTP listeners are on."""
+        return self._listeners().host
+
+    @property
+    def smtp_port(self) -> int:
+        """The submission port: plain at first, ``STARTTLS`` offered (Lettr's 587 / 2587)."""
+        return self._listeners().port
+
+    @property
+    def smtps_port(self) -> int:
+        """The implicit-TLS port (Lettr's 465 / 2465)."""
+        return self._listeners().tls_port
+
+    @property
+    def smtp_ca_bundle(self) -> str:
+        """Path of the CA bundle that verifies the SMTP certificate (the same local CA as ``ca_bundle``
+        of an HTTPS server): ``ssl.create_default_context(cafile=server.smtp_ca_bundle)``."""
+        from .tls import local_ca
+
+        return str(local_ca().ca_bundle)
+
+    # -- inbound mail (see docs/inbound.md) --------------------------------------------------------
+    @property
+    def inbound(self) -> InboundStore:
+        """Inbound domains, received messages (``.messages``, each with ``.events``) and ``.rejections``."""
+        return self.account.inbound
+
+    def add_inbound_domain(self, name: str, verified: bool = True) -> InboundDomain:
+        """Add an inbound domain; ``verified=False`` is one whose MX records are not found (mail is refused)."""
+        return self.account.inbound.add_domain(name, verified=verified)
+
+    def receive(self, message: ReceivedMessage = None, *, to: str | Sequence[str] | None = None,
+                mail_from: str | None = None, **fields: str) -> list[InboundMessage]:
+        """Receive mail as Lettr's MX would and relay it to the webhooks; returns the messages taken.
+
+        ``message``: an ``email.message.EmailMessage``, raw bytes, or ``None`` with simple fields
+        (``sender``, ``subject``, ``text``, ``html``). ``to`` / ``mail_from`` set the envelope
+        (default: the message's To and Cc, and its From)::
+
+            lettr_server.receive(sender="ada@example.com", to="support@in.example.com", subject="Help", text="Hi")
+        """
+        self.account.tick()
+        return self.account.inbound.receive(received_mails(message, to=to, mail_from=mail_from, **fields))
+
     @property
     def inbox_url(self) -> str:
         """The web inbox (the server's root): every email sent, rendered, with lifecycle buttons."""
@@ -272,6 +355,8 @@ class LettrServer:
     # -- dispatch -----------------------------------------------------------------------------
     def _dispatch(self, request: Request) -> Response:
         path = request.path
+        if path.startswith(ATTACHMENT_PATH):
+            return serve_attachment(self.account, path[len(ATTACHMENT_PATH):])
         for prefix, dialect in self.dialects.items():
             if path == prefix or path.startswith(prefix + "/"):
                 try:

@@ -20,11 +20,14 @@ if TYPE_CHECKING:
         assert_type(server.quota.status(), pytest_lettr.QuotaStatus)
         assert_type(server.domains, list[pytest_lettr.Domain])
         assert_type(server.webhook_deliveries, list[pytest_lettr.Delivery])
+        assert_type(server.receive(sender="a@example.com", to="b@in.example.com"), list[pytest_lettr.InboundMessage])
+        assert_type(server.add_inbound_domain("in.example.com"), pytest_lettr.InboundDomain)
+        assert_type(server.smtp_port, int)
 
 
 def test_every_public_name_is_exported() -> None:
     for name in ("Email", "Event", "ApiKey", "CreatedKey", "Domain", "Webhook", "Delivery", "AuditEntry",
-                 "Clock", "LettrError", "EmailOutbox", "Template", "ApiWebhook"):
+                 "Clock", "LettrError", "EmailOutbox", "Template", "ApiWebhook", "InboundDomain", "InboundMessage"):
         assert name in pytest_lettr.__all__ and hasattr(pytest_lettr, name), name
     assert issubclass(errors.Suppressed, pytest_lettr.LettrError)
 

@@ -16,12 +16,23 @@ from datetime import date, datetime, time, timezone
 # The casing helpers live in pytest_lettr.casing (webhook payloads use them too); re-exported here.
 from ..casing import camel as camel
 from ..casing import camel_keys as camel_keys
+from ..state import email_limits
 
 #: The longest ``Idempotency-Key`` either dialect accepts.
 MAX_IDEMPOTENCY_KEY = 255
 #: A header field name (RFC 9110 token), at most 100 characters.
 HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 DATE_ONLY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Recipients one send may have in ``to`` (the current API's cap; SMTP caps its envelope with it).
+MAX_TO = email_limits.MAX_RECIPIENTS
+#: The longest tag a send may carry.
+TAG_MAX = email_limits.TAG_MAX
+#: Headers the system sets itself (the spec's list); a send may not set them as custom headers.
+SYSTEM_HEADERS = frozenset({
+    "from", "to", "cc", "bcc", "subject", "reply-to", "sender", "date", "message-id", "mime-version",
+    "content-type", "content-transfer-encoding", "return-path", "x-msys-api", "list-unsubscribe",
+    "list-unsubscribe-post", "dkim-signature", "received",
+})
 
 # A practical address check: local part of printable ASCII or UTF-8 (RFC 6531), one @, a dotted
 # domain of LDH labels (or IDN labels), no spaces or control characters.

@@ -27,6 +27,7 @@ from .api_webhooks import ApiWebhookStore
 from .audit import Actor, AuditLog
 from .domains import Domains, is_domain_name
 from .emails import Email, Outbox
+from .inbound import InboundStore
 from .keys import CreatedKey, KeyStore
 from .limits import IdempotencyStore, RateLimiter
 from .quota import Quota
@@ -102,6 +103,7 @@ class Account:
         self.templates = TemplateLibrary(self)
         self.quota = Quota(self)
         self.sandbox = Sandbox(self)
+        self.inbound = InboundStore(self)
         for name in self.options.domains:
             self.domains.create(name, verified=True)
         self.clock.on_advance(self.tick)  # clock.advance() runs what has come due

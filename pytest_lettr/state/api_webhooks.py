@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..randomness import LOWER_ALNUM
-from ..webhooks.delivery import Attempt, AttemptContext, Delivery
+from ..webhooks.delivery import Attempt, AttemptCallback, AttemptContext, Delivery
 from ..webhooks.oauth import ClientCredentials, OAuthTokenError, TokenCache, basic_authorization, delivery_headers
 from ..webhooks.payloads import api_delivery
 
@@ -208,14 +208,21 @@ class ApiWebhookStore:
             if webhook.receives(event_type):
                 self.deliver(webhook, body, event.id, event_type)
 
-    def deliver(self, webhook: ApiWebhook, body: bytes, event_id: str, event_type: str) -> Delivery:
-        """POST ``body`` to the webhook with its credentials; retries follow the engine."""
+    def deliver(self, webhook: ApiWebhook, body: bytes, event_id: str, event_type: str, *,
+                on_attempt: AttemptCallback | None = None) -> Delivery:
+        """POST ``body`` to the webhook with its credentials; retries follow the engine.
+        ``on_attempt`` (e.g. inbound mail's relay events) hears every attempt after the store does."""
 
         def headers(attempt: AttemptContext) -> dict[str, str]:
             return delivery_headers(event_id, event_type, self.authorization(webhook, attempt.moment))
 
+        def after(delivery: Delivery, attempt: Attempt) -> None:
+            self._after_attempt(delivery, attempt)
+            if on_attempt is not None:
+                on_attempt(delivery, attempt)
+
         return self.engine.deliver(webhook.url, body, headers, event_id=event_id, event_type=event_type,
-                                   webhook_id=webhook.id, on_attempt=self._after_attempt, on_gone=self._gone,
+                                   webhook_id=webhook.id, on_attempt=after, on_gone=self._gone,
                                    tags={"store": self})
 
     def authorization(self, webhook: ApiWebhook, now: datetime) -> str | None:

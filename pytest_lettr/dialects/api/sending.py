@@ -20,21 +20,13 @@ from ...state import Email, email_limits, sending
 from ...state.emails import Attachment
 from ...state.sending import Draft
 from ..base import Call, Reply
-from ..common import filename_ok, header_name_ok, header_value_ok
+from ..common import MAX_TO, SYSTEM_HEADERS, TAG_MAX, filename_ok, header_name_ok, header_value_ok
 from .validation import Fields, nullable_fields, parse_datetime
 from .views import scheduled_view
 from .wire import ok
 
-MAX_TO = email_limits.MAX_RECIPIENTS
 MAX_HEADERS = 10
-TAG_MAX = email_limits.TAG_MAX
 BASE64_RE = re.compile(r"^[A-Za-z0-9+/=]+$")
-#: Headers the system sets itself (the spec's list); a request may not set them.
-SYSTEM_HEADERS = frozenset({
-    "from", "to", "cc", "bcc", "subject", "reply-to", "sender", "date", "message-id", "mime-version",
-    "content-type", "content-transfer-encoding", "return-path", "x-msys-api", "list-unsubscribe",
-    "list-unsubscribe-post", "dkim-signature", "received",
-})
 OPTIONS = ("click_tracking", "open_tracking", "transactional", "inline_css", "perform_substitutions")
 #: How far ahead an email may be scheduled: at least 5 minutes, at most 30 days (the SDK's window).
 SCHEDULE_MIN = timedelta(minutes=5)
