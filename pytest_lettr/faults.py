@@ -33,6 +33,7 @@ import fnmatch
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
@@ -106,36 +107,44 @@ class Fault:
         return f"<Fault {route} {action} hits={self.hits}{' after_commit' if self.after_commit else ''}>"
 
 
-def _check(status: int | None, retry_after: int | None, delay: float, drop: bool, truncate: bool,
-           after_commit: bool, times: int | None, probability: float, after: int, dialect: str | None) -> None:
-    """Raise ``ValueError`` for a fault that cannot be applied as asked."""
-    problems = []
-    if status is not None and status not in FAULT_ERRORS:
-        problems.append(f"status must be one of {', '.join(map(str, FAULT_ERRORS))}, not {status!r}")
-    if (status is not None) + drop > 1:
-        problems.append("give status or drop=True, not both")
-    if status is None and not (drop or truncate or delay or after_commit):
-        problems.append("nothing to inject: give status, drop, truncate or delay")
-    if truncate and status is None and not after_commit:
-        problems.append("truncate=True without status cuts the real answer, so the request is processed: "
-                        "pass after_commit=True")
-    if drop and truncate:
-        problems.append("give drop=True or truncate=True, not both")
-    if retry_after is not None and (status is None or isinstance(retry_after, bool) or
-                                    not isinstance(retry_after, int) or retry_after < 0):
-        problems.append("retry_after must be a whole number of seconds (>= 0), with a status")
-    if not 0 <= delay <= 3600:
-        problems.append("delay must be between 0 and 3600 seconds")
-    if times is not None and times < 1:
-        problems.append("times must be at least 1 (or None: every matching request)")
-    if not 0 < probability <= 1:
-        problems.append("probability must be in (0, 1]")
-    if after < 0:
-        problems.append("after must be >= 0")
-    if dialect is not None and dialect not in DIALECTS:
-        problems.append(f"dialect must be 'v1' or 'api', not {dialect!r}")
-    if problems:
-        raise ValueError("; ".join(problems))
+@dataclass(frozen=True)
+class _Asked:
+    """A fault's arguments, as :data:`_RULES` check them."""
+
+    status: int | None
+    retry_after: int | None
+    delay: float
+    drop: bool
+    truncate: bool
+    after_commit: bool
+    times: int | None
+    probability: float
+    after: int
+    dialect: str | None
+
+
+def _whole_seconds(value: int | None) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+#: Each rule: when it is broken, and what the ``ValueError`` says.
+_RULES: list[tuple[Callable[[_Asked], bool], str]] = [
+    (lambda a: a.status is not None and a.status not in FAULT_ERRORS,
+     f"status must be one of {', '.join(map(str, FAULT_ERRORS))}"),
+    (lambda a: a.status is not None and a.drop, "give status or drop=True, not both"),
+    (lambda a: a.drop and a.truncate, "give drop=True or truncate=True, not both"),
+    (lambda a: a.status is None and not (a.drop or a.truncate or a.delay or a.after_commit),
+     "nothing to inject: give status, drop, truncate or delay"),
+    (lambda a: a.truncate and a.status is None and not a.after_commit,
+     "truncate=True without status cuts the real answer, so the request is processed: pass after_commit=True"),
+    (lambda a: a.retry_after is not None and (a.status is None or not _whole_seconds(a.retry_after)),
+     "retry_after must be a whole number of seconds (>= 0), with a status"),
+    (lambda a: not 0 <= a.delay <= 3600, "delay must be between 0 and 3600 seconds"),
+    (lambda a: a.times is not None and a.times < 1, "times must be at least 1 (or None: every matching request)"),
+    (lambda a: not 0 < a.probability <= 1, "probability must be in (0, 1]"),
+    (lambda a: a.after < 0, "after must be >= 0"),
+    (lambda a: a.dialect is not None and a.dialect not in DIALECTS, "dialect must be 'v1' or 'api'"),
+]
 
 
 class Faults:
@@ -157,7 +166,10 @@ class Faults:
             delay: float = 0.0, drop: bool = False, truncate: bool = False, after_commit: bool = False,
             times: int | None = None, probability: float = 1.0, after: int = 0) -> Fault:
         """Add a fault (see the module docstring); raises ``ValueError`` when it makes no sense."""
-        _check(status, retry_after, delay, drop, truncate, after_commit, times, probability, after, dialect)
+        asked = _Asked(status, retry_after, delay, drop, truncate, after_commit, times, probability, after, dialect)
+        problems = [message for broken, message in _RULES if broken(asked)]
+        if problems:
+            raise ValueError("; ".join(problems))
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
