@@ -19,6 +19,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from .requestlog import LOG_ENTRIES
 from .server import LettrServer
 from .state.keys import looks_like_key
 
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--plan", choices=("free", "pro", "enterprise"), default="pro", help="account plan")
     serve.add_argument("--trust-forwarded-for", action="store_true",
                        help="take the caller IP from X-Forwarded-For (behind a proxy)")
+    serve.add_argument("--request-log", type=int, default=LOG_ENTRIES, metavar="N",
+                       help=f"keep the last N requests in the (masked) request log (default {LOG_ENTRIES})")
     return parser
 
 
@@ -50,7 +53,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
                          strict_domains=args.strict_domains, plan=args.plan,
-                         trust_forwarded_for=args.trust_forwarded_for)
+                         trust_forwarded_for=args.trust_forwarded_for, request_log=max(args.request_log, 0))
     try:
         server.start()
     except OSError as exc:
