@@ -10,7 +10,7 @@ or a webhook secret::
     >>> mask_header("Authorization", "Bearer le_abc"), mask_header("Accept", "*/*")
     ('Bearer ***', '*/*')
     >>> mask_body(b'{"name": "ci", "secret": "whsec_abc"}')
-    b'{"name": "ci", "secret": "***"}'
+    b'{"name":"ci","secret":"***"}'
 """
 
 from __future__ import annotations
