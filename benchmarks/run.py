@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_memory
 import bench_per_test
 import bench_scale
 import bench_signing
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result | tuple[Result, ...]]] = {
     "scale": bench_scale.run,
     "start-stop": bench_startstop.run,
     "signing": bench_signing.run,
+    "memory": bench_memory.run,
 }
 
 #: What is known about each target when it is missed: the reason and what would close the gap.
@@ -51,6 +53,8 @@ WHEN_MISSED: dict[str, str] = {
     "scale": (
         "Listing reads only the page it returns (positions are indexed), so a miss here comes "
         "from memory pressure (garbage collection over a large heap) rather than a scan."),
+    "memory": ("Refused bodies are drained after the answer in 1 MiB reads and the request log keeps at most "
+               "1,000 masked exchanges; a miss means something holds request data (a log, a cache)."),
     "start-stop": "stop() closes open connections and joins their threads (up to 2 s if a handler is stuck).",
     "signing": (
         "Signing alone is within reach of a raw HMAC (see 'sign_webhook alone'); verifying is not, "

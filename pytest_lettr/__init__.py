@@ -17,6 +17,7 @@ from __future__ import annotations
 from . import errors
 from .clock import Clock
 from .errors import InvalidTransition, LettrError
+from .faults import Fault, Faults
 from .guard import LettrSensitiveDataWarning
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email, Event
@@ -41,6 +42,8 @@ __all__ = [
     "Email",
     "EmailOutbox",
     "Event",
+    "Fault",
+    "Faults",
     "InboundDomain",
     "InboundMessage",
     "InvalidTransition",

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from .requestlog import LOG_ENTRIES
 from .server import LettrServer
 from .state.keys import looks_like_key
 
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="SMTP submission port, STARTTLS offered (default 2587; 0 = any free)")
     serve.add_argument("--smtps-port", type=int, default=2465,
                        help="SMTP port with implicit TLS (default 2465; 0 = any free)")
+    serve.add_argument("--request-log", type=int, default=LOG_ENTRIES, metavar="N",
+                       help=f"keep the last N requests in the (masked) request log (default {LOG_ENTRIES})")
     return parser
 
 
@@ -65,7 +68,7 @@ def serve(args: argparse.Namespace) -> int:
     server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
                          strict_domains=args.strict_domains, domains=args.domains, plan=args.plan,
                          trust_forwarded_for=args.trust_forwarded_for, smtp_port=args.smtp_port,
-                         smtps_port=args.smtps_port)
+                         smtps_port=args.smtps_port, request_log=max(args.request_log, 0))
     try:
         server.start()
     except OSError as exc:

@@ -32,7 +32,8 @@ class LettrError(Exception):
 
 
 class ServerError(LettrError):
-    """A bug in the fake itself (the request is answered 500 and the test fails)."""
+    """A bug in the fake itself (the request is answered 500 and the test fails), or a 500 a test
+    injects (:mod:`pytest_lettr.faults`)."""
 
     code = "server_error"
 
@@ -214,6 +215,25 @@ class RetrievalError(LettrError):
     """A read the current API refuses for a reason of the account."""
 
     code = "retrieval_error"
+
+
+# -- failures of the service itself (only ever injected by a test: pytest_lettr.faults) ----------
+class BadGateway(LettrError):
+    """An upstream failure (502)."""
+
+    code = "bad_gateway"
+
+
+class ServiceUnavailable(LettrError):
+    """The service is overloaded or in maintenance (503)."""
+
+    code = "service_unavailable"
+
+
+class GatewayTimeout(LettrError):
+    """An upstream did not answer in time (504)."""
+
+    code = "gateway_timeout"
 
 
 def error_classes() -> list[type[LettrError]]:

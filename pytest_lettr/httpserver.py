@@ -30,6 +30,7 @@ the stock server::
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import re
 import selectors
@@ -39,7 +40,6 @@ import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import IO, Any, cast
-from urllib.parse import parse_qsl, quote, unquote
 
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import HTTPServerError
@@ -48,10 +48,11 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import LimitedStream
 
-from .state.keys import mask_keys
+from .masking import mask_query
+from .requestlog import LOG_BYTES, LOG_ENTRIES, RecordingStream, RequestLog
 
-__all__ = ["IDLE_TIMEOUT", "ChunkedBody", "KeepAliveRequestHandler", "LettrHTTPServer", "LettrWSGIServer",
-           "RequestHeaders", "mask_query"]
+__all__ = ["ACCEPT_BACKOFF", "IDLE_TIMEOUT", "ChunkedBody", "DropConnection", "KeepAliveRequestHandler",
+           "LettrHTTPServer", "LettrWSGIServer", "RequestHeaders", "mask_query"]
 
 IDLE_TIMEOUT = 60.0
 """Seconds a connection may wait for its next request (or a slow client for its TLS handshake)."""
@@ -59,42 +60,14 @@ IDLE_TIMEOUT = 60.0
 DRAIN_LIMIT = 64 * 1024 * 1024
 """Unread request body bytes the server discards to keep a connection; past this it closes it."""
 
+ACCEPT_BACKOFF = (0.01, 0.5)
+"""Shortest and longest pause of the accept loop while the process is out of file descriptors."""
+
+#: ``accept()`` failures that last until something is freed: retrying at once would spin.
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
 JOIN_TIMEOUT = 2.0
 """How long ``stop()`` waits for connection threads after closing their sockets."""
-
-_SECRET_NAMES = re.compile(r"key|token|secret|password|signature|auth", re.IGNORECASE)
-_SECRET_VALUES = re.compile(r"^(le_|lttr_|whsec_|Bearer\s)", re.IGNORECASE)
-
-
-def mask_query(target: str) -> str:
-    """A request target as logged: secret-looking query names and values replaced by ``***``, and
-    anything shaped like a Lettr key elsewhere in it (a path segment, part of a name) masked.
-
-    >>> mask_query("/v1/emails?limit=5&api_key=le_abc")
-    '/v1/emails?limit=5&api_key=***'
-    >>> mask_query("/v1/le_" + "a" * 36 + "?le_" + "b" * 36 + "=1")
-    '/v1/le_***?***=1'
-    """
-    path, sep, query = target.partition("?")
-    path = _mask_path(path)
-    if not sep:
-        return path
-    masked = [_masked_pair(name, value) for name, value in parse_qsl(query, keep_blank_values=True)]
-    return path + "?" + "&".join(f"{quote(n, safe='*')}={quote(v, safe='*')}" for n, v in masked)
-
-
-def _mask_path(path: str) -> str:
-    """``path`` with key-shaped text masked, also when percent-encoded (``%6Ce_…`` is ``le_…``)."""
-    decoded = unquote(path)
-    masked = mask_keys(decoded)
-    return path if masked == decoded else quote(masked, safe="/*:@!$&'()+,;=")
-
-
-def _masked_pair(name: str, value: str) -> tuple[str, str]:
-    if _SECRET_NAMES.search(name) or _SECRET_VALUES.match(value):
-        value = "***"
-    return ("***" if _SECRET_VALUES.match(name) else mask_keys(name)), mask_keys(value)
-
 
 MAX_HEADERS = 100
 MAX_LINE = 65536
@@ -228,6 +201,11 @@ class ChunkedBody(io.RawIOBase):
                 raise OSError("Chunked body ended early")
 
 
+class DropConnection(Exception):
+    """Raised by an app (before or while its body is sent) to close the connection at once:
+    the client gets no answer, or an answer cut short."""
+
+
 class _Refused(Exception):
     """A request head that is answered with an error status (and the connection closed)."""
 
@@ -326,6 +304,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             except (OSError, ValueError):
                 return  # not TLS, the client does not trust us, or it gave up: nothing to answer
         super().handle()
+
+    def finish(self) -> None:
+        """Flush and close the socket's files; a client that went away meanwhile is no error."""
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def log_error(self, format: str, *args: Any) -> None:
         if not format.startswith("Request timed out"):  # an idle keep-alive connection expiring
@@ -428,6 +411,9 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
         try:
             execute(self.server.app)
+        except DropConnection:
+            self.close_connection = True
+            return
         except (ConnectionError, TimeoutError, ssl.SSLError) as error:
             self.close_connection = True
             self.connection_dropped(error, environ)
@@ -494,7 +480,9 @@ class LettrWSGIServer(BaseWSGIServer):
     ``threaded=True`` serves each connection in its own thread (named ``lettr-connection:PORT``)
     and keeps connections alive; ``threaded=False`` serves one request at a time, each on its own
     connection. A port that cannot be bound raises its ``OSError`` (e.g. ``EADDRINUSE``), never
-    ``SystemExit``.
+    ``SystemExit``. When the process runs out of file descriptors (``EMFILE``), the loop pauses
+    (10 ms, doubling up to 0.5 s) instead of retrying the accept at once; a waiting client is
+    served as soon as a descriptor is free.
     """
 
     timeout = 0  # handle_request() returns at once if the client hung up before it was accepted
@@ -508,6 +496,8 @@ class LettrWSGIServer(BaseWSGIServer):
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread | None] = {}
+        self._backoff = 0.0  # the last pause after an accept failed for want of descriptors
+        self._pause = 0.0  # the pause the accept loop takes before it selects again
         handler = KeepAliveRequestHandler if threaded else CloseAfterEachRequestHandler
         try:
             super().__init__(host, port, app, handler=handler)
@@ -522,16 +512,33 @@ class LettrWSGIServer(BaseWSGIServer):
         ``poll_interval`` is ignored: the loop sleeps until a client or the wake-up socket calls."""
         self._serving.set()
         try:
-            with selectors.DefaultSelector() as selector:
+            with selectors.DefaultSelector() as selector, selectors.DefaultSelector() as wake_only:
                 selector.register(self, selectors.EVENT_READ)
                 selector.register(self._wake_read, selectors.EVENT_READ)
+                wake_only.register(self._wake_read, selectors.EVENT_READ)
                 while not self._stopping:
+                    if self._pause:  # out of descriptors: wait (for a stop, at most) before retrying
+                        wake_only.select(self._pause)
+                        self._pause = 0.0
+                        continue
                     ready = [key.fileobj for key, _ in selector.select()]
                     if self in ready and not self._stopping:
                         self.handle_request()
         finally:
             self._stopped.set()
             self.server_close()
+
+    def get_request(self) -> tuple[Any, Any]:
+        """Accept a connection; out of file descriptors, set the loop's pause (and re-raise)."""
+        try:
+            accepted = super().get_request()
+        except OSError as error:
+            if error.errno in _OUT_OF_RESOURCES:
+                low, high = ACCEPT_BACKOFF
+                self._backoff = self._pause = min(max(self._backoff * 2, low), high)
+            raise
+        self._backoff = 0.0
+        return accepted
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.multithread:
@@ -595,17 +602,21 @@ class LettrWSGIServer(BaseWSGIServer):
 class LettrHTTPServer(HTTPServer):
     """pytest-httpserver's ``HTTPServer`` on :class:`LettrWSGIServer` (see the module docstring).
 
-    Only ``start()`` differs (it makes the server; pytest-httpserver has no hook for that), plus
-    two switches: :attr:`fallback` answers what no expectation matches, and bodies past
-    :attr:`prefetch_limit` are left for the handler to read. ``startup_timeout`` is not needed:
-    the socket listens before ``start()`` returns.
+    ``start()`` differs (it makes the server; pytest-httpserver has no hook for that), and so does
+    ``log``: a :class:`~pytest_lettr.requestlog.RequestLog`, the last :attr:`log_entries` exchanges
+    with secrets masked. Two switches: :attr:`fallback` answers what no expectation matches, and
+    :attr:`middleware` wraps every dispatch (faults on demand are one). A body is read only when a
+    handler (or an expectation matching on it) reads it. ``startup_timeout`` is not needed: the
+    socket listens before ``start()`` returns.
     """
 
     server: LettrWSGIServer | None
+    log: RequestLog
 
-    #: Bodies up to this size are read before dispatch (so ``log`` keeps them, as pytest-httpserver
-    #: does); larger or chunked ones are left for the handler to read, or refuse, on demand.
-    prefetch_limit = 10 * 1024 * 1024
+    #: Exchanges (request and response) the log keeps by default; the oldest make room.
+    log_entries = LOG_ENTRIES
+    #: Body bytes the log keeps by default, requests and responses together.
+    log_bytes = LOG_BYTES
 
     #: Answers a request that no expectation (permanent, one-shot or ordered) matches, instead of
     #: pytest-httpserver's "No handler found" 500 and assertion. A request that breaks the order of
@@ -614,12 +625,24 @@ class LettrHTTPServer(HTTPServer):
     #:     server.fallback = lambda request: Response("from the fallback")
     fallback: Callable[[Request], Response] | None = None
 
+    #: Called as ``middleware(request, dispatch)`` for every request instead of ``dispatch(request)``:
+    #: it may delay, answer on its own, call ``dispatch`` and change its answer, or raise
+    #: :class:`DropConnection` to close the connection without an answer.
+    middleware: Callable[[Request, Callable[[Request], Response]], Response] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.log = RequestLog(self.log_entries, self.log_bytes)
+
+    def clear_log(self) -> None:
+        self.log.clear()
+
     def application(self, request: Request) -> Response:
-        length = request.content_length
-        if length is not None and length <= self.prefetch_limit:
-            request.get_data()
-        response = self.dispatch(request)
-        self.log.append((request, response))
+        recorder = RecordingStream(request.environ["wsgi.input"])
+        request.environ["wsgi.input"] = recorder  # the log keeps what was read, and reads nothing more
+        middleware = self.middleware
+        response = self.dispatch(request) if middleware is None else middleware(request, self.dispatch)
+        self.log.record(request, bytes(recorder.recorded), response)
         return response
 
     def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:

@@ -25,11 +25,13 @@ from werkzeug.wrappers import Request, Response
 from . import errors
 from .clock import Clock
 from .dialects.api import ApiDialect
-from .dialects.base import Dialect
+from .dialects.base import Dialect, rate_limit_headers
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
+from .faults import Faults
 from .httpserver import LettrHTTPServer
 from .inbox.routes import owns as inbox_owns
+from .requestlog import LOG_ENTRIES
 from .smtp import SMTPListeners
 from .smtp.inbound import ReceivedMessage, received_mails, serve_attachment
 from .state import Account, AccountOptions, CreatedKey, Email, Event
@@ -40,6 +42,7 @@ from .state.emails import address_of
 from .state.history import seed_history
 from .state.inbound import ATTACHMENT_PATH, InboundDomain, InboundMessage, InboundStore
 from .state.lifecycle import simulate
+from .state.limits import RateLimitStatus
 from .state.quota import Quota
 from .state.sandbox import Sandbox
 from .state.stats import PeriodStats, period_stats
@@ -145,6 +148,7 @@ class LettrServer:
         smtp: bool = True,
         smtp_port: int = 0,
         smtps_port: int = 0,
+        request_log: int = LOG_ENTRIES,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -163,6 +167,11 @@ class LettrServer:
             ca = local_ca()
             ssl_context, self.ca_bundle = ca.server_ssl_context(), str(ca.ca_bundle)
         self.httpserver = LettrHTTPServer(host=host, port=port, ssl_context=ssl_context, threaded=threaded)
+        #: ``httpserver.log`` keeps the last ``request_log`` exchanges, secrets masked.
+        self.httpserver.log.max_entries = request_log
+        #: Faults on demand (:mod:`pytest_lettr.faults`): ``faults.add(path="/api/emails", status=503)``.
+        self.faults = Faults(self)
+        self.httpserver.middleware = self.faults
         self.handler_errors: list[str] = []
         self._errors_lock = threading.Lock()
         self.dialects: dict[str, Dialect] = {"/v1": V1Dialect()}
@@ -204,6 +213,7 @@ class LettrServer:
     def stop(self) -> None:
         if self.smtp is not None:
             self.smtp.stop()
+        self.faults.clear()  # also ends the delays of requests being served
         if self.httpserver.is_running():
             self.httpserver.clear()
             self.httpserver.stop()
@@ -251,6 +261,7 @@ class LettrServer:
         ``plan``, ``sensitive_data``, ``owner_email``.
         """
         self.account = self._new_account(seed_material, **account_options)
+        self.faults.clear()
         self._install_handler()
         with self._errors_lock:
             self.handler_errors.clear()
@@ -353,22 +364,40 @@ class LettrServer:
         return self.account.clock
 
     # -- dispatch -----------------------------------------------------------------------------
+    def _dialect_for(self, path: str) -> Dialect | None:
+        """The dialect serving ``path`` (``/v1/...``, ``/api/...``), if any."""
+        for prefix, dialect in self.dialects.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return dialect
+        return None
+
     def _dispatch(self, request: Request) -> Response:
         path = request.path
         if path.startswith(ATTACHMENT_PATH):
             return serve_attachment(self.account, path[len(ATTACHMENT_PATH):])
-        for prefix, dialect in self.dialects.items():
-            if path == prefix or path.startswith(prefix + "/"):
-                try:
-                    return dialect.handle(request, self.account, self.options)
-                except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
-                    with self._errors_lock:
-                        self.handler_errors.append(traceback.format_exc())
-                    return dialect.render_error(None, errors.ServerError(
-                        "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
-        if inbox_owns(path):
-            return self._serve_inbox(request)
-        return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+        dialect = self._dialect_for(path)
+        if dialect is None:
+            if inbox_owns(path):
+                return self._serve_inbox(request)
+            return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+        try:
+            return dialect.handle(request, self.account, self.options)
+        except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
+            with self._errors_lock:
+                self.handler_errors.append(traceback.format_exc())
+            return dialect.render_error(None, errors.ServerError(
+                "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
+
+    def render_error(self, path: str, error: errors.LettrError) -> Response:
+        """``error`` as the dialect serving ``path`` renders it (v1's envelope elsewhere)."""
+        dialect = self._dialect_for(path)
+        return error_response(error) if dialect is None else dialect.render_error(None, error)
+
+    def rate_limit_headers(self, retry_after: int) -> dict[str, str]:
+        """``X-RateLimit-*`` headers of a window that is used up for ``retry_after`` more seconds."""
+        limiter = self.account.rate_limiter
+        return rate_limit_headers(RateLimitStatus(limit=limiter.requests, remaining=0,
+                                                  reset=self.account.clock.timestamp() + retry_after))
 
     def _serve_inbox(self, request: Request) -> Response:
         with self._errors_lock:  # one inbox (one CSRF token) even when the first pages arrive together

@@ -268,6 +268,12 @@ def client_ip(request: Request, trust_forwarded_for: bool) -> str | None:
     return peer if peer is None else normalise_ip(peer) or peer
 
 
+def rate_limit_headers(status: RateLimitStatus) -> dict[str, str]:
+    """The ``X-RateLimit-*`` headers both dialects send for a rate-limit window."""
+    return {"X-RateLimit-Limit": str(status.limit), "X-RateLimit-Remaining": str(status.remaining),
+            "X-RateLimit-Reset": str(status.reset)}
+
+
 class Dialect:
     """Routing and the check order; subclasses render envelopes and add their own rules."""
 
@@ -295,11 +301,7 @@ class Dialect:
         """This dialect's own checks between the IP check and the rate limit (sandbox rules, quotas)."""
 
     def response_headers(self, call: Call) -> dict[str, str]:
-        status = call.rate_limit
-        if status is None:
-            return {}
-        return {"X-RateLimit-Limit": str(status.limit), "X-RateLimit-Remaining": str(status.remaining),
-                "X-RateLimit-Reset": str(status.reset)}
+        return {} if call.rate_limit is None else rate_limit_headers(call.rate_limit)
 
     # -- the pipeline -------------------------------------------------------------------------
     def handle(self, request: Request, account: Account, options: ServerOptions) -> Response:

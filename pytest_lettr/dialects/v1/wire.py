@@ -47,6 +47,9 @@ STATUS: dict[type[errors.LettrError], int] = {
     errors.DailyQuotaExceeded: 429,
     errors.SendError: 400,
     errors.RetrievalError: 400,
+    errors.BadGateway: 502,
+    errors.ServiceUnavailable: 503,
+    errors.GatewayTimeout: 504,
 }
 
 
