@@ -210,6 +210,25 @@ class RetrievalError(LettrError):
     code = "retrieval_error"
 
 
+# -- audience and campaigns ----------------------------------------------------------------------
+class CampaignNotSendable(LettrError):
+    """The campaign is not a draft (or lacks a subject, sender or content) for this action."""
+
+    code = "campaign_not_sendable"
+
+
+class CampaignNotScheduled(LettrError):
+    """Unscheduling a campaign that is not scheduled."""
+
+    code = "campaign_not_scheduled"
+
+
+class TransmissionFailed(LettrError):
+    """An email the account itself sends (a double opt-in confirmation) could not go out."""
+
+    code = "transmission_failed"
+
+
 def error_classes() -> list[type[LettrError]]:
     """Every error class of this module (what each dialect's status table must cover).
 

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import errors
 from .clock import Clock
+from .dialects import links
 from .dialects.api import ApiDialect
 from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
@@ -31,7 +32,9 @@ from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
+from .state.audience import Audience
 from .state.audit import AuditEntry
+from .state.campaigns import Campaign, CampaignStore
 from .state.domains import Domain
 from .state.emails import address_of
 from .state.history import seed_history
@@ -171,7 +174,13 @@ class LettrServer:
         if not self.httpserver.is_running():
             self._install_handler()
             self.httpserver.start()
+        self._point_links()
         return self
+
+    def _point_links(self) -> None:
+        """Links in emails (double opt-in, unsubscribe) point at this server once it listens."""
+        if self.httpserver.is_running():
+            self.account.link_base = self.url
 
     def _install_handler(self) -> None:
         """Forget expectations, log and assertions of the last test; the mock is the fallback.
@@ -229,6 +238,7 @@ class LettrServer:
         """
         self.account = self._new_account(seed_material, **account_options)
         self._install_handler()
+        self._point_links()
         with self._errors_lock:
             self.handler_errors.clear()
         return self.account
@@ -271,6 +281,8 @@ class LettrServer:
                         self.handler_errors.append(traceback.format_exc())
                     return dialect.render_error(None, errors.ServerError(
                         "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
+        if path.startswith(links.PREFIX):
+            return links.handle(request, self.account)
         return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
 
     def check_handler_errors(self) -> None:
@@ -428,6 +440,26 @@ class LettrServer:
     def domains(self) -> list[Domain]:
         """The account's sending domains, oldest first."""
         return self.account.domains.all()
+
+    @property
+    def audience(self) -> Audience:
+        """Contacts, lists, topics, properties and segments (``.contact("ada@example.com").status``)."""
+        return self.account.audience
+
+    @property
+    def campaigns(self) -> CampaignStore:
+        """The account's campaigns (iterable; ``.get(id)``, ``.stats(c)``, ``.emails_of(c)``)."""
+        return self.account.campaigns
+
+    def create_campaign(self, *, name: str, subject: str | None, from_email: str | None, html: str | None,
+                        from_name: str | None = None, reply_to: str | None = None,
+                        list_ids: Iterable[str] = (), segment_ids: Iterable[str] = (),
+                        all_contacts: bool = False) -> Campaign:
+        """A draft campaign, as the dashboard authors them (the API cannot): send or schedule it
+        with ``POST /api/campaigns/{id}/send`` or ``/schedule``."""
+        return self.account.campaigns.create(name=name, subject=subject, from_email=from_email, html=html,
+                                             from_name=from_name, reply_to=reply_to, list_ids=list_ids,
+                                             segment_ids=segment_ids, all_contacts=all_contacts)
 
     @property
     def webhook_deliveries(self) -> list[Delivery]:

@@ -59,6 +59,9 @@ STATUS: dict[type[errors.LettrError], tuple[int, str]] = {
     errors.DailyQuotaExceeded: (429, "daily_quota_exceeded"),
     errors.SendError: (400, "send_error"),
     errors.RetrievalError: (400, "retrieval_error"),
+    errors.CampaignNotSendable: (422, "campaign_not_sendable"),
+    errors.CampaignNotScheduled: (422, "campaign_not_scheduled"),
+    errors.TransmissionFailed: (502, "transmission_failed"),
 }
 
 

@@ -45,6 +45,9 @@ STATUS: dict[type[errors.LettrError], int] = {
     errors.DailyQuotaExceeded: 429,
     errors.SendError: 400,
     errors.RetrievalError: 400,
+    errors.CampaignNotSendable: 422,
+    errors.CampaignNotScheduled: 422,
+    errors.TransmissionFailed: 502,
 }
 
 
