@@ -186,7 +186,7 @@ def delete_property(call: Call) -> Reply:
 def list_segments(call: Call) -> Reply:
     audience = call.account.audience
     query = Query(call.query)
-    scope = audience.list_field(call.query.get("list_id") or None)
+    scope = reference(query, audience.list_field, "list_id")
     segments = [s for s in audience.segments if scope is None or s.list_id == scope.id]
     return ok("Segments retrieved successfully.", listing(call, "segments", segments, segment_view, query))
 

@@ -18,7 +18,7 @@ from ...state.audience.optin import OptInConfig
 from ..base import Call, Reply
 from ..common import is_email
 from .audience import deleted, read_route, string_ids, write_route
-from .audience_views import contact_view, listing
+from .audience_views import contact_view, listing, reference
 from .validation import Fields, Query, nullable_fields
 from .wire import ok
 
@@ -45,8 +45,8 @@ def list_contacts(call: Call) -> Reply:
     if search is not None and len(search) > 255:
         query.fields.add("search", "The search parameter must not be greater than 255 characters.")
     status = query.choice("status", CONTACT_STATUSES)
-    scope = audience.list_field(call.query.get("list_id") or None)
-    segment = audience.segment_field(call.query.get("segment_id") or None)
+    scope = reference(query, audience.list_field, "list_id")
+    segment = reference(query, audience.segment_field, "segment_id")
     found = audience.members(segment) if segment is not None else audience.contacts
     needle = (search or "").strip().lower()
     found = [c for c in found if (not needle or needle in c.email or any(needle in v.lower()

@@ -6,15 +6,31 @@ here), and request ids of path parameters.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ...clock import isoformat_or_none as ts
+from ...errors import ValidationFailed
 from ...state.audience import Audience, AudienceList, Contact, Property, Segment, Topic
 from ..base import Call
 from .validation import Query, page_of
 
 #: ``per_page`` when the request gives none (the audience and campaign lists; emails use 25).
 DEFAULT_PER_PAGE = 20
+
+
+_R = TypeVar("_R")
+
+
+def reference(query: Query, lookup: Callable[[str | None], _R], name: str) -> _R | None:
+    """The list (or segment) a filter names, its 422 collected with the query's other errors."""
+    try:
+        return lookup(query.args.get(name) or None)
+    except ValidationFailed as failed:
+        for field_name, messages in failed.extra["errors"].items():
+            for message in messages:
+                query.fields.add(field_name, message)
+        return None
 
 
 def page(query: Query, *, max_page: int | None = None) -> tuple[int, int]:
