@@ -12,7 +12,7 @@ from ...state.audience import Condition, Segment
 from ...state.audience.models import DEFAULT_SUBSCRIPTIONS, PROPERTY_TYPES, VISIBILITIES
 from ...state.audience.segments import OPERATORS
 from ..base import Call, Reply, Route
-from .audience_views import list_view, listing, property_view, segment_view, topic_view
+from .audience_views import list_view, listing, property_view, reference, segment_view, topic_view
 from .validation import Fields, Query, nullable_fields
 from .wire import ok
 
