@@ -280,7 +280,13 @@ def _counts(*names: str) -> dict[str, Any]:
 def _audience_overlay(paths: dict[str, Any], error_schema: dict[str, Any]) -> None:
     """7. ``POST /audience/contacts`` gains ``409`` (a taken address: the SDK's
     ``ContactAlreadyExistsError``); ``POST`` / ``DELETE /audience/contacts/topics/bulk``, which the
-    SDK calls, with the counts it parses."""
+    SDK calls, with the counts it parses; the ``oneOf`` of ``POST /campaigns/{id}/schedule``'s 422
+    becomes ``anyOf`` (a validation error is also an ``ErrorResponse``, so no body, the spec's own
+    example included, matches exactly one branch)."""
+    schedule = _dig(paths, "/campaigns/{campaignId}/schedule", "post", "responses", "422", "content",
+                    "application/json", "schema")
+    if isinstance(schedule, dict) and "oneOf" in schedule:
+        schedule["anyOf"] = schedule.pop("oneOf")
     create = _dig(paths, "/audience/contacts", "post", "responses")
     if isinstance(create, dict):
         create.setdefault("409", _json_response("Contact already exists", error_schema))
