@@ -21,6 +21,8 @@ from .guard import LettrSensitiveDataWarning
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhook
+from .state.audience import Audience, AudienceList, Contact, ContactProperty, Segment, Topic
+from .state.campaigns import Campaign, CampaignStats
 from .state.domains import Domain
 from .state.quota import QuotaStatus
 from .state.templates import Project, Template
@@ -32,8 +34,14 @@ __all__ = [
     "ApiKey",
     "ApiWebhook",
     "Attempt",
+    "Audience",
+    "AudienceList",
     "AuditEntry",
+    "Campaign",
+    "CampaignStats",
     "Clock",
+    "Contact",
+    "ContactProperty",
     "CreatedKey",
     "Delivery",
     "Domain",
@@ -46,7 +54,9 @@ __all__ = [
     "LettrServer",
     "Project",
     "QuotaStatus",
+    "Segment",
     "Template",
+    "Topic",
     "Webhook",
     "WebhookVerificationError",
     "errors",

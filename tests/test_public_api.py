@@ -20,11 +20,15 @@ if TYPE_CHECKING:
         assert_type(server.quota.status(), pytest_lettr.QuotaStatus)
         assert_type(server.domains, list[pytest_lettr.Domain])
         assert_type(server.webhook_deliveries, list[pytest_lettr.Delivery])
+        assert_type(server.audience.contact("ada@example.com"), pytest_lettr.Contact)
+        assert_type(server.create_campaign(name="n", subject="s", from_email="a@example.com", html="<p>x</p>"),
+                    pytest_lettr.Campaign)
 
 
 def test_every_public_name_is_exported() -> None:
     for name in ("Email", "Event", "ApiKey", "CreatedKey", "Domain", "Webhook", "Delivery", "AuditEntry",
-                 "Clock", "LettrError", "EmailOutbox", "Template", "ApiWebhook"):
+                 "Clock", "LettrError", "EmailOutbox", "Template", "ApiWebhook", "Audience", "AudienceList",
+                 "Contact", "ContactProperty", "Segment", "Topic", "Campaign", "CampaignStats"):
         assert name in pytest_lettr.__all__ and hasattr(pytest_lettr, name), name
     assert issubclass(errors.Suppressed, pytest_lettr.LettrError)
 

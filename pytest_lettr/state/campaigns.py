@@ -236,7 +236,10 @@ class CampaignStore:
         return email
 
     def _merge_values(self, contact: Contact) -> dict[str, Any]:
-        values: dict[str, Any] = {p.name: p.fallback_value or "" for p in self.account.audience.properties}
+        """The contact's property values over the properties' fallbacks; a tag with neither renders
+        empty (and is absent, so a template's own default, ``{{ name or 'there' }}``, can apply)."""
+        values: dict[str, Any] = {p.name: p.fallback_value for p in self.account.audience.properties
+                                  if p.fallback_value}
         values.update({k: v for k, v in contact.properties.items() if v != ""})
         values["email"] = contact.email
         return values

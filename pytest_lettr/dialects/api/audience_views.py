@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from ...clock import isoformat_or_none as ts
 from ...errors import ValidationFailed
-from ...state.audience import Audience, AudienceList, Contact, Property, Segment, Topic
+from ...state.audience import Audience, AudienceList, Contact, ContactProperty, Segment, Topic
 from ..base import Call
 from .validation import Query, page_of
 
@@ -69,7 +69,7 @@ def topic_view(audience: Audience, topic: Topic) -> dict[str, Any]:
             "contacts_count": audience.topic_size(topic), "created_at": ts(topic.created_at)}
 
 
-def property_view(audience: Audience, item: Property) -> dict[str, Any]:
+def property_view(audience: Audience, item: ContactProperty) -> dict[str, Any]:
     return {"id": item.id, "name": item.name, "type": item.type, "fallback_value": item.fallback_value,
             "created_at": ts(item.created_at)}
 

@@ -5,7 +5,7 @@ operations; :mod:`.contacts` the contact operations; :mod:`.segments` the condit
 :mod:`.optin` double opt-in.
 """
 
-from .models import AudienceList, Condition, Contact, Property, Segment, Topic
+from .models import AudienceList, Condition, Contact, ContactProperty, Segment, Topic
 from .store import Audience
 
-__all__ = ["Audience", "AudienceList", "Condition", "Contact", "Property", "Segment", "Topic"]
+__all__ = ["Audience", "AudienceList", "Condition", "Contact", "ContactProperty", "Segment", "Topic"]

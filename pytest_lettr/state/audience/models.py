@@ -47,7 +47,7 @@ class Topic:
 
 
 @dataclass(eq=False)
-class Property:
+class ContactProperty:
     id: str
     name: str
     type: str

@@ -6,6 +6,7 @@ One per account, made with it (``account.audience``); contact operations live in
     audience = lettr_server.audience
     audience.contact("ada@example.com").status          # 'subscribed'
     [l.name for l in audience.lists], audience.topic("Weekly digest").default_subscription
+    audience.contact_property("plan").fallback_value, audience.members(audience.segment("Pro"))
 
 Names of lists, topics and segments are unique in the team (422 otherwise), a property name is
 unique too (409 ``resource_already_exists``, as the spec documents). A property's name and type
@@ -26,7 +27,7 @@ from .models import (
     AudienceList,
     Condition,
     Contact,
-    Property,
+    ContactProperty,
     Segment,
     Topic,
     new_uuid,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ..account import Account, Event
 
 _T = TypeVar("_T")
-_N = TypeVar("_N", AudienceList, Topic, Property, Segment)
+_N = TypeVar("_N", AudienceList, Topic, ContactProperty, Segment)
 #: What mail does to a contact: the event, and the status it leaves.
 MAIL_STATUS = {"email.complained": "complained", "email.unsubscribed": "unsubscribed"}
 
@@ -60,7 +61,7 @@ class Audience:
         self.account = account
         self._lists: dict[str, AudienceList] = {}
         self._topics: dict[str, Topic] = {}
-        self._properties: dict[str, Property] = {}
+        self._properties: dict[str, ContactProperty] = {}
         self._segments: dict[str, Segment] = {}
         self._contacts: dict[str, Contact] = {}
         self._by_email: dict[str, str] = {}
@@ -84,7 +85,7 @@ class Audience:
         return list(self._topics.values())
 
     @property
-    def properties(self) -> list[Property]:
+    def properties(self) -> list[ContactProperty]:
         return list(self._properties.values())
 
     @property
@@ -117,7 +118,7 @@ class Audience:
     def topic(self, name_or_id: str) -> Topic:
         return self._named(self._topics, name_or_id)
 
-    def property(self, name_or_id: str) -> Property:
+    def contact_property(self, name_or_id: str) -> ContactProperty:
         return self._named(self._properties, name_or_id)
 
     def segment(self, name_or_id: str) -> Segment:
@@ -142,7 +143,7 @@ class Audience:
     def get_topic(self, topic_id: str) -> Topic:
         return _fetch(self._topics, topic_id, "Topic")
 
-    def get_property(self, property_id: str) -> Property:
+    def get_property(self, property_id: str) -> ContactProperty:
         return _fetch(self._properties, property_id, "Property")
 
     def get_segment(self, segment_id: str) -> Segment:
@@ -252,25 +253,26 @@ class Audience:
         return [t.id for t in self._topics.values() if t.default_subscription == "opt_out"]
 
     # -- properties -------------------------------------------------------------------------------
-    def create_property(self, name: str, kind: str, actor: Actor, fallback_value: str | None = None) -> Property:
+    def create_property(self, name: str, kind: str, actor: Actor,
+                        fallback_value: str | None = None) -> ContactProperty:
         if not re.fullmatch(PROPERTY_NAME_PATTERN, name):
             raise invalid("name", "The name must start with a lowercase letter and hold only lowercase "
                                   "letters, digits and underscores.")
         with self.account.lock:
             if any(p.name == name for p in self._properties.values()):
                 raise Conflict("A property with this name already exists.", param="name")
-            item = Property(new_uuid(self.account.entropy, "property"), name, kind, fallback_value,
+            item = ContactProperty(new_uuid(self.account.entropy, "property"), name, kind, fallback_value,
                             self.account.clock.now())
             self._properties[item.id] = item
         self._audit(actor, "property.created", "property", item.id, name=name, type=kind)
         return item
 
-    def set_fallback(self, item: Property, fallback_value: str | None, actor: Actor) -> Property:
+    def set_fallback(self, item: ContactProperty, fallback_value: str | None, actor: Actor) -> ContactProperty:
         item.fallback_value = fallback_value
         self._audit(actor, "property.updated", "property", item.id, name=item.name)
         return item
 
-    def delete_property(self, item: Property, actor: Actor) -> None:
+    def delete_property(self, item: ContactProperty, actor: Actor) -> None:
         """Delete the definition and every contact's value of it."""
         with self.account.lock:
             self._properties.pop(item.id, None)

@@ -246,3 +246,13 @@ def test_list_pagination(lettr_server: LettrServer, client: lettr.Lettr, vip: le
         client.campaigns.list(status="archived", page=10001)
     assert sorted(bad.value.errors) == ["page", "status"]
     assert [c.name for c in lettr_server.campaigns] == ["c0", "c1", "c2"]
+
+
+@pytest.mark.xfail(strict=True, reason="the template language's `or` defaults arrive with its rewrite")
+def test_a_template_default_applies_when_a_contact_has_no_value(lettr_server: LettrServer, client: lettr.Lettr) -> None:
+    client.audience.properties.create(name="nickname", type="string")
+    client.audience.contacts.create(email="ada@example.com")
+    campaign = lettr_server.create_campaign(name="n", subject="Hi {{ nickname or 'friend' }}",
+                                            from_email="news@example.com", html="<p>x</p>", all_contacts=True)
+    client.campaigns.send(campaign.id)
+    assert lettr_server.emails[-1].subject == "Hi friend"
