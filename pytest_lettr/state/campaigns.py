@@ -191,18 +191,21 @@ class CampaignStore:
     def recipients(self, campaign: Campaign) -> list[Contact]:
         """The subscribed contacts the campaign goes to now, each once, oldest first."""
         audience = self.account.audience
-        chosen: dict[str, Contact] = {}
+        chosen = {c.id for c in self._audience_of(campaign)}
+        return [c for c in audience.contacts
+                if c.id in chosen and c.subscribed and c.email not in self.account.suppressions]
+
+    def _audience_of(self, campaign: Campaign) -> Iterable[Contact]:
+        """Everyone chosen (all contacts, or the lists' members and the segments' matches)."""
+        audience = self.account.audience
         if campaign.all_contacts:
-            chosen.update((c.id, c) for c in audience.contacts)
+            yield from audience.contacts
         for list_id in campaign.list_ids:
-            chosen.update((c.id, c) for c in audience.contacts if list_id in c.list_ids)
-        for segment_id in campaign.segment_ids:
-            segment = audience.find_segment(segment_id)
+            yield from (c for c in audience.contacts if list_id in c.list_ids)
+        segments = (audience.find_segment(segment_id) for segment_id in campaign.segment_ids)
+        for segment in segments:
             if segment is not None:
-                chosen.update((c.id, c) for c in audience.members(segment))
-        order = {c.id: n for n, c in enumerate(audience.contacts)}
-        return sorted((c for c in chosen.values() if c.subscribed and c.email not in self.account.suppressions),
-                      key=lambda c: order[c.id])
+                yield from audience.members(segment)
 
     def dispatch(self, campaign: Campaign) -> None:
         """``preparing`` → ``sent`` (one email per recipient, stored and announced) or ``failed``."""

@@ -8,6 +8,7 @@ when either side is missing; attaching answers 201, or 200 when the pair already
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...errors import NotFound
@@ -47,11 +48,7 @@ def list_contacts(call: Call) -> Reply:
     status = query.choice("status", CONTACT_STATUSES)
     scope = reference(query, audience.list_field, "list_id")
     segment = reference(query, audience.segment_field, "segment_id")
-    found = audience.members(segment) if segment is not None else audience.contacts
-    needle = (search or "").strip().lower()
-    found = [c for c in found if (not needle or needle in c.email or any(needle in v.lower()
-                                                                         for v in c.properties.values()))
-             and (status is None or c.status == status) and (scope is None or scope.id in c.list_ids)]
+    found = audience.search(search, status=status, in_list=scope, segment=segment)
     return ok("Contacts retrieved successfully.", listing(call, "contacts", found, contact_view, query))
 
 
@@ -123,70 +120,54 @@ def _pair(call: Call, kind: str) -> tuple[Any, Any]:
     return contact, other
 
 
-def attach_list(call: Call) -> Reply:
-    contact, target = _pair(call, "list")
-    if contacts.attach(call.account.audience, contact, target, call.actor):
-        return Reply(201, {"message": "Contact added to list."})
-    return Reply(200, {"message": "Contact is already in this list."})
+def _pair_handler(kind: str, *, join: bool, added: str, already: str) -> Callable[[Call], Reply]:
+    """``POST`` (201 when it joins, 200 when it already had) or ``DELETE`` (204) on a pair route."""
+    def handle(call: Call) -> Reply:
+        contact, target = _pair(call, kind)
+        changed = contacts.change_membership(call.account.audience, contact, target, call.actor, join=join)
+        if not join:
+            return deleted()
+        return Reply(201, {"message": added}) if changed else Reply(200, {"message": already})
+    return handle
 
 
-def detach_list(call: Call) -> Reply:
-    contact, target = _pair(call, "list")
-    contacts.detach(call.account.audience, contact, target, call.actor)
-    return deleted()
+attach_list = _pair_handler("list", join=True, added="Contact added to list.",
+                            already="Contact is already in this list.")
+detach_list = _pair_handler("list", join=False, added="", already="")
+subscribe_topic = _pair_handler("topic", join=True, added="Contact subscribed to topic.",
+                                already="Contact is already subscribed to this topic.")
+unsubscribe_topic = _pair_handler("topic", join=False, added="", already="")
 
 
-def subscribe_topic(call: Call) -> Reply:
-    contact, topic = _pair(call, "topic")
-    if contacts.subscribe(call.account.audience, contact, topic, call.actor):
-        return Reply(201, {"message": "Contact subscribed to topic."})
-    return Reply(200, {"message": "Contact is already subscribed to this topic."})
+def _bulk_handler(*, topics: bool, join: bool, names: tuple[str, str | None],
+                  message: str) -> Callable[[Call], Reply]:
+    """Every (contact, list or topic) pair joined or left; ``names``: the changed and unchanged counts."""
+    changed_name, unchanged_name = names
+
+    def handle(call: Call) -> Reply:
+        fields = _fields(call)
+        other_field = "topic_ids" if topics else "list_ids"
+        contact_ids = string_ids(fields, "contact_ids", max_items=MAX_BULK_CONTACTS)
+        other_ids = string_ids(fields, other_field, max_items=MAX_BULK_TARGETS)
+        fields.check()
+        audience = call.account.audience
+        found, ids = contacts.pairs(audience, contact_ids, other_ids, "topics" if topics else "lists", other_field)
+        changed = contacts.bulk_join(audience, found, ids, topics=topics, join=join, actor=call.actor)
+        data = {changed_name: changed, "total_pairs": len(found) * len(ids)}
+        if unchanged_name is not None:
+            data[unchanged_name] = data["total_pairs"] - changed
+        return ok(message, data)
+    return handle
 
 
-def unsubscribe_topic(call: Call) -> Reply:
-    contact, topic = _pair(call, "topic")
-    contacts.unsubscribe(call.account.audience, contact, topic, call.actor)
-    return deleted()
-
-
-def _bulk_pairs(call: Call, topics: bool) -> tuple[list[Any], list[str]]:
-    fields = _fields(call)
-    other_field = "topic_ids" if topics else "list_ids"
-    contact_ids = string_ids(fields, "contact_ids", max_items=MAX_BULK_CONTACTS)
-    other_ids = string_ids(fields, other_field, max_items=MAX_BULK_TARGETS)
-    fields.check()
-    return contacts.pairs(call.account.audience, contact_ids, other_ids, "topics" if topics else "lists",
-                          other_field)
-
-
-def bulk_attach_lists(call: Call) -> Reply:
-    found, ids = _bulk_pairs(call, topics=False)
-    changed = contacts.bulk_join(call.account.audience, found, ids, topics=False, join=True, actor=call.actor)
-    total = len(found) * len(ids)
-    return ok("Contacts attached to lists.", {"attached": changed, "already_attached": total - changed,
-                                               "total_pairs": total})
-
-
-def bulk_detach_lists(call: Call) -> Reply:
-    found, ids = _bulk_pairs(call, topics=False)
-    changed = contacts.bulk_join(call.account.audience, found, ids, topics=False, join=False, actor=call.actor)
-    total = len(found) * len(ids)
-    return ok("Contacts detached from lists.", {"detached": changed, "not_present": total - changed,
-                                                 "total_pairs": total})
-
-
-def bulk_subscribe_topics(call: Call) -> Reply:
-    found, ids = _bulk_pairs(call, topics=True)
-    changed = contacts.bulk_join(call.account.audience, found, ids, topics=True, join=True, actor=call.actor)
-    total = len(found) * len(ids)
-    return ok("Contacts subscribed to topics.", {"subscribed": changed, "already_subscribed": total - changed,
-                                                  "total_pairs": total})
-
-
-def bulk_unsubscribe_topics(call: Call) -> Reply:
-    found, ids = _bulk_pairs(call, topics=True)
-    changed = contacts.bulk_join(call.account.audience, found, ids, topics=True, join=False, actor=call.actor)
-    return ok("Contacts unsubscribed from topics.", {"unsubscribed": changed, "total_pairs": len(found) * len(ids)})
+bulk_attach_lists = _bulk_handler(topics=False, join=True, names=("attached", "already_attached"),
+                                  message="Contacts attached to lists.")
+bulk_detach_lists = _bulk_handler(topics=False, join=False, names=("detached", "not_present"),
+                                  message="Contacts detached from lists.")
+bulk_subscribe_topics = _bulk_handler(topics=True, join=True, names=("subscribed", "already_subscribed"),
+                                      message="Contacts subscribed to topics.")
+bulk_unsubscribe_topics = _bulk_handler(topics=True, join=False, names=("unsubscribed", None),
+                                        message="Contacts unsubscribed from topics.")
 
 
 # -- bulk create ------------------------------------------------------------------------------------
@@ -207,6 +188,25 @@ def _topic_choices(path: str, raw: Any) -> tuple[dict[str, str], str | None]:
     return choices, None
 
 
+def _email_problem(email: Any) -> tuple[str, str] | None:
+    if not isinstance(email, str) or not email.strip():
+        return "missing_email", "The email field is required."
+    if len(email) > 255 or not is_email(email.strip()):
+        return "invalid_email", "The email field must be a valid email address."
+    return None
+
+
+def _row_values(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict[str, str], tuple[str, str] | None]:
+    """A row's own properties, list ids and topic choices, and what is wrong with their shape."""
+    properties, lists = raw.get("properties") or {}, raw.get("list_ids") or []
+    if not isinstance(properties, dict) or any(not isinstance(v, str) for v in properties.values()):
+        return {}, [], {}, ("invalid_property_value", "The properties must be an object of strings.")
+    if not isinstance(lists, list) or not all(isinstance(i, str) for i in lists):
+        return {}, [], {}, ("unknown_list", "The list_ids must be an array of list ids.")
+    topics, problem = _topic_choices("topics", raw.get("topics"))
+    return properties, lists, topics, None if problem is None else ("invalid_topic_subscription", problem)
+
+
 def _row(raw: Any, batch: Row) -> Row:
     """One ``contacts[]`` entry (or an ``emails[]`` address) on top of the batch-wide values."""
     if isinstance(raw, str):
@@ -214,23 +214,10 @@ def _row(raw: Any, batch: Row) -> Row:
     if not isinstance(raw, dict):
         return Row("", problem=("missing_email", "The row must be an object with an email."))
     email = raw.get("email")
-    row = Row(email if isinstance(email, str) else "", dict(batch.properties), list(batch.list_ids), dict(batch.topics))
-    if not isinstance(email, str) or not email.strip():
-        row.problem = ("missing_email", "The email field is required.")
-    elif len(email) > 255 or not is_email(email.strip()):
-        row.problem = ("invalid_email", "The email field must be a valid email address.")
-    properties, lists = raw.get("properties") or {}, raw.get("list_ids") or []
-    if not isinstance(properties, dict) or not isinstance(lists, list) or not all(isinstance(i, str) for i in lists):
-        row.problem = row.problem or ("invalid_property_value", "The properties must be an object, list_ids ids.")
-        return row
-    topics, problem = _topic_choices("topics", raw.get("topics"))
-    if problem is not None:
-        row.problem = row.problem or ("invalid_topic_subscription", problem)
-    row.properties.update(properties)
-    row.list_ids.extend(i for i in lists if i not in row.list_ids)
-    row.topics.update(topics)
-    if any(not isinstance(v, str) for v in row.properties.values()):
-        row.problem = row.problem or ("invalid_property_value", "Every property value must be a string.")
+    properties, lists, topics, problem = _row_values(raw)
+    row = Row(email if isinstance(email, str) else "", {**batch.properties, **properties},
+              list(dict.fromkeys([*batch.list_ids, *lists])), {**batch.topics, **topics})
+    row.problem = _email_problem(email) or problem
     return row
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from ...clock import isoformat_or_none as ts
 from ...state.campaigns import EVENT_TYPES, STATUSES, Campaign, CampaignStore
+from ...state.emails import Email
 from ..base import Call, Reply, Route
 from .audience_views import page
 from .validation import Fields, Query, page_of, parse_datetime
@@ -80,23 +82,36 @@ def _event_view(email: Any, event: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _EventFilter:
+    event_type: str | None
+    email: str | None
+    start: datetime | None
+    end: datetime | None
+
+    def keeps(self, email: Email, event: Any) -> bool:
+        return ((self.event_type is None or EVENT_TYPES[event.type] == self.event_type)
+                and (self.email is None or email.to[0].lower() == self.email)
+                and (self.start is None or event.created_at >= self.start)
+                and (self.end is None or event.created_at <= self.end))
+
+
+def _encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
 def list_events(call: Call) -> Reply:
     query = Query(call.query)
-    event_type = query.choice("event_type", tuple(EVENT_TYPES.values()))
-    email = (call.query.get("email") or "").strip().lower() or None
-    start, end = query.date("start_date"), query.date("end_date", end_of_day=True)
+    wanted = _EventFilter(query.choice("event_type", tuple(EVENT_TYPES.values())),
+                          (call.query.get("email") or "").strip().lower() or None,
+                          query.date("start_date"), query.date("end_date", end_of_day=True))
     limit = query.integer("limit", default=25, minimum=1, maximum=100) or 25
     offset = _cursor(query)
     query.check()
     store, campaign = _campaign(call)
     every = list(reversed(store.events(campaign)))
-    window = every[offset:offset + limit]
-    shown = [_event_view(e, ev) for e, ev in window
-             if (event_type is None or EVENT_TYPES[ev.type] == event_type)
-             and (email is None or e.to[0].lower() == email)
-             and (start is None or ev.created_at >= start) and (end is None or ev.created_at <= end)]
-    more = offset + limit < len(every)
-    next_cursor = base64.urlsafe_b64encode(f"o:{offset + limit}".encode()).decode().rstrip("=") if more else None
+    shown = [_event_view(e, ev) for e, ev in every[offset:offset + limit] if wanted.keeps(e, ev)]
+    next_cursor = _encode(offset + limit) if offset + limit < len(every) else None
     return ok("Campaign events retrieved successfully.", {"events": shown, "next_cursor": next_cursor})
 
 

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...errors import Conflict, LettrError, ValidationFailed
-from .models import Contact, new_uuid
+from .models import AudienceList, Contact, Topic, new_uuid
 from .segments import property_value_problem
 from .store import Audience, invalid
 
 if TYPE_CHECKING:
     from ..audit import Actor
-    from .models import AudienceList, Topic
 
 
 def normalise_email(email: str) -> str:
@@ -94,21 +93,32 @@ def update(audience: Audience, contact: Contact, actor: Actor, *, email: str | N
     """Change the address (still unique: 422), the status, and merge properties (``None`` removes)."""
     check_properties(audience, properties or {}, allow_null=True)
     with audience.account.lock:
-        if email is not None and normalise_email(email) != contact.email:
-            if audience.find_contact(email) is not None:
-                raise invalid("email", "The email has already been taken.")
-            audience.readdress(contact, normalise_email(email))
-        if status is not None:
-            contact.status = status
-        for key, value in (properties or {}).items():
-            if value is None:
-                contact.properties.pop(key, None)
-            else:
-                contact.properties[key] = value
+        if email is not None:
+            _readdress(audience, contact, email)
+        contact.status = status or contact.status
+        _merge(contact.properties, properties or {})
+    changed = {"email": email, "status": status, "properties": properties}
     audience.account.record("contact.updated", actor, "contact", contact.id,
-                            {"fields": sorted(k for k, v in (("email", email), ("status", status),
-                                                             ("properties", properties)) if v is not None)})
+                            {"fields": sorted(k for k, v in changed.items() if v is not None)})
     return contact
+
+
+def _readdress(audience: Audience, contact: Contact, email: str) -> None:
+    address = normalise_email(email)
+    if address == contact.email:
+        return
+    if audience.find_contact(address) is not None:
+        raise invalid("email", "The email has already been taken.")
+    audience.readdress(contact, address)
+
+
+def _merge(properties: dict[str, str], changes: Mapping[str, str | None]) -> None:
+    """Set each given value; ``None`` removes the key."""
+    for key, value in changes.items():
+        if value is None:
+            properties.pop(key, None)
+        else:
+            properties[key] = value
 
 
 def delete(audience: Audience, contact: Contact, actor: Actor) -> None:
@@ -131,38 +141,22 @@ def _leave(members: list[str], item_id: str) -> bool:
     return True
 
 
-def attach(audience: Audience, contact: Contact, target: AudienceList, actor: Actor) -> bool:
-    """Put the contact in the list; ``False`` when it already was there."""
+#: The audit action of each membership change, by (topics?, join?).
+_MEMBERSHIP_ACTIONS = {(False, True): "contact.list_added", (False, False): "contact.list_removed",
+                       (True, True): "contact.topic_subscribed", (True, False): "contact.topic_unsubscribed"}
+
+
+def change_membership(audience: Audience, contact: Contact, target: AudienceList | Topic, actor: Actor, *,
+                      join: bool) -> bool:
+    """Put the contact in a list or topic (``join``) or take it out; ``False`` when nothing changed."""
+    topics = isinstance(target, Topic)
     with audience.account.lock:
-        added = _join(contact.list_ids, target.id)
-    if added:
-        audience.account.record("contact.list_added", actor, "contact", contact.id, {"list_id": target.id})
-    return added
-
-
-def detach(audience: Audience, contact: Contact, target: AudienceList, actor: Actor) -> bool:
-    with audience.account.lock:
-        removed = _leave(contact.list_ids, target.id)
-    if removed:
-        audience.account.record("contact.list_removed", actor, "contact", contact.id, {"list_id": target.id})
-    return removed
-
-
-def subscribe(audience: Audience, contact: Contact, topic: Topic, actor: Actor) -> bool:
-    with audience.account.lock:
-        added = _join(contact.topic_ids, topic.id)
-    if added:
-        audience.account.record("contact.topic_subscribed", actor, "contact", contact.id, {"topic_id": topic.id})
-    return added
-
-
-def unsubscribe(audience: Audience, contact: Contact, topic: Topic, actor: Actor) -> bool:
-    with audience.account.lock:
-        removed = _leave(contact.topic_ids, topic.id)
-    if removed:
-        audience.account.record("contact.topic_unsubscribed", actor, "contact", contact.id,
-                                {"topic_id": topic.id})
-    return removed
+        members = contact.topic_ids if topics else contact.list_ids
+        changed = (_join if join else _leave)(members, target.id)
+    if changed:
+        audience.account.record(_MEMBERSHIP_ACTIONS[(topics, join)], actor, "contact", contact.id,
+                                {"topic_id" if topics else "list_id": target.id})
+    return changed
 
 
 def pairs(audience: Audience, contact_ids: Iterable[str], other_ids: Iterable[str], kind: str,
@@ -248,6 +242,10 @@ def bulk_create(audience: Audience, rows: list[Row], actor: Actor, *, update_exi
 
 def _row_problem(audience: Audience, row: Row) -> tuple[str, str] | None:
     """The first of: an unknown property, a value of the wrong type, an unknown list or topic."""
+    return _property_problem(audience, row) or _reference_problem(audience, row)
+
+
+def _property_problem(audience: Audience, row: Row) -> tuple[str, str] | None:
     types = audience.property_types()
     for key, value in row.properties.items():
         if key not in types:
@@ -255,6 +253,10 @@ def _row_problem(audience: Audience, row: Row) -> tuple[str, str] | None:
         problem = property_value_problem(types[key], value)
         if problem is not None:
             return "invalid_property_value", f"The property '{key}' {problem}."
+    return None
+
+
+def _reference_problem(audience: Audience, row: Row) -> tuple[str, str] | None:
     known_lists = {item.id for item in audience.lists}
     known_topics = {item.id for item in audience.topics}
     unknown_list = next((i for i in row.list_ids if i not in known_lists), None)

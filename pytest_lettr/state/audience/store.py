@@ -54,6 +54,10 @@ def _fetch(items: dict[str, _T], item_id: str, thing: str) -> _T:
     return found
 
 
+def _holds(contact: Contact, needle: str) -> bool:
+    return not needle or needle in contact.email or any(needle in v.lower() for v in contact.properties.values())
+
+
 class Audience:
     """Contacts, lists, topics, properties and segments of one account, oldest first."""
 
@@ -332,6 +336,15 @@ class Audience:
                                {i: t.name for i, t in self._topics.items()}, self.property_types())
         return [c for c in self._contacts.values()
                 if (segment.list_id is None or segment.list_id in c.list_ids) and matches(segment.groups, c, context)]
+
+    def search(self, text: str | None = None, *, status: str | None = None, in_list: AudienceList | None = None,
+               segment: Segment | None = None) -> list[Contact]:
+        """Contacts whose address or a property value holds ``text`` (any case), with ``status``, in
+        ``in_list`` and matched by ``segment`` (each filter only when given), oldest first."""
+        needle = (text or "").strip().lower()
+        found = self.members(segment) if segment is not None else self.contacts
+        return [c for c in found if _holds(c, needle) and (status is None or c.status == status)
+                and (in_list is None or in_list.id in c.list_ids)]
 
     # -- contacts' records (operations in .contacts) ----------------------------------------------
     def store_contact(self, contact: Contact) -> None:
