@@ -6,17 +6,20 @@ Reads need ``audience:read``, writes ``audience:write`` (sandbox keys: 403). Unk
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from ...state.audience import Condition, Segment
+from ...state import Actor
+from ...state.audience import Audience, Condition
 from ...state.audience.models import DEFAULT_SUBSCRIPTIONS, PROPERTY_TYPES, VISIBILITIES
 from ...state.audience.segments import OPERATORS
-from ..base import Call, Reply, Route
+from ..base import Call, Handler, Reply, Route
 from .audience_views import list_view, listing, property_view, reference, segment_view, topic_view
 from .validation import Fields, Query, nullable_fields
 from .wire import ok
 
 READ = ("audience:read", "audience:read")
+_R = TypeVar("_R")
 
 
 def _fields(call: Call, schema: str) -> Fields:
@@ -35,11 +38,33 @@ def read_route(path: str, handler: Any) -> Route:
     return Route("GET", path, handler, *READ)
 
 
-# -- lists ------------------------------------------------------------------------------------------
-def list_lists(call: Call) -> Reply:
-    audience = call.account.audience
-    return ok("Lists retrieved successfully.", listing(call, "lists", audience.lists, list_view))
+def _shown(getter: Callable[[Audience, str], _R], view: Callable[[Audience, _R], dict[str, Any]], arg: str,
+           message: str) -> Handler:
+    """``GET /audience/<things>/<id>``: the one named by the path (404 when unknown)."""
+    def handle(call: Call) -> Reply:
+        audience = call.account.audience
+        return ok(message, view(audience, getter(audience, call.args[arg])))
+    return handle
 
+
+def _removed(getter: Callable[[Audience, str], _R], delete: Callable[[Audience, _R, Actor], object],
+             arg: str) -> Handler:
+    """``DELETE /audience/<things>/<id>``: 204, or 404 when unknown."""
+    def handle(call: Call) -> Reply:
+        audience = call.account.audience
+        delete(audience, getter(audience, call.args[arg]), call.actor)
+        return deleted()
+    return handle
+
+
+def _listed(plural: str, view: Callable[[Audience, Any], dict[str, Any]], message: str) -> Handler:
+    """``GET /audience/<things>``: one page of every record, oldest first."""
+    def handle(call: Call) -> Reply:
+        return ok(message, listing(call, plural, getattr(call.account.audience, plural), view))
+    return handle
+
+
+# -- lists ------------------------------------------------------------------------------------------
 
 def create_list(call: Call) -> Reply:
     fields = _fields(call, "StoreAudienceListRequest")
@@ -50,11 +75,6 @@ def create_list(call: Call) -> Reply:
     return ok("List created successfully.", list_view(audience, audience.create_list(name, call.actor)), 201)
 
 
-def show_list(call: Call) -> Reply:
-    audience = call.account.audience
-    return ok("List retrieved successfully.", list_view(audience, audience.get_list(call.args["list_id"])))
-
-
 def update_list(call: Call) -> Reply:
     audience = call.account.audience
     item = audience.get_list(call.args["list_id"])
@@ -62,12 +82,6 @@ def update_list(call: Call) -> Reply:
     name = fields.string("name", max_length=255, allow_empty=False)
     fields.check()
     return ok("List updated successfully.", list_view(audience, audience.rename_list(item, name, call.actor)))
-
-
-def delete_list(call: Call) -> Reply:
-    audience = call.account.audience
-    audience.delete_lists([audience.get_list(call.args["list_id"]).id], call.actor)
-    return deleted()
 
 
 def bulk_delete_lists(call: Call) -> Reply:
@@ -92,10 +106,6 @@ def string_ids(fields: Fields, name: str, *, max_items: int) -> list[str]:
 
 
 # -- topics -----------------------------------------------------------------------------------------
-def list_topics(call: Call) -> Reply:
-    audience = call.account.audience
-    return ok("Topics retrieved successfully.", listing(call, "topics", audience.topics, topic_view))
-
 
 def create_topic(call: Call) -> Reply:
     fields = _fields(call, "StoreAudienceTopicRequest")
@@ -111,40 +121,29 @@ def create_topic(call: Call) -> Reply:
     return ok("Topic created successfully.", topic_view(audience, topic), 201)
 
 
-def show_topic(call: Call) -> Reply:
-    audience = call.account.audience
-    return ok("Topic retrieved successfully.", topic_view(audience, audience.get_topic(call.args["topic_id"])))
+def changed(fields: Fields, **readers: Callable[[], Any]) -> dict[str, Any]:
+    """What a ``PATCH`` carries: each field read, kept when it has a value, or when it is ``null``
+    and the spec lets it be (clearing it)."""
+    changes = {}
+    for name, read in readers.items():
+        value = read()
+        if value is not None or (name in fields.body and name in fields.nullable and not fields.failed(name)):
+            changes[name] = value
+    return changes
 
 
 def update_topic(call: Call) -> Reply:
     audience = call.account.audience
     topic = audience.get_topic(call.args["topic_id"])
     fields = _fields(call, "UpdateAudienceTopicRequest")
-    changes: dict[str, Any] = {}
-    name = fields.string("name", max_length=255, allow_empty=False)
-    if name is not None:
-        changes["name"] = name
-    description = fields.string("description", max_length=1000)
-    if "description" in fields.body and not fields.failed("description"):
-        changes["description"] = description
-    visibility = fields.choice("visibility", VISIBILITIES)
-    if visibility is not None:
-        changes["visibility"] = visibility
+    changes = changed(fields, name=lambda: fields.string("name", max_length=255, allow_empty=False),
+                      description=lambda: fields.string("description", max_length=1000),
+                      visibility=lambda: fields.choice("visibility", VISIBILITIES))
     fields.check()
     return ok("Topic updated successfully.", topic_view(audience, audience.update_topic(topic, call.actor, changes)))
 
 
-def delete_topic(call: Call) -> Reply:
-    audience = call.account.audience
-    audience.delete_topic(audience.get_topic(call.args["topic_id"]), call.actor)
-    return deleted()
-
-
 # -- properties -------------------------------------------------------------------------------------
-def list_properties(call: Call) -> Reply:
-    audience = call.account.audience
-    return ok("Properties retrieved successfully.", listing(call, "properties", audience.properties, property_view))
-
 
 def create_property(call: Call) -> Reply:
     fields = _fields(call, "StoreAudiencePropertyRequest")
@@ -158,12 +157,6 @@ def create_property(call: Call) -> Reply:
     return ok("Property created successfully.", property_view(audience, item), 201)
 
 
-def show_property(call: Call) -> Reply:
-    audience = call.account.audience
-    item = audience.get_property(call.args["property_id"])
-    return ok("Property retrieved successfully.", property_view(audience, item))
-
-
 def update_property(call: Call) -> Reply:
     """Only ``fallback_value`` changes (``null`` clears it); anything else is ignored."""
     audience = call.account.audience
@@ -174,12 +167,6 @@ def update_property(call: Call) -> Reply:
     if "fallback_value" in fields.body:
         audience.set_fallback(item, fallback, call.actor)
     return ok("Property updated successfully.", property_view(audience, item))
-
-
-def delete_property(call: Call) -> Reply:
-    audience = call.account.audience
-    audience.delete_property(audience.get_property(call.args["property_id"]), call.actor)
-    return deleted()
 
 
 # -- segments ---------------------------------------------------------------------------------------
@@ -245,37 +232,28 @@ def create_segment(call: Call) -> Reply:
     return ok("Segment created successfully.", segment_view(audience, segment), 201)
 
 
-def show_segment(call: Call) -> Reply:
-    audience = call.account.audience
-    return ok("Segment retrieved successfully.", segment_view(audience, _segment(call)))
-
-
-def _segment(call: Call) -> Segment:
-    return call.account.audience.get_segment(call.args["segment_id"])
-
-
 def update_segment(call: Call) -> Reply:
     audience = call.account.audience
-    segment = _segment(call)
+    segment = audience.get_segment(call.args["segment_id"])
     fields = _fields(call, "UpdateAudienceSegmentRequest")
-    changes: dict[str, Any] = {}
-    name = fields.string("name", max_length=255, allow_empty=False)
-    if name is not None:
-        changes["name"] = name
-    list_id = fields.string("list_id", max_length=255)
-    if "list_id" in fields.body and not fields.failed("list_id"):
-        changes["list_id"] = list_id
-    groups = _groups(fields)
-    if groups is not None:
-        changes["groups"] = groups
+    changes = changed(fields, name=lambda: fields.string("name", max_length=255, allow_empty=False),
+                      list_id=lambda: fields.string("list_id", max_length=255), groups=lambda: _groups(fields))
     fields.check()
     return ok("Segment updated successfully.",
               segment_view(audience, audience.update_segment(segment, call.actor, changes)))
 
 
-def delete_segment(call: Call) -> Reply:
-    call.account.audience.delete_segment(_segment(call), call.actor)
-    return deleted()
+list_lists = _listed("lists", list_view, "Lists retrieved successfully.")
+list_topics = _listed("topics", topic_view, "Topics retrieved successfully.")
+list_properties = _listed("properties", property_view, "Properties retrieved successfully.")
+show_list = _shown(Audience.get_list, list_view, "list_id", "List retrieved successfully.")
+delete_list = _removed(Audience.get_list, lambda a, item, actor: a.delete_lists([item.id], actor), "list_id")
+show_topic = _shown(Audience.get_topic, topic_view, "topic_id", "Topic retrieved successfully.")
+delete_topic = _removed(Audience.get_topic, Audience.delete_topic, "topic_id")
+show_property = _shown(Audience.get_property, property_view, "property_id", "Property retrieved successfully.")
+delete_property = _removed(Audience.get_property, Audience.delete_property, "property_id")
+show_segment = _shown(Audience.get_segment, segment_view, "segment_id", "Segment retrieved successfully.")
+delete_segment = _removed(Audience.get_segment, Audience.delete_segment, "segment_id")
 
 
 ROUTES = [
