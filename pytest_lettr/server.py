@@ -277,13 +277,20 @@ class LettrServer:
                 try:
                     return dialect.handle(request, self.account, self.options)
                 except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
-                    with self._errors_lock:
-                        self.handler_errors.append(traceback.format_exc())
+                    self._note_handler_error()
                     return dialect.render_error(None, errors.ServerError(
                         "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
         if path.startswith(links.PREFIX):
-            return links.handle(request, self.account)
+            try:
+                return links.handle(request, self.account)
+            except Exception:
+                self._note_handler_error()
+                return Response("Internal error in the Lettr mock", status=500)
         return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+
+    def _note_handler_error(self) -> None:
+        with self._errors_lock:
+            self.handler_errors.append(traceback.format_exc())
 
     def check_handler_errors(self) -> None:
         """Raise if any request hit a bug in the mock (the fixture calls this after each test)."""

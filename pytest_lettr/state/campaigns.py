@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..clock import isoformat_or_none
-from ..errors import CampaignNotScheduled, CampaignNotSendable, NotFound, ValidationFailed
+from ..errors import CampaignNotScheduled, CampaignNotSendable, InvalidTransition, NotFound, ValidationFailed
 from . import lifecycle
 from .audience.models import Contact, new_uuid
 from .audit import Actor
@@ -270,6 +270,17 @@ class CampaignStore:
         return CampaignStats(counts["injection"], counts["delivery"], counts["bounce"], counts["spam_complaint"],
                              counts["open"], len(opened), counts["click"], len(clicked), counts["list_unsubscribe"])
 
+    def _record_unsubscribe(self, email: Email) -> None:
+        """``email.unsubscribed`` on the email once (``email.delivered`` first if it was only sent);
+        a second click racing the first finds it done."""
+        try:
+            if email.status == "sent":
+                lifecycle.simulate(self.account, email.id, "delivered")
+            if email.status == "delivered" and not _unsubscribed(email):
+                lifecycle.simulate(self.account, email.id, "unsubscribed")
+        except InvalidTransition:
+            pass
+
     def unsubscribe(self, token: str) -> str | None:
         """Open a recipient's unsubscribe link: the contact is ``unsubscribed`` and the email records
         ``email.unsubscribed`` (once; a sent email is first ``delivered``). Returns the redirect, if
@@ -277,19 +288,17 @@ class CampaignStore:
         found = self.unsubscribes.get(token)
         if found is None:
             raise NotFound("This unsubscribe link is invalid.")
-        email = self.account.outbox.get(found.email_id)
-        already = any(getattr(e, "type", None) == "email.unsubscribed" for e in email.events)
-        if not already:
-            if email.status == "sent":
-                lifecycle.simulate(self.account, email.id, "delivered")
-            if email.status == "delivered":
-                lifecycle.simulate(self.account, email.id, "unsubscribed")
+        self._record_unsubscribe(self.account.outbox.get(found.email_id))
         contact = self.account.audience.find_by_id(found.contact_id)
         if contact is not None and contact.status != "unsubscribed":
             contact.status = "unsubscribed"
             self.account.record("contact.status_changed", Actor.system(), "contact", contact.id,
                                 {"status": "unsubscribed", "cause": "campaign.unsubscribe_link"})
         return found.redirect_url
+
+
+def _unsubscribed(email: Email) -> bool:
+    return any(getattr(e, "type", None) == "email.unsubscribed" for e in email.events)
 
 
 def _with_unsubscribe(html: str, link: str) -> tuple[str, str | None]:

@@ -221,23 +221,29 @@ def bulk_create(audience: Audience, rows: list[Row], actor: Actor, *, update_exi
     """
     result = BulkResult()
     seen: set[str] = set()
-    for index, row in enumerate(rows):
-        problem = row.problem or _row_problem(audience, row)
-        if problem is not None:
-            result.errors.append(RowError(index, row.email or None, *problem))
-            continue
-        address = normalise_email(row.email)
-        if address in seen:
-            continue
-        seen.add(address)
-        try:
-            _import_row(audience, row, address, update_existing, result)
-        except LettrError as error:  # the plan's cap
-            result.errors.append(RowError(index, row.email, error.code, _first_message(error)))
+    with audience.account.lock:  # one import at a time: an address is never created twice
+        for index, row in enumerate(rows):
+            _import(audience, index, row, seen, update_existing, result)
     audience.account.record("contacts.imported", actor, "contact", None,
                             {"created": result.created, "already_existed": result.already_existed,
                              "updated": result.updated, "errors": len(result.errors)})
     return result
+
+
+def _import(audience: Audience, index: int, row: Row, seen: set[str], update_existing: bool,
+            result: BulkResult) -> None:
+    problem = row.problem or _row_problem(audience, row)
+    if problem is not None:
+        result.errors.append(RowError(index, row.email or None, *problem))
+        return
+    address = normalise_email(row.email)
+    if address in seen:
+        return
+    seen.add(address)
+    try:
+        _import_row(audience, row, address, update_existing, result)
+    except LettrError as error:  # the plan's cap
+        result.errors.append(RowError(index, row.email, error.code, _first_message(error)))
 
 
 def _row_problem(audience: Audience, row: Row) -> tuple[str, str] | None:

@@ -19,7 +19,7 @@ BAD_BODIES: list[Any] = [[], "text", 5, None, {"name": 5, "email": ["x"], "prope
                                               "type": None, "status": "bounced", "update_existing": "yes"}]
 #: The writes that read a body (the others — a single DELETE, a pair route, send, unschedule — ignore it).
 BODY_WRITES = [(m, p) for m, p in WRITES
-               if m in ("POST", "PATCH") and not p.endswith(("/send", "/unschedule")) and p.count(SOME_ID) < 2
+               if (m in ("POST", "PATCH") and not p.endswith(("/send", "/unschedule")) and p.count(SOME_ID) < 2)
                or p.endswith("/bulk")]
 BAD_QUERIES = ["page=0", "per_page=abc", "status=nope", "list_id=nope", "segment_id=nope", "search=" + "x" * 300,
                "limit=1000", "cursor=%FF", "start_date=tomorrow", "event_type=x"]
