@@ -256,3 +256,15 @@ def test_a_template_default_applies_when_a_contact_has_no_value(lettr_server: Le
                                             from_email="news@example.com", html="<p>x</p>", all_contacts=True)
     client.campaigns.send(campaign.id)
     assert lettr_server.emails[-1].subject == "Hi friend"
+
+
+def test_campaign_emails_are_ordinary_emails_of_the_api(lettr_server: LettrServer, client: lettr.Lettr,
+                                                        vip: lettr.AudienceList) -> None:
+    campaign = _draft(lettr_server, vip)
+    client.campaigns.send(campaign.id)
+    listed = client.emails.list()
+    assert sorted(e.rcpt_to or "" for e in listed.results) == ["ada@example.com", "cy@example.com", "di@example.com"]
+    first = lettr_server.campaigns.emails_of(campaign)[0]
+    assert first.request_id is not None
+    detail = client.emails.get(first.request_id)
+    assert detail.subject == "News for Ada" and detail.from_name == "Example"
