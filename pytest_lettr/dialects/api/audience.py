@@ -95,7 +95,7 @@ def bulk_delete_lists(call: Call) -> Reply:
 
 def string_ids(fields: Fields, name: str, *, max_items: int) -> list[str]:
     """A required array of 1 to ``max_items`` id strings (each error named ``name.i``)."""
-    items = fields._list(name, required=True, max_items=max_items)
+    items = fields.array(name, required=True, max_items=max_items)
     ids = []
     for index, item in enumerate(items):
         if isinstance(item, str) and 0 < len(item) <= 255:
@@ -184,7 +184,7 @@ def _groups(fields: Fields) -> list[list[Condition]] | None:
     if conditions is None:
         return None
     inner = Fields(conditions)
-    groups = inner._list("groups", required=False, max_items=None) if "groups" in conditions else None
+    groups = inner.array("groups") if "groups" in conditions else None
     if groups is None:
         fields.add("conditions.groups", "The conditions.groups field is required.")
         return None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...errors import NotFound
-from ...state.audience import contacts, optin
+from ...state.audience import AudienceList, Contact, Topic, contacts, optin
 from ...state.audience.contacts import Row
 from ...state.audience.models import CONTACT_STATUSES, DEFAULT_SUBSCRIPTIONS, SETTABLE_STATUSES
 from ...state.audience.optin import OptInConfig
@@ -31,11 +31,11 @@ def _fields(call: Call, schema: str | None = None) -> Fields:
     return Fields(call.json(), nullable_fields(schema) if schema else frozenset())
 
 
-def _contact(call: Call) -> Any:
+def _contact(call: Call) -> Contact:
     return call.account.audience.get_contact(call.args["contact_id"])
 
 
-def _view(call: Call, contact: Any) -> dict[str, Any]:
+def _view(call: Call, contact: Contact) -> dict[str, Any]:
     return contact_view(call.account.audience, contact)
 
 
@@ -110,11 +110,11 @@ def delete_contact(call: Call) -> Reply:
 
 
 # -- memberships ------------------------------------------------------------------------------------
-def _pair(call: Call, kind: str) -> tuple[Any, Any]:
+def _pair(call: Call, kind: str) -> tuple[Contact, AudienceList | Topic]:
     audience = call.account.audience
     contact = audience.find_by_id(call.args["contact_id"])
-    other = audience.find_list(call.args["list_id"]) if kind == "list" else \
-        next((t for t in audience.topics if t.id == call.args["topic_id"]), None)
+    other: AudienceList | Topic | None = audience.find_list(call.args["list_id"]) if kind == "list" \
+        else audience.find_topic(call.args["topic_id"])
     if contact is None or other is None:
         raise NotFound(f"Contact or {kind} not found.")
     return contact, other
@@ -226,7 +226,7 @@ def bulk_create(call: Call) -> Reply:
     has_emails, has_rows = "emails" in fields.body, "contacts" in fields.body
     if has_emails == has_rows:
         fields.add("emails", "Give either emails or contacts (one of them, not both).")
-    raw_rows = fields._list("contacts" if has_rows else "emails", required=True, max_items=MAX_BULK_CONTACTS)
+    raw_rows = fields.array("contacts" if has_rows else "emails", required=True, max_items=MAX_BULK_CONTACTS)
     list_ids = string_ids(fields, "list_ids", max_items=MAX_BULK_TARGETS) if "list_ids" in fields.body else []
     single = fields.string("list_id", max_length=255)
     if single:

@@ -113,6 +113,9 @@ class Audience:
     def find_list(self, list_id: str) -> AudienceList | None:
         return self._lists.get(list_id)
 
+    def find_topic(self, topic_id: str) -> Topic | None:
+        return self._topics.get(topic_id)
+
     def find_segment(self, segment_id: str) -> Segment | None:
         return self._segments.get(segment_id)
 
