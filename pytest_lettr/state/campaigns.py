@@ -125,7 +125,7 @@ class CampaignStore:
     def create(self, *, name: str, subject: str | None, from_email: str | None, html: str | None,
                from_name: str | None = None, reply_to: str | None = None, list_ids: Iterable[str] = (),
                segment_ids: Iterable[str] = (), all_contacts: bool = False) -> Campaign:
-        """A draft (what the dashboard authors); unknown list or segment ids raise ``KeyError``."""
+        """A draft (what the dashboard authors); an unknown list or segment id raises :class:`NotFound`."""
         audience = self.account.audience
         lists, segments = tuple(list_ids), tuple(segment_ids)
         for list_id in lists:

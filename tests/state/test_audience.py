@@ -91,3 +91,11 @@ def test_suppressed_addresses_get_no_campaign() -> None:
                                         all_contacts=True)
     account.campaigns.send(campaign, ACTOR)
     assert [e.to for e in account.outbox] == [["ada@example.com"]]
+
+
+def test_a_campaign_names_existing_lists_and_segments() -> None:
+    account = Account(seed="1")
+    with pytest.raises(NotFound):
+        account.campaigns.create(name="c", subject="s", from_email="a@example.com", html="<p>x</p>",
+                                 list_ids=["missing"])
+    assert len(account.campaigns) == 0
