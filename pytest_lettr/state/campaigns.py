@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import isoformat_or_none
 from ..errors import CampaignNotScheduled, CampaignNotSendable, InvalidTransition, NotFound, ValidationFailed
 from . import lifecycle
-from .audience.models import Contact, new_uuid
+from .audience.models import Contact, new_uuid, token_digest
 from .audit import Actor
 from .emails import Email
 from .templating import render
@@ -105,6 +105,7 @@ class CampaignStore:
     def __init__(self, account: Account) -> None:
         self.account = account
         self._campaigns: dict[str, Campaign] = {}
+        #: Unsubscribe links by the digest of their token.
         self.unsubscribes: dict[str, Unsubscribe] = {}
 
     def __iter__(self) -> Any:
@@ -235,7 +236,7 @@ class CampaignStore:
                       headers={"List-Unsubscribe": f"<{link}>"},
                       extra={"campaign_id": campaign.id, "contact_id": contact.id, "from_name": campaign.from_name,
                              "unsubscribe_url": link})
-        self.unsubscribes[token] = Unsubscribe(campaign.id, contact.id, email.id, redirect)
+        self.unsubscribes[token_digest(token)] = Unsubscribe(campaign.id, contact.id, email.id, redirect)
         return email
 
     def _merge_values(self, contact: Contact) -> dict[str, Any]:
@@ -285,7 +286,7 @@ class CampaignStore:
         """Open a recipient's unsubscribe link: the contact is ``unsubscribed`` and the email records
         ``email.unsubscribed`` (once; a sent email is first ``delivered``). Returns the redirect, if
         any; an unknown token raises :class:`NotFound`."""
-        found = self.unsubscribes.get(token)
+        found = self.unsubscribes.get(token_digest(token))
         if found is None:
             raise NotFound("This unsubscribe link is invalid.")
         self._record_unsubscribe(self.account.outbox.get(found.email_id))

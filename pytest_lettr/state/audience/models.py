@@ -6,6 +6,7 @@ kind, so an id depends only on the seed and on how many of its kind came before.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,12 @@ PROPERTY_NAME_PATTERN = r"[a-z][a-z0-9_]*"
 def new_uuid(entropy: Entropy, kind: str) -> str:
     """A version-4 UUID from the ``uuid:<kind>`` stream of ``entropy``."""
     return str(uuid.UUID(int=entropy.stream("uuid:" + kind).randint(0, 2**128 - 1), version=4))
+
+
+def token_digest(token: str) -> str:
+    """What a link token is stored and looked up by: its SHA-256, so the lookup reveals nothing
+    of the token through timing and the store never holds it in the clear."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(eq=False)

@@ -20,7 +20,7 @@ from ...errors import Forbidden, InvalidSender, NotFound, TransmissionFailed
 from ..audit import Actor
 from ..sending import Draft, send
 from . import contacts
-from .models import Contact
+from .models import Contact, token_digest
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -67,7 +67,7 @@ def create(account: Account, key: ApiKey, actor: Actor, email: str, config: OptI
         raise TransmissionFailed(f"The confirmation email could not be sent: {error.message}", param="from") from None
     contacts.add(audience, contact, actor)
     with account.lock:
-        audience.confirmations[token] = Confirmation(contact.id, config.redirect_url)
+        audience.confirmations[token_digest(token)] = Confirmation(contact.id, config.redirect_url)
     return contact
 
 
@@ -75,7 +75,7 @@ def confirm(account: Account, token: str) -> str:
     """Subscribe the token's contact; returns where to send the browser (:class:`InvalidToken` else)."""
     audience = account.audience
     with account.lock:
-        pending = audience.confirmations.get(token)
+        pending = audience.confirmations.get(token_digest(token))
         contact = None if pending is None else audience.find_by_id(pending.contact_id)
         if pending is None or pending.used or contact is None or contact.status != "unverified":
             raise InvalidToken("This confirmation link is invalid or has already been used.")

@@ -69,7 +69,7 @@ class Audience:
         self._segments: dict[str, Segment] = {}
         self._contacts: dict[str, Contact] = {}
         self._by_email: dict[str, str] = {}
-        #: Double opt-in tokens (:mod:`.optin`) by token.
+        #: Double opt-in confirmations (:mod:`.optin`) by the digest of their token.
         self.confirmations: dict[str, Any] = {}
         #: Contacts the free plan holds at most (every status counts).
         self.free_plan_cap = 500

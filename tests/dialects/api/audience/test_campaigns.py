@@ -89,6 +89,8 @@ def test_the_unsubscribe_link_unsubscribes(lettr_server: LettrServer, client: le
     assert [(e.email, e.event_type) for e in unsubscribes.events] == [("ada@example.com", "list_unsubscribe")]
     assert httpx.get(lettr_server.url + "/lettr/unsubscribe/unknown").status_code == 404
     assert ada_email.headers["List-Unsubscribe"] == f"<{_unsubscribe_link(ada_email.html)}>"
+    token = _unsubscribe_link(ada_email.html).rsplit("/", 1)[1]
+    assert token not in repr(lettr_server.campaigns.unsubscribes)  # kept as a digest
 
 
 def test_an_unsubscribe_link_with_a_redirect_and_the_default_footer(lettr_server: LettrServer, client: lettr.Lettr,

@@ -42,6 +42,8 @@ def test_confirmation_link_subscribes_and_redirects(lettr_server: LettrServer, c
     assert email.from_ == "news@example.com" and email.extra["from_name"] == "Example News"
     link = _link(email.html)
     assert link.startswith(lettr_server.url + "/lettr/confirm/")
+    token = link.rsplit("/", 1)[1]
+    assert len(token) == 40 and token not in repr(lettr_server.audience.confirmations)  # kept as a digest
     opened = httpx.get(link)
     assert (opened.status_code, opened.headers["Location"]) == (302, "https://example.com/thanks")
     assert client.audience.contacts.get(contact.id).status == "subscribed"
