@@ -231,7 +231,7 @@ class CampaignStore:
         email = Email(id=account.entropy.new_id("email_"), from_=campaign.from_email or "", to=[contact.email],
                       subject=render(campaign.subject or "", values), html=render(html, values, html=True),
                       text=None, created_at=account.clock.now(), reply_to=campaign.reply_to,
-                      tags=["campaign"], sent_at=account.clock.now(),
+                      tags=[campaign.id], sent_at=account.clock.now(),
                       request_id=str(account.entropy.stream("request_ids").randint(10**19, 10**20 - 1)),
                       headers={"List-Unsubscribe": f"<{link}>"},
                       extra={"campaign_id": campaign.id, "contact_id": contact.id, "from_name": campaign.from_name,
