@@ -22,6 +22,8 @@ from .guard import LettrSensitiveDataWarning
 from .server import EmailOutbox, LettrServer
 from .state import ApiKey, AuditEntry, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhook
+from .state.audience import Audience, AudienceList, Contact, ContactProperty, Segment, Topic
+from .state.campaigns import Campaign, CampaignStats
 from .state.domains import Domain
 from .state.inbound import InboundDomain, InboundMessage
 from .state.quota import QuotaStatus
@@ -34,8 +36,14 @@ __all__ = [
     "ApiKey",
     "ApiWebhook",
     "Attempt",
+    "Audience",
+    "AudienceList",
     "AuditEntry",
+    "Campaign",
+    "CampaignStats",
     "Clock",
+    "Contact",
+    "ContactProperty",
     "CreatedKey",
     "Delivery",
     "Domain",
@@ -52,7 +60,9 @@ __all__ = [
     "LettrServer",
     "Project",
     "QuotaStatus",
+    "Segment",
     "Template",
+    "Topic",
     "Webhook",
     "WebhookVerificationError",
     "errors",

@@ -218,12 +218,6 @@ class RetrievalError(LettrError):
 
 
 # -- failures of the service itself (only ever injected by a test: pytest_lettr.faults) ----------
-class BadGateway(LettrError):
-    """An upstream failure (502)."""
-
-    code = "bad_gateway"
-
-
 class ServiceUnavailable(LettrError):
     """The service is overloaded or in maintenance (503)."""
 
@@ -234,6 +228,25 @@ class GatewayTimeout(LettrError):
     """An upstream did not answer in time (504)."""
 
     code = "gateway_timeout"
+
+
+# -- audience and campaigns ----------------------------------------------------------------------
+class CampaignNotSendable(LettrError):
+    """The campaign is not a draft (or lacks a subject, sender or content) for this action."""
+
+    code = "campaign_not_sendable"
+
+
+class CampaignNotScheduled(LettrError):
+    """Unscheduling a campaign that is not scheduled."""
+
+    code = "campaign_not_scheduled"
+
+
+class TransmissionFailed(LettrError):
+    """An email the account itself sends (a double opt-in confirmation) could not go out."""
+
+    code = "transmission_failed"
 
 
 def error_classes() -> list[type[LettrError]]:

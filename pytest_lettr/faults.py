@@ -50,7 +50,7 @@ __all__ = ["FAULT_ERRORS", "Fault", "Faults"]
 FAULT_ERRORS: dict[int, tuple[type[errors.LettrError], str]] = {
     429: (errors.RateLimited, "Rate limit exceeded (a fault injected by the test)"),
     500: (errors.ServerError, "Internal server error (a fault injected by the test)"),
-    502: (errors.BadGateway, "Bad gateway (a fault injected by the test)"),
+    502: (errors.TransmissionFailed, "Bad gateway (a fault injected by the test)"),
     503: (errors.ServiceUnavailable, "Service unavailable (a fault injected by the test)"),
     504: (errors.GatewayTimeout, "Gateway timeout (a fault injected by the test)"),
 }

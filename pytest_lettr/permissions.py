@@ -38,6 +38,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "templates": ("create", "read", "update", "delete"),
     "projects": ("read",),
     "audience": ("create", "read", "update", "delete"),
+    "campaigns": ("read", "write"),
     "sms": ("send",),
     "whatsapp": ("send",),
 }
@@ -69,6 +70,8 @@ API_SCOPES: tuple[str, ...] = (
     "projects:read",
     "audience:read",
     "audience:write",
+    "campaigns:read",
+    "campaigns:write",
     "sms:send",
     "whatsapp:send",
 )

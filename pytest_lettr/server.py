@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import errors
 from .clock import Clock
+from .dialects import links
 from .dialects.api import ApiDialect
 from .dialects.base import Dialect, rate_limit_headers
 from .dialects.v1 import V1Dialect
@@ -36,7 +37,9 @@ from .smtp import SMTPListeners
 from .smtp.inbound import ReceivedMessage, received_mails, serve_attachment
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
+from .state.audience import Audience
 from .state.audit import AuditEntry
+from .state.campaigns import Campaign, CampaignStore
 from .state.domains import Domain
 from .state.emails import address_of
 from .state.history import seed_history
@@ -197,7 +200,13 @@ class LettrServer:
             except BaseException:
                 self.stop()
                 raise
+        self._point_links()
         return self
+
+    def _point_links(self) -> None:
+        """Links in emails (double opt-in, unsubscribe) point at this server once it listens."""
+        if self.httpserver.is_running():
+            self.account.link_base = self.url
 
     def _install_handler(self) -> None:
         """Forget expectations, log and assertions of the last test; the mock is the fallback.
@@ -263,6 +272,7 @@ class LettrServer:
         self.account = self._new_account(seed_material, **account_options)
         self.faults.clear()
         self._install_handler()
+        self._point_links()
         with self._errors_lock:
             self.handler_errors.clear()
         return self.account
@@ -377,16 +387,26 @@ class LettrServer:
             return serve_attachment(self.account, path[len(ATTACHMENT_PATH):])
         dialect = self._dialect_for(path)
         if dialect is None:
-            if inbox_owns(path):
-                return self._serve_inbox(request)
-            return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+            return self._serve_page(request)
         try:
             return dialect.handle(request, self.account, self.options)
         except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
-            with self._errors_lock:
-                self.handler_errors.append(traceback.format_exc())
+            self._note_handler_error()
             return dialect.render_error(None, errors.ServerError(
                 "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
+
+    def _serve_page(self, request: Request) -> Response:
+        """What is not an API: the links put in emails, the web inbox, else v1's 404."""
+        path = request.path
+        if path.startswith(links.PREFIX):
+            try:
+                return links.handle(request, self.account)
+            except Exception:
+                self._note_handler_error()
+                return Response("Internal error in the Lettr mock", status=500)
+        if inbox_owns(path):
+            return self._serve_inbox(request)
+        return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
 
     def render_error(self, path: str, error: errors.LettrError) -> Response:
         """``error`` as the dialect serving ``path`` renders it (v1's envelope elsewhere)."""
@@ -399,6 +419,10 @@ class LettrServer:
         return rate_limit_headers(RateLimitStatus(limit=limiter.requests, remaining=0,
                                                   reset=self.account.clock.timestamp() + retry_after))
 
+    def _note_handler_error(self) -> None:
+        with self._errors_lock:
+            self.handler_errors.append(traceback.format_exc())
+
     def _serve_inbox(self, request: Request) -> Response:
         with self._errors_lock:  # one inbox (one CSRF token) even when the first pages arrive together
             if self._inbox is None:
@@ -408,8 +432,7 @@ class LettrServer:
         try:
             response: Response = self._inbox.handle(request, self.account)
         except Exception:  # a bug in the inbox: a plain 500, and the test fails loudly
-            with self._errors_lock:
-                self.handler_errors.append(traceback.format_exc())
+            self._note_handler_error()
             return Response("Internal error in the Lettr mock's inbox (see lettr_server.handler_errors)",
                             status=500, mimetype="text/plain")
         return response
@@ -579,6 +602,26 @@ class LettrServer:
     def domains(self) -> list[Domain]:
         """The account's sending domains, oldest first."""
         return self.account.domains.all()
+
+    @property
+    def audience(self) -> Audience:
+        """Contacts, lists, topics, properties and segments (``.contact("ada@example.com").status``)."""
+        return self.account.audience
+
+    @property
+    def campaigns(self) -> CampaignStore:
+        """The account's campaigns (iterable; ``.get(id)``, ``.stats(c)``, ``.emails_of(c)``)."""
+        return self.account.campaigns
+
+    def create_campaign(self, *, name: str, subject: str | None, from_email: str | None, html: str | None,
+                        from_name: str | None = None, reply_to: str | None = None,
+                        list_ids: Iterable[str] = (), segment_ids: Iterable[str] = (),
+                        all_contacts: bool = False) -> Campaign:
+        """A draft campaign, as the dashboard authors them (the API cannot): send or schedule it
+        with ``POST /api/campaigns/{id}/send`` or ``/schedule``."""
+        return self.account.campaigns.create(name=name, subject=subject, from_email=from_email, html=html,
+                                             from_name=from_name, reply_to=reply_to, list_ids=list_ids,
+                                             segment_ids=segment_ids, all_contacts=all_contacts)
 
     @property
     def webhook_deliveries(self) -> list[Delivery]:

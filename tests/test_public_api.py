@@ -23,11 +23,16 @@ if TYPE_CHECKING:
         assert_type(server.receive(sender="a@example.com", to="b@in.example.com"), list[pytest_lettr.InboundMessage])
         assert_type(server.add_inbound_domain("in.example.com"), pytest_lettr.InboundDomain)
         assert_type(server.smtp_port, int)
+        assert_type(server.audience.contact("ada@example.com"), pytest_lettr.Contact)
+        assert_type(server.create_campaign(name="n", subject="s", from_email="a@example.com", html="<p>x</p>"),
+                    pytest_lettr.Campaign)
 
 
 def test_every_public_name_is_exported() -> None:
     for name in ("Email", "Event", "ApiKey", "CreatedKey", "Domain", "Webhook", "Delivery", "AuditEntry",
-                 "Clock", "LettrError", "EmailOutbox", "Template", "ApiWebhook", "InboundDomain", "InboundMessage"):
+                 "Clock", "LettrError", "EmailOutbox", "Template", "ApiWebhook", "InboundDomain", "InboundMessage",
+                 "Audience", "AudienceList", "Contact", "ContactProperty", "Segment", "Topic", "Campaign",
+                 "CampaignStats"):
         assert name in pytest_lettr.__all__ and hasattr(pytest_lettr, name), name
     assert issubclass(errors.Suppressed, pytest_lettr.LettrError)
 

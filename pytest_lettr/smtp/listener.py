@@ -76,20 +76,40 @@ class SMTPListeners:
         self.tls_port = implicit.sockets[0].getsockname()[1]
 
     def start(self) -> None:
-        """Bind both ports and serve in a daemon thread; an ``OSError`` (port taken) is raised here."""
+        """Bind both ports and serve in a daemon thread; an ``OSError`` (port taken) is raised here.
+
+        The loop lives wholly in its thread (bound, run and closed there), so starting and stopping
+        work from a thread that runs an event loop of its own (Playwright's sync API, say).
+        """
         if self._thread is not None:
             return
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(_quiet)
-        self._loop = loop
+        bound = threading.Event()
+        failure: list[BaseException] = []
+        thread = threading.Thread(target=self._serve, args=(loop, bound, failure), name="lettr-smtp", daemon=True)
+        thread.start()
+        bound.wait()
+        if failure:
+            thread.join()
+            raise failure[0]
+        self._loop, self._thread = loop, thread
+
+    def _serve(self, loop: asyncio.AbstractEventLoop, bound: threading.Event, failure: list[BaseException]) -> None:
+        asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._bind())
-        except BaseException:
+        except BaseException as error:  # handed to start(), which raises it
+            failure.append(error)
             loop.close()
-            self._loop = None
-            raise
-        self._thread = threading.Thread(target=loop.run_forever, name="lettr-smtp", daemon=True)
-        self._thread.start()
+            bound.set()
+            return
+        bound.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
 
     def stop(self) -> None:
         """Close the ports and every open session, then end the loop and its thread."""
@@ -99,8 +119,6 @@ class SMTPListeners:
         asyncio.run_coroutine_threadsafe(self._close(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
         self._loop = self._thread = None
         self._servers = []
 

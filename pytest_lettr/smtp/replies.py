@@ -31,8 +31,10 @@ REPLY: dict[type[errors.LettrError], tuple[int, str]] = {
     errors.InvalidRecipient: (550, "5.1.3"),
     errors.InvalidSender: (550, "5.7.1"),
     errors.InvalidDomain: (550, "5.1.8"),
-    errors.BadGateway: (451, "4.3.0"),
+    errors.TransmissionFailed: (451, "4.3.0"),
     errors.ServiceUnavailable: (421, "4.3.2"),
+    errors.CampaignNotSendable: (554, "5.5.1"),  # campaigns are API-only; listed so every class has a reply
+    errors.CampaignNotScheduled: (554, "5.5.1"),
     errors.GatewayTimeout: (451, "4.4.1"),
     errors.Suppressed: (550, "5.1.1"),
     errors.SensitiveData: (550, "5.7.1"),

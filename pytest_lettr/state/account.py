@@ -24,7 +24,9 @@ from ..errors import InvalidDomain, InvalidParameter, InvalidSender, SensitiveDa
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
 from .api_webhooks import ApiWebhookStore
+from .audience import Audience
 from .audit import Actor, AuditLog
+from .campaigns import CampaignStore
 from .domains import Domains, is_domain_name
 from .emails import Email, Outbox
 from .inbound import InboundStore
@@ -104,6 +106,10 @@ class Account:
         self.quota = Quota(self)
         self.sandbox = Sandbox(self)
         self.inbound = InboundStore(self)
+        self.audience = Audience(self)
+        self.campaigns = CampaignStore(self)
+        #: Where links the fake puts in emails (double opt-in, unsubscribe) point: the server sets it.
+        self.link_base = "http://127.0.0.1"
         for name in self.options.domains:
             self.domains.create(name, verified=True)
         self.clock.on_advance(self.tick)  # clock.advance() runs what has come due
@@ -122,11 +128,13 @@ class Account:
                                                       owner_email=owner.email)
 
     def tick(self) -> None:
-        """Run every time effect that has come due: scheduled emails go out, webhook retries run.
+        """Run every time effect that has come due: scheduled emails and campaigns go out, webhook
+        retries run.
 
         Every intake calls it before serving a request, and the clock after every move.
         """
         self.release_scheduled()
+        self.campaigns.release_due()
         self.delivery_engine.run_due()
 
     # -- members -----------------------------------------------------------------------------

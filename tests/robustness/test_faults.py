@@ -17,7 +17,7 @@ from pytest_lettr import LettrServer
 V1_SEND = {"from": "shop@example.com", "to": ["ada@example.com"], "subject": "Receipt", "text": "Thanks"}
 API_SEND = {"from": "shop@example.com", "to": ["ada@example.com"], "subject": "Receipt", "text": "Thanks"}
 
-V1_CODES = {429: "rate_limit_exceeded", 500: "server_error", 502: "bad_gateway", 503: "service_unavailable",
+V1_CODES = {429: "rate_limit_exceeded", 500: "server_error", 502: "transmission_failed", 503: "service_unavailable",
             504: "gateway_timeout"}
 API_CODES = {429: "rate_limit_exceeded", 500: "send_error", 502: "transmission_failed",
              503: "service_unavailable", 504: "gateway_timeout"}

@@ -23,10 +23,10 @@ from ...spec import load_openapi
 from ...state import ApiKey
 from ..base import Call, Dialect, Reply, json_response, raw_body
 from ..common import MAX_IDEMPOTENCY_KEY
-from . import domains, emails, system, templates, webhooks
+from . import audience, audience_contacts, campaigns, domains, emails, system, templates, webhooks
 from .wire import error_response, quota_headers, sandbox_headers
 
-MODULES = (system, emails, domains, templates, webhooks)
+MODULES = (system, emails, domains, templates, webhooks, audience, audience_contacts, campaigns)
 #: Routes whose responses carry the free plan's ``X-Monthly-*`` / ``X-Daily-*`` headers.
 QUOTA_ROUTES = frozenset({("POST", "/emails"), ("POST", "/emails/scheduled")})
 IDEMPOTENCY_KEY_RE = re.compile(rf"\A[A-Za-z0-9._-]{{1,{MAX_IDEMPOTENCY_KEY}}}\Z")

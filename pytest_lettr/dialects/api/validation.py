@@ -196,6 +196,10 @@ class Fields:
             result.append(item.strip())
         return result
 
+    def array(self, name: str, *, required: bool = False, max_items: int | None = None) -> list[Any]:
+        """The field as a list of anything (``[]`` with an error when it is not one, too long or empty)."""
+        return self._list(name, required=required, max_items=max_items)
+
     def _list(self, name: str, *, required: bool, max_items: int | None) -> list[Any]:
         """The field as a list (``[]`` with an error when it is not one, or is too long or empty)."""
         if not self._required(name, required):

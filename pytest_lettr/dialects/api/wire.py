@@ -60,9 +60,11 @@ STATUS: dict[type[errors.LettrError], tuple[int, str]] = {
     errors.DailyQuotaExceeded: (429, "daily_quota_exceeded"),
     errors.SendError: (400, "send_error"),
     errors.RetrievalError: (400, "retrieval_error"),
-    errors.BadGateway: (502, "transmission_failed"),
     errors.ServiceUnavailable: (503, "service_unavailable"),
     errors.GatewayTimeout: (504, "gateway_timeout"),
+    errors.CampaignNotSendable: (422, "campaign_not_sendable"),
+    errors.CampaignNotScheduled: (422, "campaign_not_scheduled"),
+    errors.TransmissionFailed: (502, "transmission_failed"),
 }
 
 

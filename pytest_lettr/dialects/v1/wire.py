@@ -47,9 +47,11 @@ STATUS: dict[type[errors.LettrError], int] = {
     errors.DailyQuotaExceeded: 429,
     errors.SendError: 400,
     errors.RetrievalError: 400,
-    errors.BadGateway: 502,
     errors.ServiceUnavailable: 503,
     errors.GatewayTimeout: 504,
+    errors.CampaignNotSendable: 422,
+    errors.CampaignNotScheduled: 422,
+    errors.TransmissionFailed: 502,
 }
 
 

@@ -271,6 +271,37 @@ def apply_overlay(document: dict[str, Any]) -> None:
     cancel = _dig(paths, "/emails/scheduled/{transmissionId}", "delete", "responses")
     if isinstance(cancel, dict):
         cancel.setdefault("404", _json_response("Scheduled email not found", error_schema))
+    _audience_overlay(paths, error_schema)
+
+
+def _counts(*names: str) -> dict[str, Any]:
+    """``{"message", "data": {name: integer ≥ 0, ...}}``: the body of an SDK-only bulk call."""
+    counts = {name: {"type": "integer", "minimum": 0} for name in names}
+    return {"type": "object", "required": ["message", "data"], "properties": {
+        "message": {"type": "string"},
+        "data": {"type": "object", "required": list(names), "properties": counts}}}
+
+
+def _audience_overlay(paths: dict[str, Any], error_schema: dict[str, Any]) -> None:
+    """7. ``POST /audience/contacts`` gains ``409`` (a taken address: the SDK's
+    ``ContactAlreadyExistsError``); ``POST`` / ``DELETE /audience/contacts/topics/bulk``, which the
+    SDK calls, with the counts it parses; the ``oneOf`` of ``POST /campaigns/{id}/schedule``'s 422
+    becomes ``anyOf`` (a validation error is also an ``ErrorResponse``, so no body, the spec's own
+    example included, matches exactly one branch)."""
+    schedule = _dig(paths, "/campaigns/{campaignId}/schedule", "post", "responses", "422", "content",
+                    "application/json", "schema")
+    if isinstance(schedule, dict) and "oneOf" in schedule:
+        schedule["anyOf"] = schedule.pop("oneOf")
+    create = _dig(paths, "/audience/contacts", "post", "responses")
+    if isinstance(create, dict):
+        create.setdefault("409", _json_response("Contact already exists", error_schema))
+    topics = paths.setdefault("/audience/contacts/topics/bulk", {})
+    topics.setdefault("post", _sdk_only_operation(
+        "bulkSubscribeContactsToTopics",
+        _json_response("Subscribed", _counts("subscribed", "already_subscribed", "total_pairs")), not_found=False))
+    topics.setdefault("delete", _sdk_only_operation(
+        "bulkUnsubscribeContactsFromTopics",
+        _json_response("Unsubscribed", _counts("unsubscribed", "total_pairs")), not_found=False))
 
 
 def _unauthorized_schema(schemas: Mapping[str, Any]) -> dict[str, Any]:
