@@ -186,8 +186,13 @@ class LettrServer:
 
     def stop(self) -> None:
         if self.httpserver.is_running():
-            self.httpserver.clear()
-            self.httpserver.stop()
+            engine = self.account.delivery_engine
+            engine.interrupt()  # no request thread stays blocked on a webhook receiver
+            try:
+                self.httpserver.clear()
+                self.httpserver.stop()
+            finally:
+                engine.resume()
 
     def is_running(self) -> bool:
         return self.httpserver.is_running()
@@ -227,7 +232,8 @@ class LettrServer:
         the seed and the test, so a failing test reproduces on its own. Options:
         ``strict_domains``, ``plan``, ``sensitive_data``, ``owner_email``.
         """
-        self.account = self._new_account(seed_material, **account_options)
+        previous, self.account = self.account, self._new_account(seed_material, **account_options)
+        previous.close()  # nothing is delivered for the previous account any more
         self._install_handler()
         with self._errors_lock:
             self.handler_errors.clear()

@@ -277,9 +277,10 @@ class ApiWebhookStore:
         if rendered is None:
             return
         event_type, body = rendered
-        for webhook in webhooks:
-            if webhook.receives(event_type):
-                self.deliver(webhook, body, event.id, event_type)
+        with self.engine.batch():  # every webhook's first attempt at once
+            for webhook in webhooks:
+                if webhook.receives(event_type):
+                    self.deliver(webhook, body, event.id, event_type)
 
     def deliver(self, webhook: ApiWebhook, body: bytes, event_id: str, event_type: str) -> Delivery:
         """POST ``body`` to the webhook with its credentials; retries follow the engine."""

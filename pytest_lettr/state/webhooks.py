@@ -342,7 +342,8 @@ class WebhookStore:
         if not targets:  # the common case: serialise nothing
             return []
         body = serialize_payload(v1_event(event))
-        return [self.deliver(webhook, body, event.id, event.type) for webhook in targets]
+        with self.engine.batch():  # every webhook's first attempt at once
+            return [self.deliver(webhook, body, event.id, event.type) for webhook in targets]
 
     def send_test(self, webhook_id: str, event_type: str) -> Delivery:
         """Deliver one sample ``event_type`` now (attempted once, never retried)."""

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import http.client
 import inspect
 import json
@@ -50,7 +51,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -288,7 +289,7 @@ def _send_http(url: str, body: bytes, headers: Mapping[str, str], deadline: Dead
         return DeliveryResponse(None, error=_timed_out(deadline))
     except (OSError, http.client.HTTPException) as error:
         if inflight is not None and inflight.closed:
-            return DeliveryResponse(None, error="not delivered: the account was closed")
+            return DeliveryResponse(None, error=f"not delivered: {inflight.reason}")
         return DeliveryResponse(None, error=f"connection error: {type(error).__name__}: {str(error)[:200]}")
     return DeliveryResponse(status, reply_headers, data)
 
@@ -555,6 +556,7 @@ class DeliveryEngine:
         self._watching: Clock | None = None
         #: The sockets of attempts in flight; :meth:`shutdown` cuts them.
         self.inflight = Inflight()
+        self._local = threading.local()
 
     # -- reading --------------------------------------------------------------------------------
     @property
@@ -593,6 +595,41 @@ class DeliveryEngine:
         self.close()
         self.inflight.close()
 
+    def interrupt(self) -> None:
+        """Cut every request in flight and fail new attempts until :meth:`resume` (a server
+        stopping: no thread stays blocked on a receiver)."""
+        self.inflight.close("the server stopped")
+
+    def resume(self) -> None:
+        self.inflight.reopen()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Deliveries made inside make their first attempts together, concurrently, on leaving it
+        (so slow receivers of one event cost the slowest one's time, not the sum). Nested
+        batches join the outermost one; each webhook's deliveries keep their order."""
+        if getattr(self._local, "batch", None) is not None:
+            yield
+            return
+        self._local.batch = []
+        try:
+            yield
+        finally:
+            batch, self._local.batch = self._local.batch, None
+            self._first_attempts(batch)
+
+    def _first_attempts(self, deliveries: list[Delivery]) -> None:
+        helpers = [threading.Thread(target=self._attempt, args=(d,), kwargs={"manual": False},
+                                    name="lettr-delivery", daemon=True) for d in deliveries[1:]]
+        for helper in helpers:
+            helper.start()
+        try:
+            if deliveries:
+                self._attempt(deliveries[0], manual=False)
+        finally:
+            for helper in helpers:
+                helper.join()
+
     @property
     def closed(self) -> bool:
         return self.inflight.closed
@@ -618,7 +655,8 @@ class DeliveryEngine:
         """Record a delivery and (by default) make its first attempt before returning it.
 
         With ``send_now=False`` the first attempt is due at once and runs on the next
-        :meth:`run_due` (a clock move or an API request).
+        :meth:`run_due` (a clock move or an API request); inside :meth:`batch`, it runs when the
+        batch ends.
         """
         if not isinstance(body, bytes):
             raise TypeError("body must be bytes (the exact bytes that are signed and sent)")
@@ -639,7 +677,11 @@ class DeliveryEngine:
             if send_now:
                 delivery._running = True
         if send_now:
-            self._attempt(delivery, manual=False)
+            batch = getattr(self._local, "batch", None)
+            if batch is None:
+                self._attempt(delivery, manual=False)
+            else:
+                batch.append(delivery)
         return delivery
 
     def retry(self, delivery: Delivery) -> Attempt:
@@ -697,7 +739,7 @@ class DeliveryEngine:
     def _exchange(self, delivery: Delivery, context: AttemptContext) -> tuple[dict[str, str], DeliveryResponse]:
         """Build the headers and POST; whatever goes wrong becomes the response's ``error``."""
         if self.inflight.closed:
-            return {}, DeliveryResponse(None, error="not delivered: the account was closed")
+            return {}, DeliveryResponse(None, error=f"not delivered: {self.inflight.reason}")
         try:
             source = delivery.headers
             headers = dict(source(context) if callable(source) else source)

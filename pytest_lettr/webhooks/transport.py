@@ -61,12 +61,14 @@ class Deadline:
 
 
 class Inflight:
-    """The sockets an engine has open; :meth:`close` shuts them all and refuses new ones."""
+    """The sockets an engine has open; :meth:`close` shuts them all and refuses new ones (until
+    :meth:`reopen`, which a server's ``stop()`` calls once it has stopped)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self.closed = False
+        self.reason = "the account was closed"
 
     def add(self, sock: socket.socket) -> None:
         with self._lock:
@@ -74,15 +76,19 @@ class Inflight:
                 self._sockets.add(sock)
                 return
         sock.close()
-        raise NotDelivered("the account was closed")
+        raise NotDelivered(self.reason)
+
+    def reopen(self) -> None:
+        with self._lock:
+            self.closed = False
 
     def discard(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.discard(sock)
 
-    def close(self) -> None:
+    def close(self, reason: str = "the account was closed") -> None:
         with self._lock:
-            self.closed = True
+            self.closed, self.reason = True, reason
             sockets, self._sockets = list(self._sockets), set()
         for sock in sockets:
             with contextlib.suppress(OSError):
