@@ -61,6 +61,8 @@ class Rogue:
 
     def __exit__(self, *exc: object) -> None:
         self.stopped.set()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
         self._sock.close()
         for connection in list(self._connections):
             with contextlib.suppress(OSError):
