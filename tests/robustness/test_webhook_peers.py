@@ -216,3 +216,55 @@ def test_one_events_webhooks_are_attempted_together(lettr_server: LettrServer, s
     deliveries = lettr_server.webhook_deliveries
     assert len(deliveries) == 4 and {d.status for d in deliveries} == {"succeeded"}, \
         [d.attempts[0].error for d in deliveries]
+
+
+# -- nothing of a token in pytest's own output ----------------------------------------------------
+INNER = r'''
+import json, socket, threading
+
+import httpx
+
+SECRET = "inner-secret-" + "ABC"  # so that the source lines in a traceback do not hold it whole
+
+
+def token_url():
+    server = socket.create_server(("127.0.0.1", 0))
+    body = json.dumps({"access_token": "inner-token-" + "XYZ\r\nX-Evil: 1", "token_type": "Bearer"}).encode()
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+def test_send(lettr_server):
+    server = token_url()
+    url = "http://127.0.0.1:%d" % server.getsockname()[1]
+    lettr_server.api_webhooks.create("n", url + "/hook", auth_type="oauth2", oauth_client_id="i",
+                                     oauth_client_secret=SECRET, oauth_token_url=url + "/token")
+    key = lettr_server.create_key("k", mode="api").key
+    reply = httpx.post(lettr_server.api_url + "/emails", headers={"Authorization": "Bearer " + key},
+                       json={"from": "a@example.com", "to": ["b@example.com"], "subject": "s", "html": "<p>h</p>"})
+    server.close()
+    deliveries = lettr_server.webhook_deliveries
+    print(deliveries, deliveries[0].attempts, lettr_server.api_webhooks.all())
+    assert reply.status_code == 200, reply.text
+    assert False, "sent: " + repr(deliveries[0].attempts) + repr(lettr_server.api_webhooks.tokens)
+'''
+
+
+def test_no_token_or_secret_in_pytest_output(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner=INNER)
+    result = pytester.runpytest("-p", "no:xdist", "-p", "no:hypothesispytest", "-rA", "-s", "--showlocals")
+    output = result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(failed=1)  # the deliberate failure, so reports show everything they can
+    assert "AssertionError: sent: " in output and "characters a header cannot carry" in output
+    assert "inner-token-XYZ" not in output and "inner-secret-ABC" not in output
