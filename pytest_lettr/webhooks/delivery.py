@@ -51,6 +51,7 @@ import re
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -554,8 +555,9 @@ class DeliveryEngine:
         self._pending: dict[str, Delivery] = {}  # so a check per request never scans the whole log
         self._by_id: dict[str, Delivery] = {}
         self._watching: Clock | None = None
-        #: The sockets of attempts in flight; :meth:`shutdown` cuts them.
+        #: The sockets of attempts in flight and kept-alive ones; :meth:`shutdown` cuts them.
         self.inflight = Inflight()
+        weakref.finalize(self, self.inflight.close)  # an engine dropped unclosed leaves no socket open
         self._local = threading.local()
 
     # -- reading --------------------------------------------------------------------------------

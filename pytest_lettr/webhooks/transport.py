@@ -14,6 +14,8 @@ What :func:`pytest_lettr.webhooks.delivery.send` uses for a URL target::
   budget, so a receiver answering one byte at a time is cut when the budget runs out.
 - **Abortable.** An :class:`Inflight` registry holds the sockets in use; ``close()`` shuts them
   down (a blocked read returns at once) and refuses new ones, so nothing outlives the account.
+- **Keep-alive per target.** The registry also keeps the connections a receiver leaves open, so
+  each event's delivery to a target does not pay a new TCP (and TLS) handshake.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ __all__ = ["Deadline", "Inflight", "NotDelivered", "loopback_addresses", "post"]
 
 #: How much of a receiver's response body is kept on an attempt.
 MAX_RESPONSE_BODY = 64 * 1024
+#: Kept-alive connections per target (one per delivery running at once to it is enough).
+MAX_IDLE = 4
 
 
 class NotDelivered(Exception):
@@ -67,6 +71,7 @@ class Inflight:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
+        self._idle: dict[Any, list[_Connection]] = {}
         self.closed = False
         self.reason = "the account was closed"
 
@@ -82,6 +87,31 @@ class Inflight:
         with self._lock:
             self.closed = False
 
+    def take(self, key: Any, deadline: Deadline) -> _Connection | None:
+        """A kept-alive connection to ``key``'s target, now bound to ``deadline``."""
+        with self._lock:
+            idle = self._idle.get(key)
+            connection = idle.pop() if idle else None
+        if connection is not None:
+            connection.renew(deadline)
+        return connection
+
+    def give(self, key: Any, connection: _Connection) -> None:
+        """Keep ``connection`` for the next POST to its target (at most :data:`MAX_IDLE` each)."""
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if not self.closed and len(idle) < MAX_IDLE:
+                idle.append(connection)
+                return
+        connection.release()
+
+    def forget_idle(self) -> None:
+        """Close every kept-alive connection."""
+        with self._lock:
+            idle, self._idle = [c for cs in self._idle.values() for c in cs], {}
+        for connection in idle:
+            connection.release()
+
     def discard(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.discard(sock)
@@ -93,6 +123,7 @@ class Inflight:
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        self.forget_idle()
 
 
 def _is_loopback_ip(text: str) -> bool | None:
@@ -198,6 +229,12 @@ class _Connection(http.client.HTTPConnection):
             self._track(sock)
         self.sock = _DeadlineSocket(sock, self._deadline)
 
+    def renew(self, deadline: Deadline) -> None:
+        """Bind a kept-alive connection to the deadline of its next attempt."""
+        self._deadline = deadline
+        if isinstance(self.sock, _DeadlineSocket):
+            self.sock.deadline = deadline
+
     def _track(self, sock: socket.socket) -> None:
         if self._inflight is not None:
             if self._raw is not None:
@@ -233,15 +270,37 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline, 
          ssl_context: ssl.SSLContext | None = None, inflight: Inflight | None = None
          ) -> tuple[int, dict[str, str], bytes]:
     """POST once; ``(status, headers, body)``, or :class:`NotDelivered` / ``OSError`` /
-    ``http.client.HTTPException`` / :class:`TimeoutError` when no answer came."""
+    ``http.client.HTTPException`` / :class:`TimeoutError` when no answer came.
+
+    With an ``inflight`` registry, a connection the receiver keeps alive is kept for the next
+    POST to the same target; if a kept one turns out closed, the POST is made once more on a
+    fresh connection (the receiver had hung up before reading it).
+    """
     parts, port, path = _target(url)
     addresses = loopback_addresses(parts.hostname)
     context = ssl_context if parts.scheme == "https" else None
-    connection = _Connection(parts.hostname or "", port, addresses[0], deadline, inflight, context)
+    key = (parts.scheme, parts.hostname or "", port, addresses[0])
+    kept = inflight.take(key, deadline) if inflight is not None else None
+    if kept is not None:
+        try:
+            return _exchange(kept, key, path, body, headers, inflight)
+        except (ConnectionError, http.client.BadStatusLine):
+            pass  # closed while idle (RemoteDisconnected is both): try a fresh connection
+    connection = _Connection(key[1], port, addresses[0], deadline, inflight, context)
+    return _exchange(connection, key, path, body, headers, inflight)
+
+
+def _exchange(connection: _Connection, key: tuple[str, str, int, str], path: str, body: bytes,
+              headers: Mapping[str, str], inflight: Inflight | None) -> tuple[int, dict[str, str], bytes]:
+    reusable = False
     try:
         connection.request("POST", path, body=body, headers=dict(headers))
         reply = connection.getresponse()
         data = reply.read(MAX_RESPONSE_BODY)
+        reusable = inflight is not None and not reply.will_close and reply.isclosed()
         return reply.status, dict(reply.getheaders()), data
     finally:
-        connection.release()
+        if reusable and inflight is not None:
+            inflight.give(key, connection)
+        else:
+            connection.release()
