@@ -208,22 +208,29 @@ def resolving(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
+def send_recording_dials(server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Send one email; every address a socket was opened to on the way."""
+    import socket
+
+    dialled: list[Any] = []
+    real = socket.create_connection
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: dialled.append(address) or real(
+        address, *a, **k))
+    with client_for(server) as client:
+        assert client.post("/emails", json=SEND).status_code == 200
+    return dialled
+
+
 @pytest.mark.parametrize("name", ["localhost.", "app.localhost", "localhost"])
 def test_a_localhost_name_that_resolves_elsewhere_is_refused_and_never_contacted(
         lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    import socket
 
     resolving(monkeypatch, "127.0.0.1")
     webhook, _ = lettr_server.add_webhook(f"http://{name}:9/hook", ["email.sent"])  # loopback when added
     resolving(monkeypatch, "127.0.0.1", "93.184.216.34")  # ... and the resolver changes its mind
     with pytest.raises(InvalidParameter):
         lettr_server.add_webhook(f"http://{name}:9/other")
-    dialled: list[Any] = []
-    real = socket.create_connection
-    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: dialled.append(address) or real(
-        address, *a, **k))
-    with client_for(lettr_server) as client:
-        assert client.post("/emails", json=SEND).status_code == 200
+    dialled = send_recording_dials(lettr_server, monkeypatch)
     (delivery,) = lettr_server.webhooks.deliveries(webhook.id)
     assert "not loopback" in (delivery.attempts[0].error or "")
     assert [address for address in dialled if address[1] == 9] == []
@@ -241,17 +248,11 @@ def test_a_name_that_is_not_localhost_is_never_looked_up(monkeypatch: pytest.Mon
 
 def test_the_checked_address_is_dialled_and_the_name_kept_in_host(
         lettr_server: LettrServer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
 
     port = port_of(receiver)
     resolving(monkeypatch, "127.0.0.1")
     webhook, _ = lettr_server.add_webhook(f"http://hooks.localhost:{port}/in", ["email.sent"])
-    dialled: list[Any] = []
-    real = socket.create_connection
-    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: dialled.append(address) or real(
-        address, *a, **k))
-    with client_for(lettr_server) as client:
-        assert client.post("/emails", json=SEND).status_code == 200
+    dialled = send_recording_dials(lettr_server, monkeypatch)
     (got,) = receiver.requests
     assert got.headers["Host"] == f"hooks.localhost:{port}"
     assert [address for address in dialled if address[1] == port] == [("127.0.0.1", port)]
