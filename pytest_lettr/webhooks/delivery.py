@@ -621,13 +621,18 @@ class DeliveryEngine:
             self._first_attempts(batch)
 
     def _first_attempts(self, deliveries: list[Delivery]) -> None:
+        """POSTs over the network in parallel (all but one in helper threads); in-process apps in
+        the calling thread, one after another (a test's database connection or app context is
+        bound to it)."""
+        remote = [d for d in deliveries if isinstance(d.target, str)]
+        local = [d for d in deliveries if not isinstance(d.target, str)]
         helpers = [threading.Thread(target=self._attempt, args=(d,), kwargs={"manual": False},
-                                    name="lettr-delivery", daemon=True) for d in deliveries[1:]]
+                                    name="lettr-delivery", daemon=True) for d in remote[1:]]
         for helper in helpers:
             helper.start()
         try:
-            if deliveries:
-                self._attempt(deliveries[0], manual=False)
+            for delivery in [*remote[:1], *local]:
+                self._attempt(delivery, manual=False)
         finally:
             for helper in helpers:
                 helper.join()

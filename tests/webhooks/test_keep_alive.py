@@ -93,3 +93,23 @@ def test_reset_closes_kept_connections(lettr_server: LettrServer, receiver: Keep
     assert inflight._idle and all(inflight._idle.values())
     lettr_server.reset()
     assert not inflight._idle
+
+
+def test_in_process_apps_are_called_in_the_requesting_thread(lettr_server: LettrServer,
+                                                             receiver: KeepAliveReceiver) -> None:
+    """A test's database connection or app context belongs to its thread: in-process receivers
+    are never called from a helper thread, even when several webhooks get the same event."""
+    from werkzeug.wrappers import Response
+
+    threads: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> object:
+        threads.append(threading.current_thread().name)
+        return Response("ok")(environ, start_response)  # type: ignore[arg-type]
+
+    for _ in range(3):
+        lettr_server.add_webhook(app, ["email.sent"])
+    lettr_server.add_webhook(receiver.url + "/hooks", ["email.sent"])
+    lettr_server.account.emit("email.sent", None, {"email_id": "e"})
+    assert threads == [threading.current_thread().name] * 3
+    assert len(receiver.seen) == 1
