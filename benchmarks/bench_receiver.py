@@ -25,7 +25,7 @@ async def handle(index: int, reader: asyncio.StreamReader, writer: asyncio.Strea
             COUNTS[index] += 1
             writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
+    except (asyncio.IncompleteReadError, asyncio.CancelledError, ConnectionError):
         pass
     finally:
         writer.close()

@@ -44,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import http.client
 import inspect
 import json
@@ -97,6 +98,9 @@ DEFAULT_TIMEOUT = 30.0
 #: The addresses Lettr delivers webhooks from (§9); in-process deliveries use one as REMOTE_ADDR.
 LETTR_WEBHOOK_ADDRESSES = ("203.0.113.10", "203.0.113.11", "203.0.113.12")
 USER_AGENT = "Lettr-Webhooks/1.0"
+#: Threads an engine may use to make the first attempts of one event (or a round of due retries)
+#: in parallel, besides the calling one.
+HELPER_THREADS = 8
 
 WSGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ASGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any], Callable[..., Any]], Awaitable[None]]
@@ -271,7 +275,9 @@ def _timed_out(deadline: Deadline) -> str:
     return f"timeout: no answer within {deadline.timeout:g} s"
 
 
+@functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
+    """The system CAs plus the local CA; built once (loading CA files costs milliseconds)."""
     from ..tls import local_ca
 
     context = ssl.create_default_context()
@@ -559,6 +565,7 @@ class DeliveryEngine:
         self.inflight = Inflight()
         weakref.finalize(self, self.inflight.close)  # an engine dropped unclosed leaves no socket open
         self._local = threading.local()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     # -- reading --------------------------------------------------------------------------------
     @property
@@ -596,6 +603,10 @@ class DeliveryEngine:
         fail), and make every later attempt fail without a connection. The account's end."""
         self.close()
         self.inflight.close()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def interrupt(self) -> None:
         """Cut every request in flight and fail new attempts until :meth:`resume` (a server
@@ -618,30 +629,30 @@ class DeliveryEngine:
             yield
         finally:
             batch, self._local.batch = self._local.batch, None
-            self._first_attempts(batch)
+            self._attempt_together(batch)
 
-    def _first_attempts(self, deliveries: list[Delivery]) -> None:
-        """POSTs over the network in parallel (all but one in helper threads); in-process apps in
-        the calling thread, one after another (a test's database connection or app context is
-        bound to it)."""
+    def _attempt_together(self, deliveries: list[Delivery]) -> None:
+        """Attempt ``deliveries`` (already marked running) together: POSTs over the network in
+        parallel (all but one in helper threads); in-process apps in the calling thread, one
+        after another (a test's database connection or app context is bound to it)."""
         remote = [d for d in deliveries if isinstance(d.target, str)]
         local = [d for d in deliveries if not isinstance(d.target, str)]
-        helpers = [threading.Thread(target=self._attempt, args=(d,), kwargs={"manual": False},
-                                    name="lettr-delivery", daemon=True) for d in remote[1:]]
-        for helper in helpers:
-            helper.start()
+        helping = [self._helpers().submit(self._attempt, d, manual=False) for d in remote[1:]]
         try:
             for delivery in [*remote[:1], *local]:
                 self._attempt(delivery, manual=False)
         finally:
-            for helper in helpers:
-                helper.join()
+            for done in helping:
+                done.result()
 
-    @property
-    def closed(self) -> bool:
-        return self.inflight.closed
+    def _helpers(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The engine's helper threads, made on first use (starting a thread per POST costs more
+        than the POST); they end when the engine is shut down or dropped."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(HELPER_THREADS, "lettr-delivery")
+            return self._pool
 
-    # -- sending --------------------------------------------------------------------------------
     def deliver(
         self,
         target: Target,
@@ -698,19 +709,31 @@ class DeliveryEngine:
         return self._attempt(delivery, manual=True)
 
     def run_due(self) -> list[Attempt]:
-        """Make every attempt that is due by the clock, oldest due first, until none is left."""
+        """Make every attempt that is due by the clock, until none is left: in rounds of the
+        oldest due delivery of each webhook, attempted together (as one event's first attempts
+        are), so a webhook's deliveries keep their order and slow receivers do not add up."""
         made: list[Attempt] = []
         while not self.inflight.closed:
-            now = self.clock.now()
-            with self._lock:
-                due = [d for d in self._pending.values() if d.status == "pending" and not d._running
-                       and d.next_retry_at is not None and d.next_retry_at <= now]
-                if not due:
-                    return made
-                delivery = min(due, key=lambda d: d.next_retry_at or now)
-                delivery._running = True
-            made.append(self._attempt(delivery, manual=False))
+            due = self._claim_due()
+            if not due:
+                break
+            self._attempt_together(due)
+            made.extend(d.attempts[-1] for d in due if d.attempts)
         return made
+
+    def _claim_due(self) -> list[Delivery]:
+        """The oldest due delivery of each webhook (or target), oldest first, marked running."""
+        now = self.clock.now()
+        with self._lock:
+            due = sorted((d for d in self._pending.values() if d.status == "pending" and not d._running
+                          and d.next_retry_at is not None and d.next_retry_at <= now),
+                         key=lambda d: d.next_retry_at or now)
+            claimed: dict[object, Delivery] = {}
+            for delivery in due:
+                claimed.setdefault(delivery.webhook_id or delivery.url, delivery)
+            for delivery in claimed.values():
+                delivery._running = True
+            return list(claimed.values())
 
     def cancel(self, which: Delivery | Callable[[Delivery], bool], reason: str = "cancelled") -> list[Delivery]:
         """Give up on pending deliveries (e.g. their webhook was disabled): they become ``failed``."""

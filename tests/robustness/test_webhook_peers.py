@@ -268,3 +268,26 @@ def test_no_token_or_secret_in_pytest_output(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)  # the deliberate failure, so reports show everything they can
     assert "AssertionError: sent: " in output and "characters a header cannot carry" in output
     assert "inner-token-XYZ" not in output and "inner-secret-ABC" not in output
+
+
+def test_due_retries_of_different_webhooks_run_together_and_each_webhooks_in_order() -> None:
+    from pytest_lettr.clock import Clock
+    from pytest_lettr.webhooks.delivery import DeliveryEngine
+
+    engine = DeliveryEngine(Clock(), iter(f"del_{i}" for i in range(100)).__next__, timeout=3.0)
+    gate = threading.Barrier(3)
+    peers = [Rogue(gate=gate) for _ in range(3)]
+    for peer in peers:
+        peer.__enter__()
+    try:
+        due = [engine.deliver(peer.url + "/due", b'{"n": 1}', {}, webhook_id=f"wh_{i}", send_now=False)
+               for i, peer in enumerate(peers)]
+        later = engine.deliver(peers[0].url + "/due", b'{"n": 2}', {}, webhook_id="wh_0", send_now=False)
+        engine.run_due()  # three receivers answer only once all three are reached
+    finally:
+        for peer in peers:
+            peer.__exit__()
+        engine.shutdown()
+    assert [d.status for d in due] == ["succeeded"] * 3, [d.attempts[0].error for d in due]
+    assert later.status == "succeeded"
+    assert [r.rsplit(b"\r\n", 1)[-1] for r in peers[0].requests] == [b'{"n": 1}', b'{"n": 2}']

@@ -8,7 +8,7 @@
 Behaviours: ``answer`` (send ``answer`` at once), ``trickle`` (send it one byte per ``interval``),
 ``silent`` (read the request, never answer until stopped), ``close`` (read it, then hang up),
 ``huge`` (a 200 whose body goes on for ``huge_bytes``). ``gate`` (a ``threading.Barrier``) makes
-the handler wait for the other peers sharing it before answering.
+the first request wait for the other peers sharing it before it is answered.
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ class Rogue:
     def _handle(self, connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError, threading.BrokenBarrierError):
             self.requests.append(self._read_request(connection))
-            if self.gate is not None:
-                self.gate.wait(5)
+            gate, self.gate = self.gate, None
+            if gate is not None:
+                gate.wait(5)
             getattr(self, "_" + self.behaviour)(connection)
 
     def _answer(self, connection: socket.socket) -> None:
