@@ -59,6 +59,7 @@ DISABLE_AFTER_FAILED_DELIVERIES = 7
 SECRET_PREFIX = "whsec_"
 URL_MAX = 2048
 _IPV4 = re.compile(r"[0-9.]+")
+_ASCII_SPACE = " \t\r\n\f\v"
 _HOST_NAME = re.compile(r"(?=.{1,253}\.?$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
                         r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?")
 #: What stays as written in a URL's path, query and fragment (RFC 3986 reserved and unreserved,
@@ -93,9 +94,9 @@ def check_url(value: object, param: str = "url") -> str:
 
 
 def _url_text(value: object, param: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip(_ASCII_SPACE):
         raise InvalidParameter(f"The '{param}' field must be a URL", param=param)
-    url = value.strip()
+    url = value.strip(_ASCII_SPACE)  # other spaces (U+2028...) are refused below, not trimmed
     if len(url) > URL_MAX or any(ch.isspace() or not ch.isprintable() for ch in url):
         raise InvalidParameter(f"The '{param}' field must be a URL of at most {URL_MAX} characters "
                                "without spaces or control characters", param=param)

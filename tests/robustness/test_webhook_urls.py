@@ -35,6 +35,7 @@ REFUSED = [
     "ftp://127.0.0.1/hook", "javascript:alert(1)", "file:///etc/passwd", "//127.0.0.1/hook",
     "https://exa_mple-.com/hook", "https://a..b/hook",
     "http://127.0.0.1:9/a\u0085b", "http://127.0.0.1:9/a\x7fb", "http://127.0.0.1:9/a\u2028b",
+    "http://127.0.0.1:9/trailing\u2028", "\u00a0http://127.0.0.1:9/leading",  # not trimmed like ASCII spaces
 ]
 
 ENCODED = [
