@@ -6,6 +6,7 @@
     Lettr mock listening
       v1 API:      http://127.0.0.1:8025/v1
       current API: http://127.0.0.1:8025/api
+      inbox:       http://127.0.0.1:8025/
       admin key:   le_...
     Press Ctrl+C to stop.
 """
@@ -32,8 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", default="0", help="seed for ids, keys and faker data (default 0)")
     serve.add_argument("--admin-key", default=None,
                        help="use this full-access key (le_ + 36 alphanumerics) instead of a generated one")
-    serve.add_argument("--strict-domains", action="store_true",
-                       help="only verified sender domains may send (400 invalid_from otherwise)")
+    serve.add_argument("--domain", action="append", default=[], metavar="NAME", dest="domains",
+                       help="a verified sending domain of the account (repeat for more); example.com, "
+                            ".net and .org and their subdomains always send")
+    serve.add_argument("--any-sender-domain", action="store_false", dest="strict_domains",
+                       help="let any sender domain send (by default only verified ones may, as on Lettr)")
+    serve.add_argument("--strict-domains", action="store_true", dest="strict_domains",
+                       help=argparse.SUPPRESS)  # the default now; kept so old command lines work
+    serve.set_defaults(strict_domains=True)
     serve.add_argument("--plan", choices=("free", "pro", "enterprise"), default="pro", help="account plan")
     serve.add_argument("--trust-forwarded-for", action="store_true",
                        help="take the caller IP from X-Forwarded-For (behind a proxy)")
@@ -49,7 +56,7 @@ def serve(args: argparse.Namespace) -> int:
         print("lettr-mock: --port must be between 0 and 65535", file=sys.stderr)
         return 2
     server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
-                         strict_domains=args.strict_domains, plan=args.plan,
+                         strict_domains=args.strict_domains, domains=args.domains, plan=args.plan,
                          trust_forwarded_for=args.trust_forwarded_for)
     try:
         server.start()
@@ -65,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
     print("Lettr mock listening", flush=True)
     print(f"  v1 API:      {server.v1_url}")
     print(f"  current API: {server.api_url}")
+    print(f"  inbox:       {server.inbox_url}")
     print(f"  admin key:   {server.admin_key}")
     print("Press Ctrl+C to stop.", flush=True)
     try:

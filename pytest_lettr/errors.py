@@ -87,9 +87,15 @@ class InvalidRecipient(LettrError):
 
 
 class InvalidSender(LettrError):
-    """The sender's domain is not a verified domain of the account (strict-domain mode)."""
+    """The sender's domain is not a verified domain of the account."""
 
     code = "invalid_from"
+
+
+class InvalidDomain(InvalidSender):
+    """No sender domain can be told from the sender's address (``user@localhost``, an IP literal)."""
+
+    code = "invalid_domain"
 
 
 class Suppressed(LettrError):

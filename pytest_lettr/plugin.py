@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from .server import LettrServer
 from .state.account import SENSITIVE_DATA_MODES
 from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
 
-ACCOUNT_OPTIONS = ("strict_domains", "plan", "sensitive_data", "owner_email")
+ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email")
 REPORT_KEY = pytest.StashKey[PermissionsReport]()
 SERVER_OPTIONS = ("trust_forwarded_for",)
 
@@ -36,9 +36,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=SENSITIVE_DATA_MODES,
                     help="an email carrying a secret: warn (default), error (400 sensitive_data) or off")
     parser.addini("lettr_sensitive_data", "sensitive-data guard: warn, error or off", default="warn")
+    parser.addini("lettr_domains", "verified sending domains every test's account starts with", type="linelist",
+                  default=[])
     group.addoption("--lettr-permissions-report", dest="lettr_permissions_report", action="store_true",
                     help="list keys that hold more permissions than their requests needed, "
                          "and keys due for rotation")
+    group.addoption("--lettr-snapshots", dest="lettr_snapshots", default=None, metavar="DIR",
+                    help="for each failing test that used lettr_server, write an HTML page of its outbox "
+                         "and webhook deliveries into DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,7 +90,7 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """One running :class:`LettrServer` for the whole session (one per xdist worker)."""
-    server = LettrServer(seed=lettr_seed(request.config))
+    server = LettrServer(seed=lettr_seed(request.config), domains=request.config.getini("lettr_domains"))
     server.start()
     try:
         yield server
@@ -96,7 +101,8 @@ def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer
 @pytest.fixture(scope="session")
 def lettr_server_https_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """One running HTTPS :class:`LettrServer` for the session, made only when a test asks for it."""
-    server = LettrServer(seed=lettr_seed(request.config), https=True)
+    server = LettrServer(seed=lettr_seed(request.config), domains=request.config.getini("lettr_domains"),
+                         https=True)
     server.start()
     try:
         yield server
@@ -207,6 +213,18 @@ def lettr_env(lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> Let
     monkeypatch.setenv("LETTR_BASE_URL", lettr_server.v1_url)
     monkeypatch.setenv("LETTR_API_BASE_URL", lettr_server.api_url)
     return lettr_server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """``--lettr-snapshots DIR``: a failing test's outbox and deliveries, as a page in DIR."""
+    outcome = yield
+    directory = item.config.getoption("lettr_snapshots", None)
+    server = getattr(item, "funcargs", {}).get("lettr_server")
+    if directory and server is not None and call.when == "call" and outcome.get_result().failed:
+        from .inbox.snapshots import write_snapshot
+
+        write_snapshot(server, item.nodeid, directory)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

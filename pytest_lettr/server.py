@@ -29,6 +29,7 @@ from .dialects.base import Dialect
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .httpserver import LettrHTTPServer
+from .inbox.routes import owns as inbox_owns
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
 from .state.audit import AuditEntry
@@ -131,7 +132,8 @@ class LettrServer:
         *,
         seed: int | str | None = None,
         admin_key: str | None = None,
-        strict_domains: bool = False,
+        strict_domains: bool = True,
+        domains: Sequence[str] = (),
         plan: str = "pro",
         sensitive_data: str = "warn",
         trust_forwarded_for: bool = False,
@@ -141,8 +143,8 @@ class LettrServer:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
         self._fixed_admin_key = admin_key
-        self._account_defaults = AccountOptions(strict_domains=strict_domains, plan=plan,
-                                                sensitive_data=sensitive_data)
+        self._account_defaults = AccountOptions(strict_domains=strict_domains, domains=tuple(domains),
+                                                plan=plan, sensitive_data=sensitive_data)
         self._faker: Any = None
         #: Path (str) of the CA bundle that verifies this server's certificate, when ``https=True``:
         #: ``httpx.Client(verify=server.ca_bundle)``, ``requests.get(..., verify=server.ca_bundle)``
@@ -161,6 +163,7 @@ class LettrServer:
         self._install_api_dialect()
         self.emails = EmailOutbox(self)
         self.account: Account = self._new_account(None)
+        self._inbox: Any = None  # the web inbox, made on its first request (it loads Jinja2)
 
     def _install_api_dialect(self) -> None:
         self.dialects["/api"] = ApiDialect()
@@ -216,6 +219,7 @@ class LettrServer:
         defaults = self._account_defaults
         options = AccountOptions(
             strict_domains=overrides.pop("strict_domains", defaults.strict_domains),
+            domains=(*defaults.domains, *_domain_list(overrides.pop("domains", ()))),
             plan=overrides.pop("plan", defaults.plan),
             sensitive_data=overrides.pop("sensitive_data", defaults.sensitive_data),
             owner_email=overrides.pop("owner_email", None),
@@ -230,7 +234,8 @@ class LettrServer:
 
         ``seed_material`` (the fixture passes the test's node id) makes ids and keys depend only on
         the seed and the test, so a failing test reproduces on its own. Options:
-        ``strict_domains``, ``plan``, ``sensitive_data``, ``owner_email``.
+        ``strict_domains``, ``domains`` (verified sending domains, added to the server's own),
+        ``plan``, ``sensitive_data``, ``owner_email``.
         """
         previous, self.account = self.account, self._new_account(seed_material, **account_options)
         previous.close()  # nothing is delivered for the previous account any more
@@ -257,6 +262,11 @@ class LettrServer:
         return self.url + "/api"
 
     @property
+    def inbox_url(self) -> str:
+        """The web inbox (the server's root): every email sent, rendered, with lifecycle buttons."""
+        return self.url + "/"
+
+    @property
     def admin_key(self) -> str:
         """The full-access ``le_`` key of the current account."""
         return self.account.admin_key.key
@@ -277,7 +287,24 @@ class LettrServer:
                         self.handler_errors.append(traceback.format_exc())
                     return dialect.render_error(None, errors.ServerError(
                         "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
+        if inbox_owns(path):
+            return self._serve_inbox(request)
         return error_response(errors.NotFound(f"No such endpoint: {request.method} {path}"))
+
+    def _serve_inbox(self, request: Request) -> Response:
+        with self._errors_lock:  # one inbox (one CSRF token) even when the first pages arrive together
+            if self._inbox is None:
+                from .inbox.app import Inbox
+
+                self._inbox = Inbox()
+        try:
+            response: Response = self._inbox.handle(request, self.account)
+        except Exception:  # a bug in the inbox: a plain 500, and the test fails loudly
+            with self._errors_lock:
+                self.handler_errors.append(traceback.format_exc())
+            return Response("Internal error in the Lettr mock's inbox (see lettr_server.handler_errors)",
+                            status=500, mimetype="text/plain")
+        return response
 
     def check_handler_errors(self) -> None:
         """Raise if any request hit a bug in the mock (the fixture calls this after each test)."""
@@ -319,9 +346,17 @@ class LettrServer:
         """Put addresses on the suppression list: sending to them gets 400 ``suppressed``."""
         self.account.suppressions.update(address_of(a) for a in addresses)
 
+    def add_unroutable_domain(self, *domains: str) -> None:
+        """Declare recipient domains with no mail records: sending to them is refused as an
+        invalid address (422 on ``/api``, 400 on ``/v1``), as Lettr refuses them. Domains under
+        ``.invalid`` are unroutable without this."""
+        self.account.unroutable_domains.update(d.lower().rstrip(".") for d in domains)
+
     @property
     def strict_domains(self) -> bool:
-        """In strict-domain mode the sender's domain must be a verified domain (else ``invalid_from``)."""
+        """On (the default, as on Lettr) the sender's domain must be a verified domain of the account
+        or one of the reserved example domains (else ``invalid_from`` / ``unconfigured_domain``);
+        ``False`` lets any sender domain send."""
         return self.account.options.strict_domains
 
     @strict_domains.setter
@@ -351,10 +386,12 @@ class LettrServer:
         return self.account.team
 
     def simulate(self, email_id: str, event: str, **details: Any) -> Event:
-        """Make ``delivered``, ``bounced``, ``deferred``, ``opened``, ``clicked``, ``complained`` or
-        ``unsubscribed`` happen to a sent email now (see :mod:`pytest_lettr.state.lifecycle`)::
+        """Make an event happen to a sent email now: any event type of the current API's events
+        list by its own name (``delivery``, ``bounce``, ``out_of_band``, ``initial_open``,
+        ``amp_click``, ``link_unsubscribe``, ...) or a v1 name (``delivered``, ``opened``, ...);
+        see :mod:`pytest_lettr.state.lifecycle`::
 
-            lettr_server.simulate(email_id, "bounced", bounce_type="soft")
+            lettr_server.simulate(email_id, "bounce", bounce_type="soft")
         """
         return simulate(self.account, email_id, event, **details)
 
@@ -443,3 +480,10 @@ class LettrServer:
 
 
 __all__ = ["EmailOutbox", "LettrServer", "ServerOptions"]
+
+
+def _domain_list(domains: Any) -> tuple[str, ...]:
+    """``domains=`` as a tuple of names; one string is one domain, not its letters."""
+    if isinstance(domains, str):
+        return (domains,)
+    return tuple(domains)

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock
-from ..errors import InvalidParameter, InvalidSender, SensitiveData
+from ..errors import InvalidDomain, InvalidParameter, InvalidSender, SensitiveData
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
 from .api_webhooks import ApiWebhookStore
 from .audit import Actor, AuditLog
-from .domains import Domains
+from .domains import Domains, is_domain_name
 from .emails import Email, Outbox
 from .keys import CreatedKey, KeyStore
 from .limits import IdempotencyStore, RateLimiter
@@ -44,7 +44,8 @@ class Event:
 
     ``data`` names its fields in snake_case (``email_id``, ``bounce_type``, ``next_retry_at``) and
     holds times as datetimes; each wire renders it (:mod:`pytest_lettr.webhooks.payloads`). Its
-    ``metadata``, if any, is the email's own, keys as the user wrote them.
+    ``metadata``, if any, is the email's own, keys as the user wrote them. ``api_type`` is the
+    current API's event type when the producer settled it (``initial_open``, ``out_of_band``, ...).
     """
 
     id: str
@@ -52,13 +53,16 @@ class Event:
     created_at: datetime
     data: dict[str, Any]
     email_id: str | None = None
+    api_type: str | None = None
 
 
 @dataclass
 class AccountOptions:
     """Per-account switches a test sets through the marker or the server."""
 
-    strict_domains: bool = False
+    strict_domains: bool = True
+    #: Sending domains the account starts with, verified (a user's own, as Lettr would have them).
+    domains: tuple[str, ...] = ()
     sensitive_data: str = "warn"
     plan: str = "pro"
     owner_email: str | None = None
@@ -74,14 +78,16 @@ class Account:
         self.entropy = Entropy(seed, faker)
         self.options = options or AccountOptions()
         self.lock = threading.RLock()
-        self.keys = KeyStore(self.clock, self.entropy)
-        self.outbox = Outbox()
         self.audit = AuditLog(self.clock, self.entropy)
+        self.keys = KeyStore(self.clock, self.entropy, self.audit)
+        self.outbox = Outbox()
         self.rate_limiter = RateLimiter(self.clock)
         self.idempotency = IdempotencyStore(self.clock)
         self.settings = TeamSettings(plan=self.options.plan)
         self.members: dict[str, Member] = {}
         self.suppressions: set[str] = set()
+        #: Recipient domains a test declared to have no mail records (see ``email_limits``).
+        self.unroutable_domains: set[str] = set()
         self.events: list[Event] = []
         self.event_listeners: list[Callable[[Event], None]] = []
         self.permissions_used: dict[str, set[str]] = {}
@@ -96,6 +102,8 @@ class Account:
         self.templates = TemplateLibrary(self)
         self.quota = Quota(self)
         self.sandbox = Sandbox(self)
+        for name in self.options.domains:
+            self.domains.create(name, verified=True)
         self.clock.on_advance(self.tick)  # clock.advance() runs what has come due
         owner_email = self.options.owner_email or self.entropy.faker.unique.company_email()
         owner = Member(
@@ -126,8 +134,13 @@ class Account:
 
     # -- sending -----------------------------------------------------------------------------
     def check_sender_domain(self, domain: str) -> None:
-        """Strict-domain mode: the sender's domain must be a verified domain (400 ``invalid_from``)."""
-        if self.options.strict_domains and not self.domains.is_verified(domain):
+        """The sender's domain must be a domain name (:class:`InvalidDomain`) and a verified domain
+        of the account (:class:`InvalidSender`) — unless strict-domain mode is off."""
+        if not self.options.strict_domains:
+            return
+        if not is_domain_name(domain):
+            raise InvalidDomain(f"The sender domain of '{domain[:253]}' could not be determined", param="from")
+        if not self.domains.is_verified(domain):
             raise InvalidSender(f"Sender domain '{domain}' is not a verified domain of this account",
                                 param="from")
 
@@ -188,13 +201,14 @@ class Account:
             self.emit("email.sent", email, self.sent_event_data(email))
 
     # -- events ------------------------------------------------------------------------------
-    def emit(self, event_type: str, email: Email | None, data: Mapping[str, Any]) -> Event:
+    def emit(self, event_type: str, email: Email | None, data: Mapping[str, Any], *,
+             api_type: str | None = None) -> Event:
         """Record an event (with the email's metadata) and hand it to every listener."""
         payload = dict(data)
         if email is not None and email.metadata and "metadata" not in payload:
             payload["metadata"] = dict(email.metadata)
         event = Event(self.entropy.new_id("evt_"), event_type, self.clock.now(), payload,
-                      email.id if email else None)
+                      email.id if email else None, api_type)
         with self.lock:
             self.events.append(event)
             if email is not None:

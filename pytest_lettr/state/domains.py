@@ -96,6 +96,32 @@ class Verification:
     became_verified: bool
 
 
+#: The domains RFC 2606 reserves for documentation: they, and their subdomains, may send from
+#: every new account, so the examples people write work with verification on.
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+def is_domain_name(value: str) -> bool:
+    """Whether ``value`` is a domain name with a top-level domain (not an address literal).
+
+    Internationalised names count by their ASCII (IDNA) form::
+
+    >>> is_domain_name("mail.example.com"), is_domain_name("café.example"), is_domain_name("localhost")
+    (True, True, False)
+    """
+    try:
+        ascii_name = value.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(DOMAIN_RE.match(ascii_name))
+
+
+def is_reserved(name: str) -> bool:
+    """Whether ``name`` is one of :data:`RESERVED_DOMAINS` or a subdomain of one."""
+    name = name.lower()
+    return any(name == reserved or name.endswith("." + reserved) for reserved in RESERVED_DOMAINS)
+
+
 def check_name(value: str, param: str = "name") -> str:
     """A fully qualified domain name, lower-cased (a trailing dot is dropped)."""
     name = value.strip().lower().rstrip(".")
@@ -134,9 +160,13 @@ class Domains:
         return domain_id in self._by_id
 
     def is_verified(self, name: str) -> bool:
-        """Whether ``name`` is a verified domain of the account."""
+        """Whether ``name`` may send: a verified domain of the account; a reserved example domain
+        the account has not added itself (one it added goes by its own status)."""
         wanted = name.lower()
-        return any(d.name == wanted and d.status == "verified" for d in self._by_id.values())
+        own = [d for d in self._by_id.values() if d.name == wanted]
+        if not own:
+            return is_reserved(wanted)
+        return any(d.status == "verified" for d in own)
 
     def all(self, status: str | None = None) -> list[Domain]:
         """Oldest first, optionally only those with ``status``."""
@@ -187,7 +217,7 @@ class Domains:
         """Check the records now: all found → ``verified``; else ``pending`` (``failed`` after the window).
 
         With an ``actor``, the outcome is audited: ``domain.verified`` when the domain became
-        verified, ``domain.verification_failed`` (with ``missingRecords``) when a record is missing.
+        verified, ``domain.verification_failed`` (with ``missing_records``) when a record is missing.
         """
         account = self.account
         now = account.clock.now()
@@ -209,7 +239,7 @@ class Domains:
         if actor is not None:
             if missing:
                 account.record("domain.verification_failed", actor, "domain", domain.id,
-                               {"name": domain.name, "status": domain.status, "missingRecords": missing})
+                               {"name": domain.name, "status": domain.status, "missing_records": missing})
             elif result.became_verified:
                 account.record("domain.verified", actor, "domain", domain.id, {"name": domain.name})
         return result

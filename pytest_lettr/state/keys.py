@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import Clock
+from ..clock import Clock, isoformat_or_none
 from ..errors import InvalidParameter, KeyExpired, NotFound, Unauthorized
 from ..randomness import Entropy
+from .audit import Actor, AuditLog
 from .limits import PERIOD_SECONDS
 
 ROTATION_PERIOD = timedelta(days=90)
@@ -85,7 +86,7 @@ def mask_keys(text: str) -> str:
 
 
 def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
-    """A key's own ``rateLimit`` is ``None`` or ``{"requests": n >= 1, "period": second|minute|hour}``.
+    """A key's own ``rate_limit`` is ``None`` or ``{"requests": n >= 1, "period": second|minute|hour}``.
 
     >>> check_rate_limit({"requests": 5, "period": "day"})
     Traceback (most recent call last):
@@ -98,7 +99,7 @@ def check_rate_limit(rate_limit: dict[str, Any] | None) -> None:
     if set(rate_limit) != {"requests", "period"} or isinstance(requests, bool) or not isinstance(requests, int) \
             or requests < 1 or period not in PERIOD_SECONDS:
         raise InvalidParameter('A rate limit is {"requests": n >= 1, "period": "second", "minute" or "hour"}',
-                               param="rateLimit")
+                               param="rate_limit")
 
 
 @dataclass(eq=False)
@@ -174,12 +175,14 @@ class KeyStore:
     """All keys of one account, looked up by id or by the hash of the presented key.
 
     Every change takes the store's lock; ``check`` arguments run under it, before the change, and
-    refuse it by raising.
+    refuse it by raising. Given an ``actor`` (and the store an audit log), a change records its own
+    ``api_key.*`` audit entry, with the same metadata whichever intake made it.
     """
 
-    def __init__(self, clock: Clock, entropy: Entropy) -> None:
+    def __init__(self, clock: Clock, entropy: Entropy, audit: AuditLog | None = None) -> None:
         self._clock = clock
         self._entropy = entropy
+        self._audit_log = audit
         self._lock = threading.RLock()
         self._by_id: dict[str, ApiKey] = {}
         self._by_hash: dict[str, ApiKey] = {}
@@ -223,6 +226,7 @@ class KeyStore:
         owner_email: str | None = None,
         raw_key: str | None = None,
         check: Check | None = None,
+        actor: Actor | None = None,
     ) -> CreatedKey:
         """Mint a key. ``raw_key`` pins the secret (the CLI's ``--admin-key``); it must be well-formed."""
         if mode not in KEY_FORMATS:
@@ -238,9 +242,16 @@ class KeyStore:
         with self._lock:
             if check is not None:
                 check()  # before any id or secret is drawn, so a refusal changes no later id
-            return self._insert(name, permissions, mode, raw_key, domain_restrictions=domain_restrictions,
-                                ip_restrictions=ip_restrictions, expires_at=expires_at, rate_limit=rate_limit,
-                                owner_email=owner_email)
+            created = self._insert(name, permissions, mode, raw_key, domain_restrictions=domain_restrictions,
+                                   ip_restrictions=ip_restrictions, expires_at=expires_at,
+                                   rate_limit=rate_limit, owner_email=owner_email)
+        new = created.api_key
+        given = {"domain_restrictions": new.domain_restrictions, "ip_restrictions": new.ip_restrictions,
+                 "expires_at": new.expires_at, "rate_limit": new.rate_limit}
+        self._audit(actor, "api_key.created", new.id, {
+            "name": name, "key_prefix": new.key_prefix, "permissions": new.permissions,
+            **audit_view({k: v for k, v in given.items() if v})})
+        return created
 
     def _insert(self, name: str, permissions: Sequence[str], mode: str, raw_key: str | None, *,
                 domain_restrictions: Iterable[str], ip_restrictions: Iterable[str], expires_at: datetime | None,
@@ -298,7 +309,8 @@ class KeyStore:
         api_key.last_used_at = now
         return api_key
 
-    def update(self, key_id: str, check: TargetCheck | None = None, **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
+    def update(self, key_id: str, check: TargetCheck | None = None, actor: Actor | None = None,
+               **changes: Any) -> tuple[ApiKey, dict[str, Any]]:
         """Apply ``changes`` (attribute names) at once; return the key and what changed."""
         with self._lock:
             api_key = self.get(key_id)
@@ -307,18 +319,22 @@ class KeyStore:
             changed = {k: v for k, v in changes.items() if getattr(api_key, k) != v}
             for name, value in changed.items():
                 setattr(api_key, name, value)
+        if changed:
+            self._audit(actor, "api_key.updated", api_key.id, {"changes": audit_view(changed)})
         return api_key, changed
 
-    def delete(self, key_id: str, check: TargetCheck | None = None) -> ApiKey:
+    def delete(self, key_id: str, check: TargetCheck | None = None, actor: Actor | None = None) -> ApiKey:
         """Revoke a key now: its next request gets 401."""
         with self._lock:
             api_key = self.get(key_id)
             if check is not None:
                 check(api_key)
             self._revoke(api_key, self._clock.now())
+        self._audit(actor, "api_key.deleted", api_key.id, {"name": api_key.name, "key_prefix": api_key.key_prefix})
         return api_key
 
-    def rotate(self, key_id: str, grace_period_seconds: int = 0, check: TargetCheck | None = None) -> CreatedKey:
+    def rotate(self, key_id: str, grace_period_seconds: int = 0, check: TargetCheck | None = None,
+               actor: Actor | None = None) -> CreatedKey:
         """A new key with the same settings and mode; the old one lives ``grace_period_seconds`` more.
 
         Rotating a key whose revocation is already scheduled may bring it forward, never postpone it.
@@ -338,8 +354,21 @@ class KeyStore:
                 self._scheduled[old.id] = old
             else:
                 self._revoke(old, now)
+        self._audit(actor, "api_key.rotated", old.id, {
+            "new_key_id": created.id, "key_prefix": created.api_key.key_prefix,
+            "grace_period_seconds": grace_period_seconds})
         return created
+
+    def _audit(self, actor: Actor | None, action: str, key_id: str, metadata: dict[str, Any]) -> None:
+        if actor is not None and self._audit_log is not None:
+            self._audit_log.record(action, actor, "api_key", key_id, metadata)
 
     def snapshot(self, key_id: str) -> ApiKey:
         """A copy of a key's current settings (for audit diffs)."""
         return replace(self.get(key_id))
+
+
+def audit_view(settings: dict[str, Any]) -> dict[str, Any]:
+    """Key settings as audit metadata: JSON values, timestamps as ISO 8601 strings."""
+    return {name: isoformat_or_none(value) if isinstance(value, datetime) else value
+            for name, value in settings.items()}

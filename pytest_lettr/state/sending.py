@@ -9,26 +9,35 @@ documented order, mints ids, stores the emails, audits and announces them::
     email.status, email.request_id.isdigit()          # ('sent', True)
     cancel(account, actor, scheduled_email)           # raises NotCancellable unless 'scheduled'
 
-The order: quota (429) → the template (404) and merge tags → for each email: the key's
-sender-domain restriction (403) → the sandbox rewrite for a sandbox key, else the verified-domain
-rule in strict-domain mode (400) → suppressed recipients (refused, or dropped and counted as
-``rejected``) → sensitive data → store all → ``email.sent`` / ``email.scheduled`` audit entries
-→ ``email.sent`` events. Nothing is stored unless every email passes.
+The order: the documented limits of an email (:mod:`~pytest_lettr.state.email_limits`) → quota
+(429) → the template (404) and merge tags → for each email: the key's sender-domain restriction
+(403) → the sandbox rewrite for a sandbox key, else the verified-domain rule (400) → suppressed
+recipients (refused, or dropped and counted as ``rejected``) → sensitive data → store all →
+``email.sent`` / ``email.scheduled`` audit entries → ``email.sent`` events, and a policy rejection
+for each dropped recipient. Nothing is stored
+unless every email passes.
+
+Content that cannot be generated (a missing snippet, a broken ``{{if}}``, see
+:mod:`~pytest_lettr.state.templating`) does not refuse the send: the email is stored as ``failed``
+and announced with an ``email.generation_failed`` event (``generation_failure`` on the current
+API), as Lettr reports a generation failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..clock import isoformat_or_none
 from ..errors import Forbidden, LettrError, NotCancellable, SendError, Suppressed
 from ..permissions import sender_domain_allowed
+from . import email_limits
 from .emails import Attachment, Email, address_of
+from .lifecycle import reject_suppressed
 from .sandbox import sandbox_sender
-from .templating import render
+from .templating import TemplateError, inline_css, recipient_fields, render
 
 if TYPE_CHECKING:
     from .account import Account
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
 #: What happens to a suppressed recipient: the send is refused (v1: 400 ``suppressed``), or the
 #: recipient is dropped and counted as ``rejected`` (the current API).
 SuppressedRecipients = Literal["refuse", "drop"]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -82,6 +92,7 @@ class _Content:
     amp_html: str | None
     template_id: str | None
     template_version: int | None
+    failure: str | None = None
 
 
 def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *,
@@ -91,22 +102,28 @@ def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *
     An error names the field to blame in ``param``; with several drafts, ``error.extra["item"]``
     is the index of the draft that failed.
     """
+    _each(drafts, lambda draft: email_limits.check(account, draft))
     if not key.sandbox:
         account.quota.check(len(drafts))
     emails = [_email(account, key, draft) for draft in drafts]
-    for index, email in enumerate(emails):
-        try:
-            _apply_rules(account, key, email, suppressed)
-        except LettrError as error:
-            if len(emails) > 1:
-                error.extra["item"] = index
-            raise
+    _each(emails, lambda email: _apply_rules(account, key, email, suppressed))
     account.store_emails(emails)
     for email in emails:
         account.record("email.scheduled" if email.status == "scheduled" else "email.sent", actor, "email",
                        email.id, {"request_id": email.request_id, "recipients": len(email.recipients),
                                   "sandbox": email.sandbox, "template_slug": email.template_id})
+        reject_suppressed(account, email)
+    _announce_generation_failures(account, emails)
     return emails
+
+
+def _announce_generation_failures(account: Account, emails: list[Email]) -> None:
+    for email in emails:
+        if email.status == "failed":
+            account.emit("email.generation_failed", email, {
+                "email_id": email.id, "to": email.to[0] if email.to else None,
+                "reason": email.extra["generation_failure"], "error_code": "500"},
+                api_type="generation_failure")
 
 
 def cancel(account: Account, actor: Actor, email: Email) -> Email:
@@ -122,6 +139,17 @@ def cancel(account: Account, actor: Actor, email: Email) -> Email:
 
 
 # -- the steps ----------------------------------------------------------------------------------
+def _each(items: Sequence[_T], check: Callable[[_T], None]) -> None:
+    """Run ``check`` on every item; in a batch, a refusal names the item (``error.extra["item"]``)."""
+    for index, item in enumerate(items):
+        try:
+            check(item)
+        except LettrError as error:
+            if len(items) > 1:
+                error.extra["item"] = index
+            raise
+
+
 def _content(account: Account, draft: Draft) -> _Content:
     """Subject and bodies to send: the stored template's (404 if unknown), then merge tags."""
     subject, html, text, amp = draft.subject, draft.html, draft.text, draft.amp_html
@@ -131,13 +159,38 @@ def _content(account: Account, draft: Draft) -> _Content:
         html = version.html
         subject = subject if subject is not None else (template.subject or template.name)
         template_id, version_number = template.slug, version.number
-    if draft.substitute:
-        data = draft.variables
-        subject = render(subject, data) if subject is not None else None
-        html = render(html, data, html=True) if html is not None else None
-        text = render(text, data) if text is not None else None
-        amp = render(amp, data, html=True) if amp is not None else None
+    try:
+        subject, html, text, amp = _generate(account, draft, (subject, html, text, amp))
+    except TemplateError as error:  # stored as written, and reported as a generation failure
+        return _Content(subject, html, text, amp, template_id, version_number, failure=str(error))
     return _Content(subject, html, text, amp, template_id, version_number)
+
+
+_Parts = tuple[str | None, str | None, str | None, str | None]
+
+
+def _generate(account: Account, draft: Draft, parts: _Parts) -> _Parts:
+    """Merge tags in subject, HTML, text and AMP; then ``options.inline_css`` on the HTML."""
+    subject, html, text, amp = parts
+    if draft.substitute:
+        first = draft.to[0] if draft.to else ""
+        data = {**recipient_fields(address_of(first), _display_name(first), sender=address_of(draft.sender)),
+                **draft.variables}
+        snippets = account.templates.snippets
+
+        def part(source: str | None, name: str) -> str | None:
+            return render(source, data, part=name, snippets=snippets) if source is not None else None
+
+        subject, html, text, amp = part(subject, "text"), part(html, "html"), part(text, "text"), part(amp, "amp_html")
+    if html is not None and draft.options.get("inline_css"):
+        html = inline_css(html)
+    return subject, html, text, amp
+
+
+def _display_name(mailbox: str) -> str | None:
+    """``"Ada <ada@example.com>"`` → ``"Ada"``; a bare address has no name."""
+    name = mailbox.partition("<")[0].strip().strip('"') if "<" in mailbox else ""
+    return name or None
 
 
 def _email(account: Account, key: ApiKey, draft: Draft) -> Email:
@@ -155,7 +208,7 @@ def _email(account: Account, key: ApiKey, draft: Draft) -> Email:
         html=content.html,
         text=content.text,
         created_at=now,
-        status="scheduled" if scheduled else "sent",
+        status="failed" if content.failure else "scheduled" if scheduled else "sent",
         cc=list(draft.cc),
         bcc=list(draft.bcc),
         reply_to=draft.reply_to,
@@ -167,12 +220,13 @@ def _email(account: Account, key: ApiKey, draft: Draft) -> Email:
         template_id=content.template_id,
         variables=dict(draft.variables),
         tracking=dict(draft.tracking),
-        sent_at=None if scheduled else now,
+        sent_at=None if scheduled or content.failure else now,
         api_key_id=key.id,
         request_id=request_id,
         sandbox=key.sandbox,
         options=dict(draft.options),
-        extra={**draft.extra, "amp_html": content.amp_html, "template_version": content.template_version},
+        extra={**draft.extra, "amp_html": content.amp_html, "template_version": content.template_version,
+               **({"generation_failure": content.failure} if content.failure else {})},
     )
 
 

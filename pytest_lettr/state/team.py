@@ -208,7 +208,7 @@ class Team:
             target = self.account.members.get(new_owner_id)
             if target is None or target.role != "admin" or target.status != "active":
                 raise InvalidParameter("The new owner must be an active admin of this team",
-                                       param="newOwnerId")
+                                       param="new_owner_id")
             old = self.owner
             old.role, target.role = "admin", "owner"
         self._audit(actor, "team.ownership_transferred", target, {
@@ -221,32 +221,36 @@ class Team:
             self.account.record(action, actor, "team_member", member.id, metadata)
 
     # -- settings --------------------------------------------------------------------------------
-    def update_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def update_settings(self, changes: Mapping[str, Any], actor: Actor | None = None) -> dict[str, Any]:
         """Apply ``require_2fa`` / ``sso_enabled`` / ``sso_provider`` (those given); return
-        ``{wireName: {"from", "to"}}`` of what changed.
+        ``{name: {"from", "to"}}`` of what changed. Audited (``team.settings_updated``) with an
+        ``actor`` when something changed.
 
         Turning SSO on, or choosing a provider, needs the ``enterprise`` plan (:class:`PlanRequired`);
         turning it off is allowed on any plan. SSO on needs a provider.
         """
-        unknown = set(changes) - set(_SETTING_WIRE_NAMES)
+        unknown = set(changes) - set(SETTING_NAMES)
         if unknown:
             raise TypeError(f"unknown team settings: {', '.join(sorted(unknown))}")
         settings = self.settings
         provider = changes.get("sso_provider", settings.sso_provider)
         if provider is not None and provider not in SSO_PROVIDERS:
-            raise InvalidParameter(f"The 'ssoProvider' field must be one of: {', '.join(SSO_PROVIDERS)}",
-                                   param="ssoProvider")
+            raise InvalidParameter(f"The SSO provider must be one of: {', '.join(SSO_PROVIDERS)}",
+                                   param="sso_provider")
         with self.account.lock:
             _check_sso_plan(changes, settings.plan)
             enabled = changes.get("sso_enabled", settings.sso_enabled)
             if enabled and provider is None:
-                raise InvalidParameter("Choose an 'ssoProvider' to turn single sign-on on", param="ssoProvider")
-            return _apply_settings(settings, {"require_2fa": changes.get("require_2fa", settings.require_2fa),
-                                              "sso_enabled": enabled, "sso_provider": provider})
+                raise InvalidParameter("Choose an SSO provider to turn single sign-on on", param="sso_provider")
+            changed = _apply_settings(settings, {"require_2fa": changes.get("require_2fa", settings.require_2fa),
+                                                 "sso_enabled": enabled, "sso_provider": provider})
+        if changed and actor is not None:
+            self.account.record("team.settings_updated", actor, "team_settings", None, {"changes": changed})
+        return changed
 
 
-#: Each team setting and its name on the wire (and in audit-log changes), in that order.
-_SETTING_WIRE_NAMES = {"require_2fa": "require2FA", "sso_enabled": "ssoEnabled", "sso_provider": "ssoProvider"}
+#: The team settings, in the order they are applied.
+SETTING_NAMES = ("require_2fa", "sso_enabled", "sso_provider")
 
 
 def _check_sso_plan(changes: Mapping[str, Any], plan: str) -> None:
@@ -254,15 +258,15 @@ def _check_sso_plan(changes: Mapping[str, Any], plan: str) -> None:
     configuring = changes.get("sso_enabled") is True or changes.get("sso_provider") is not None
     if configuring and plan not in SSO_PLANS:
         raise PlanRequired(f"Single sign-on needs the enterprise plan; this team is on '{plan}'",
-                           param="ssoEnabled" if changes.get("sso_enabled") else "ssoProvider")
+                           param="sso_enabled" if changes.get("sso_enabled") else "sso_provider")
 
 
 def _apply_settings(settings: TeamSettings, wanted: Mapping[str, Any]) -> dict[str, Any]:
-    """Set every ``wanted`` value; ``{wireName: {"from", "to"}}`` of those that differed."""
+    """Set every ``wanted`` value; ``{name: {"from", "to"}}`` of those that differed."""
     changed: dict[str, Any] = {}
     for attr, value in wanted.items():
         old = getattr(settings, attr)
         if old != value:
-            changed[_SETTING_WIRE_NAMES[attr]] = {"from": old, "to": value}
+            changed[attr] = {"from": old, "to": value}
             setattr(settings, attr, value)
     return changed

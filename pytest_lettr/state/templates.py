@@ -8,6 +8,9 @@ One library per account, made with it (``account.templates``)::
     template.slug, template.active_version, [t.key for t in template.merge_tags]
     # ('welcome', 1, ['name'])
 
+Snippets for ``{{ render_snippet("id") }}`` have no API: a test registers them with
+``library.add_snippet("footer", html="<p>Bye {{name}}</p>", text="Bye {{name}}")``.
+
 Every account starts with one project ("Default Project") holding two folders: "General"
 (transactional) and "Campaigns" (campaign). Ids are small integers counted per account, the
 team id is drawn from the account's seeded entropy.
@@ -23,7 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter, NotFound, TemplateNotFound, ValidationFailed
-from .templating import MergeTag, merge_tags
+from .templating import MergeTag, Snippet, merge_tags
 
 if TYPE_CHECKING:
     from .account import Account
@@ -123,6 +126,7 @@ class TemplateLibrary:
         self.projects: dict[int, Project] = {}
         self.folders: dict[int, Folder] = {}
         self.templates: dict[int, Template] = {}
+        self.snippets: dict[str, Snippet] = {}
         default = self.add_project("Default Project")
         self.default_project_id: int | None = default.id
         self.add_folder(default.id, "General", "transactional")
@@ -175,6 +179,17 @@ class TemplateLibrary:
 
     def templates_count(self, folder: Folder) -> int:
         return sum(1 for t in self.templates.values() if t.folder_id == folder.id)
+
+    # -- snippets ----------------------------------------------------------------------------
+    def add_snippet(self, snippet_id: str, *, html: str | None = None, text: str | None = None,
+                    amp_html: str | None = None) -> Snippet:
+        """Register (or replace) the snippet ``{{ render_snippet("<snippet_id>") }}`` renders."""
+        if not isinstance(snippet_id, str) or not snippet_id:
+            raise ValueError("a snippet id is a non-empty string")
+        snippet = Snippet(snippet_id, html=html, text=text, amp_html=amp_html)
+        with self._lock:
+            self.snippets[snippet_id] = snippet
+        return snippet
 
     # -- templates ---------------------------------------------------------------------------
     def templates_of(self, project: Project, folder: Folder | None = None,

@@ -58,11 +58,16 @@ _UNSUBSCRIBE_REASONS = ("list_unsubscribe", "one_click", "preference_center", "m
 
 
 def subscribed(subscriptions: tuple[str, ...] | list[str], event_type: str) -> bool:
-    """Does a webhook subscribed to ``subscriptions`` receive ``event_type``?
+    """Does a webhook subscribed to ``subscriptions`` receive ``event_type``? Only v1's own types
+    are ever delivered (account events v1 has no name for, a policy rejection say, are not).
 
     >>> subscribed(["email.*"], "email.opened"), subscribed(["email.sent"], "email.opened")
     (True, False)
+    >>> subscribed(["*"], "email.policy_rejected")
+    False
     """
+    if event_type not in EVENT_TYPES:
+        return False
     for pattern in subscriptions:
         if pattern == "*" or pattern == event_type:
             return True

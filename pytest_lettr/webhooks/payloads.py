@@ -11,8 +11,17 @@ The current API shows each event as the SparkPost-style ``EmailEvent`` of its sp
 ``GET /api/emails/events`` and in what its webhooks receive, and names the webhook event types
 ``message.delivery``, ``engagement.click``, …::
 
-    api_type("email.clicked")            # 'click'
+    api_type(event)                      # 'click' for an email.clicked event
     CATEGORY["click"] + "." + "click"    # 'engagement.click'
+
+Its webhooks receive a JSON array of SparkPost-style events, each wrapped in ``msys`` under its
+class (:data:`MSYS_KINDS`), with the ``EmailEvent`` fields plus ``transmission_id``, the time as
+Unix seconds and the numbers Lettr's payload examples quote as strings::
+
+    [{"msys": {"message_event": {"type": "bounce", "timestamp": "1705312205", "bounce_class": "10",
+                                 "rcpt_to": "ada@example.com", "rcpt_meta": {"userId": "7"}, ...}}}]
+
+:func:`msys_envelope` is the wrapper, for every producer of such events.
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ from .signing import SIGNATURE_HEADER, sign_webhook
 if TYPE_CHECKING:
     from ..state.account import Account, Event
 
-#: v1 event type → current-API event type. Types without an entry have no current-API event.
+#: Account event type → its usual current-API event type (an event's own ``api_type`` wins).
+#: Types without an entry have no current-API event.
 EVENT_TYPES: dict[str, str] = {
     "email.sent": "injection",
     "email.delivered": "delivery",
@@ -42,7 +52,12 @@ EVENT_TYPES: dict[str, str] = {
     "email.clicked": "click",
     "email.complained": "spam_complaint",
     "email.unsubscribed": "link_unsubscribe",
+    "email.policy_rejected": "policy_rejection",
+    "email.generation_failed": "generation_failure",
+    "email.generation_rejected": "generation_rejection",
 }
+#: Unsubscribe reasons that are a List-Unsubscribe (the header, or its RFC 8058 one-click POST).
+LIST_UNSUBSCRIBE_REASONS = frozenset({"list_unsubscribe", "one_click"})
 
 #: Every event type of the spec's ``EmailEvent`` (the ``events`` filter accepts these).
 API_EVENT_TYPES: tuple[str, ...] = (
@@ -70,8 +85,18 @@ _PROVIDERS = {
 }
 #: The documentation address the mock reports as its sending IP.
 SENDING_IP = "192.0.2.25"
-_BOUNCE_CLASSES = {"invalid_recipient": 10, "invalid_domain": 10, "mailbox_full": 22, "dns_failure": 21,
-                   "spam_block": 51}
+#: The numeric bounce class of each bounce category (Lettr's bounce-class table).
+BOUNCE_CLASSES: dict[str, int] = {"invalid_recipient": 10, "invalid_domain": 10, "mailbox_full": 22,
+                                  "dns_failure": 21, "spam_block": 51}
+#: Bounce classes that are hard bounces: invalid recipient, no RCPT, relay denied.
+HARD_BOUNCE_CLASSES = frozenset({10, 30, 100})
+#: The bounce class of a policy rejection (admin failure: the sender's policy refused it).
+POLICY_BOUNCE_CLASS = 25
+#: The ``msys`` member each webhook category's events are wrapped in (SparkPost's event classes).
+MSYS_KINDS: dict[str, str] = {"message": "message_event", "engagement": "track_event",
+                              "generation": "gen_event", "unsubscribe": "unsubscribe_event"}
+#: Fields a webhook delivery quotes as strings, as Lettr's payload examples do.
+_QUOTED = ("bounce_class", "num_retries")
 
 
 # -- v1 ----------------------------------------------------------------------------------------
@@ -95,9 +120,15 @@ def v1_event(event: Event) -> dict[str, Any]:
 
 # -- current API -------------------------------------------------------------------------------
 def api_type(event: Event) -> str | None:
-    """The current-API type of an account event (``None`` if it has none)."""
+    """The current-API type of an account event (``None`` if it has none): its own ``api_type``,
+    else (seeded history) the first open is ``initial_open`` and a List-Unsubscribe reason is
+    ``list_unsubscribe``."""
+    if event.api_type is not None:
+        return event.api_type
     api = EVENT_TYPES.get(event.type)
-    if api == "link_unsubscribe" and event.data.get("reason") == "list_unsubscribe":
+    if api == "open" and event.data.get("is_first_open"):
+        return "initial_open"
+    if api == "link_unsubscribe" and event.data.get("reason") in LIST_UNSUBSCRIBE_REASONS:
         return "list_unsubscribe"
     return api
 
@@ -167,6 +198,7 @@ def common_fields(email: Email, recipient: str) -> dict[str, Any]:
         "recv_method": "rest",
         "routing_domain": domain,
         "scheduled_time": ts(email.scheduled_at),
+        "rcpt_meta": dict(email.metadata) or None,
     }
 
 
@@ -178,12 +210,38 @@ def _delivery(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) ->
     return {"queue_time": _int(data.get("queue_time"), 0), "outbound_tls": "1", "delv_method": "esmtp"}
 
 
-def _bounce(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    message = str(data.get("message") or data.get("reason") or "")
+def bounce_class(data: Mapping[str, Any]) -> int:
+    """The bounce class of a bounce: the one given, else its category's, else 10 (hard) or 20."""
+    given = data.get("bounce_class")
+    if isinstance(given, int) and not isinstance(given, bool):
+        return given
     default_class = 10 if data.get("bounce_type") == "hard" else 20
-    return {"reason": message or None, "raw_reason": message or None, "error_code": message[:3] or None,
-            "bounce_class": _BOUNCE_CLASSES.get(str(data.get("bounce_category")), default_class),
+    return BOUNCE_CLASSES.get(str(data.get("bounce_category")), default_class)
+
+
+def _reasons(data: Mapping[str, Any]) -> dict[str, Any]:
+    message = str(data.get("message") or data.get("reason") or "")
+    code = data.get("error_code")
+    return {"reason": message or None, "raw_reason": message or None,
+            "error_code": str(code) if code is not None else (message[:3] or None)}
+
+
+def _bounce(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {**_reasons(data), "bounce_class": bounce_class(data),
             "num_retries": _int(data.get("retry_count"), 0), "device_token": None}
+
+
+def _out_of_band(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"bounce_class": bounce_class(data), **_reasons(data), "device_token": None}
+
+
+def _policy_rejection(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"remote_addr": data.get("remote_addr"), **_reasons(data),
+            "bounce_class": _int(data.get("bounce_class"), POLICY_BOUNCE_CLASS)}
+
+
+def _generation(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    return _reasons(data)
 
 
 def _delay(email: Email, data: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,10 +262,13 @@ def _spam_complaint(email: Email, data: Mapping[str, Any], body: Mapping[str, An
     return {"fbtype": "abuse", "report_by": body["recipient_domain"], "report_to": body["sending_domain"]}
 
 
-#: The fields each current-API event type adds to the common ones (other types add none).
+#: The fields each current-API event type adds to the common ones (unsubscribes add none).
 _TYPE_FIELDS: dict[str, Callable[[Email, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]] = {
-    "injection": _injection, "delivery": _delivery, "bounce": _bounce, "delay": _delay, "open": _open,
-    "click": _click, "spam_complaint": _spam_complaint,
+    "injection": _injection, "delivery": _delivery, "bounce": _bounce, "delay": _delay,
+    "out_of_band": _out_of_band, "spam_complaint": _spam_complaint, "policy_rejection": _policy_rejection,
+    "open": _open, "initial_open": _open, "amp_open": _open, "amp_initial_open": _open,
+    "click": _click, "amp_click": _click,
+    "generation_failure": _generation, "generation_rejection": _generation,
 }
 
 
@@ -228,10 +289,36 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+def msys_envelope(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """One event as a webhook array holds it: ``{"msys": {kind: body}}`` (``message_event``, ...)."""
+    return {"msys": {kind: dict(body)}}
+
+
+def webhook_event(event: Event, email: Email) -> dict[str, Any] | None:
+    """``event`` as current-API webhooks receive it (an element of the delivered array), or ``None``.
+
+    The ``EmailEvent`` fields, plus ``transmission_id`` (the ``request_id``); ``timestamp`` in Unix
+    seconds, ``bounce_class`` and ``num_retries`` as strings, and ``rcpt_meta`` always an object.
+    """
+    rendered = render_event(event, email)
+    if rendered is None:
+        return None
+    body: dict[str, Any] = {"type": rendered.pop("type"), "event_id": rendered.pop("event_id"),
+                            "timestamp": str(int(event.created_at.timestamp())),
+                            "transmission_id": rendered["request_id"]}
+    rendered.pop("timestamp")
+    body.update(rendered)
+    for name in _QUOTED:
+        if body.get(name) is not None:
+            body[name] = str(body[name])
+    body["rcpt_meta"] = body.get("rcpt_meta") or {}
+    return msys_envelope(MSYS_KINDS[CATEGORY[body["type"]]], body)
+
+
 def api_delivery(account: Account, event: Event) -> tuple[str, bytes] | None:
     """``(webhook event type, body)`` of an account event for current-API webhooks, or ``None``.
 
-    A delivery is a JSON array holding one ``EmailEvent``; sandbox emails are not delivered.
+    A delivery is a JSON array holding one :func:`webhook_event`; sandbox emails are not delivered.
     """
     if event.email_id is None:
         return None
@@ -241,11 +328,12 @@ def api_delivery(account: Account, event: Event) -> tuple[str, bytes] | None:
     email = account.outbox.at(position)
     if email.sandbox:
         return None
-    rendered = render_event(event, email)
+    rendered = webhook_event(event, email)
     if rendered is None:
         return None
+    (inner,) = rendered["msys"].values()
     body = json.dumps([rendered], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return webhook_type(rendered["type"]), body
+    return webhook_type(inner["type"]), body
 
 
 def v1_delivery_headers(body: bytes, secrets: list[str], moment: datetime, event_id: str,

@@ -79,10 +79,12 @@ def test_helpers_change_what_the_api_does(v1: V1, lettr_server: LettrServer) -> 
     client = v1()
     lettr_server.suppress("gone@example.com")
     assert client.post("/emails", json={**EMAIL, "to": "gone@example.com"}).json()["error"]["code"] == "suppressed"
-    lettr_server.strict_domains = True
-    assert client.post("/emails", json=EMAIL).json()["error"]["code"] == "invalid_from"
-    lettr_server.add_domain("example.com")
-    assert client.post("/emails", json=EMAIL).status_code == 200
+    own = {**EMAIL, "from": "app@acme.io"}
+    assert client.post("/emails", json=own).json()["error"]["code"] == "invalid_from"
+    lettr_server.add_domain("acme.io")
+    assert client.post("/emails", json=own).status_code == 200
+    lettr_server.strict_domains = False
+    assert client.post("/emails", json={**EMAIL, "from": "app@elsewhere.io"}).status_code == 200
     assert lettr_server.permissions_used(lettr_server.account.admin_key.id) == {"emails:send"}
 
 
@@ -189,11 +191,11 @@ def test_lettr_env_is_undone_after_the_test(pytester: pytest.Pytester) -> None:
 
 # -- the marker -----------------------------------------------------------------------------------
 
-@pytest.mark.lettr(strict_domains=True, plan="enterprise")
+@pytest.mark.lettr(strict_domains=False, plan="enterprise")
 def test_marker_account_options(v1: V1, lettr_server: LettrServer) -> None:
-    assert lettr_server.strict_domains is True
+    assert lettr_server.strict_domains is False
     assert lettr_server.account.settings.plan == "enterprise"
-    assert v1().post("/emails", json=EMAIL).json()["error"]["code"] == "invalid_from"
+    assert v1().post("/emails", json={**EMAIL, "from": "app@acme.io"}).status_code == 200
 
 
 @pytest.mark.lettr(trust_forwarded_for=True)
@@ -211,7 +213,8 @@ def test_marker_rate_limit(v1: V1, lettr_server: LettrServer) -> None:
 
 
 def test_defaults_without_a_marker(lettr_server: LettrServer) -> None:
-    assert lettr_server.strict_domains is False and lettr_server.options.trust_forwarded_for is False
+    assert lettr_server.strict_domains is True and lettr_server.options.trust_forwarded_for is False
+    assert list(lettr_server.domains) == []
     assert lettr_server.account.settings.plan == "pro" and lettr_server.account.rate_limiter.enabled is False
 
 

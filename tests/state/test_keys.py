@@ -142,7 +142,7 @@ def test_the_same_seed_mints_the_same_keys() -> None:
 def test_a_bad_rate_limit_is_refused_when_the_key_is_made(store: KeyStore, rate_limit: dict[str, object]) -> None:
     with pytest.raises(InvalidParameter) as caught:
         store.create("slow", rate_limit=rate_limit)
-    assert caught.value.param == "rateLimit"
+    assert caught.value.param == "rate_limit"
     assert len(store) == 0
 
 

@@ -16,9 +16,9 @@ from pytest_lettr.state.account import Account
 from pytest_lettr.state.team import Team
 
 PLAN_MESSAGE = "Single sign-on needs the enterprise plan; this team is on '{}'"
-PROVIDER_MESSAGE = "The 'ssoProvider' field must be one of: saml, oidc, google, okta, azure_ad"
-CHOOSE_MESSAGE = "Choose an 'ssoProvider' to turn single sign-on on"
-BAD_PROVIDER = (InvalidParameter, PROVIDER_MESSAGE, "ssoProvider")
+PROVIDER_MESSAGE = "The SSO provider must be one of: saml, oidc, google, okta, azure_ad"
+CHOOSE_MESSAGE = "Choose an SSO provider to turn single sign-on on"
+BAD_PROVIDER = (InvalidParameter, PROVIDER_MESSAGE, "sso_provider")
 
 
 def team(plan: str = "pro", **settings: Any) -> Team:
@@ -55,21 +55,21 @@ def test_unknown_settings_are_a_type_error_naming_them_sorted() -> None:
         ("free", {}, {"sso_provider": "ldap", "sso_enabled": True}, BAD_PROVIDER),
         ("pro", {"sso_provider": "ldap"}, {"require_2fa": True}, BAD_PROVIDER),
         # configuring SSO needs the enterprise plan; the error names what was asked for
-        ("pro", {}, {"sso_enabled": True}, (PlanRequired, PLAN_MESSAGE.format("pro"), "ssoEnabled")),
-        ("free", {}, {"sso_provider": "okta"}, (PlanRequired, PLAN_MESSAGE.format("free"), "ssoProvider")),
+        ("pro", {}, {"sso_enabled": True}, (PlanRequired, PLAN_MESSAGE.format("pro"), "sso_enabled")),
+        ("free", {}, {"sso_provider": "okta"}, (PlanRequired, PLAN_MESSAGE.format("free"), "sso_provider")),
         ("pro", {}, {"sso_enabled": True, "sso_provider": "okta"},
-         (PlanRequired, PLAN_MESSAGE.format("pro"), "ssoEnabled")),
+         (PlanRequired, PLAN_MESSAGE.format("pro"), "sso_enabled")),
         ("pro", {}, {"sso_enabled": False, "sso_provider": "okta"},
-         (PlanRequired, PLAN_MESSAGE.format("pro"), "ssoProvider")),
+         (PlanRequired, PLAN_MESSAGE.format("pro"), "sso_provider")),
         ("pro", {}, {"sso_enabled": 1, "sso_provider": "okta"},
-         (PlanRequired, PLAN_MESSAGE.format("pro"), "ssoEnabled")),
+         (PlanRequired, PLAN_MESSAGE.format("pro"), "sso_enabled")),
         # only ``True`` counts as turning it on for the plan check; other truthy values still need a provider
-        ("pro", {}, {"sso_enabled": 1}, (InvalidParameter, CHOOSE_MESSAGE, "ssoProvider")),
+        ("pro", {}, {"sso_enabled": 1}, (InvalidParameter, CHOOSE_MESSAGE, "sso_provider")),
         # SSO on needs a provider, whether turned on now or already on
-        ("enterprise", {}, {"sso_enabled": True}, (InvalidParameter, CHOOSE_MESSAGE, "ssoProvider")),
+        ("enterprise", {}, {"sso_enabled": True}, (InvalidParameter, CHOOSE_MESSAGE, "sso_provider")),
         ("enterprise", {"sso_enabled": True, "sso_provider": "okta"}, {"sso_provider": None},
-         (InvalidParameter, CHOOSE_MESSAGE, "ssoProvider")),
-        ("pro", {"sso_enabled": True}, {"require_2fa": True}, (InvalidParameter, CHOOSE_MESSAGE, "ssoProvider")),
+         (InvalidParameter, CHOOSE_MESSAGE, "sso_provider")),
+        ("pro", {"sso_enabled": True}, {"require_2fa": True}, (InvalidParameter, CHOOSE_MESSAGE, "sso_provider")),
     ],
 )
 def test_refused_changes(plan: str, settings: dict[str, Any], changes: dict[str, Any],
@@ -87,23 +87,23 @@ def test_plan_required_error_code() -> None:
     ("plan", "settings", "changes", "changed", "after"),
     [
         ("pro", {}, {}, {}, ("pro", False, False, None)),
-        ("pro", {}, {"require_2fa": True}, {"require2FA": {"from": False, "to": True}}, ("pro", True, False, None)),
+        ("pro", {}, {"require_2fa": True}, {"require_2fa": {"from": False, "to": True}}, ("pro", True, False, None)),
         ("pro", {}, {"require_2fa": False, "sso_enabled": False, "sso_provider": None}, {},
          ("pro", False, False, None)),
         # turning SSO off is allowed on any plan and keeps the provider
         ("free", {"sso_enabled": True, "sso_provider": "okta"}, {"sso_enabled": False},
-         {"ssoEnabled": {"from": True, "to": False}}, ("free", False, False, "okta")),
+         {"sso_enabled": {"from": True, "to": False}}, ("free", False, False, "okta")),
         ("enterprise", {}, {"sso_provider": "saml", "require_2fa": True, "sso_enabled": True},
-         {"require2FA": {"from": False, "to": True}, "ssoEnabled": {"from": False, "to": True},
-          "ssoProvider": {"from": None, "to": "saml"}},
+         {"require_2fa": {"from": False, "to": True}, "sso_enabled": {"from": False, "to": True},
+          "sso_provider": {"from": None, "to": "saml"}},
          ("enterprise", True, True, "saml")),
         ("enterprise", {"sso_enabled": True, "sso_provider": "okta"}, {"sso_provider": "google"},
-         {"ssoProvider": {"from": "okta", "to": "google"}}, ("enterprise", False, True, "google")),
+         {"sso_provider": {"from": "okta", "to": "google"}}, ("enterprise", False, True, "google")),
         # a provider may be removed while SSO is off
         ("enterprise", {"sso_provider": "okta"}, {"sso_provider": None},
-         {"ssoProvider": {"from": "okta", "to": None}}, ("enterprise", False, False, None)),
+         {"sso_provider": {"from": "okta", "to": None}}, ("enterprise", False, False, None)),
         # values are stored as given: the dialect checks their types
-        ("pro", {}, {"require_2fa": "yes"}, {"require2FA": {"from": False, "to": "yes"}}, ("pro", "yes", False, None)),
+        ("pro", {}, {"require_2fa": "yes"}, {"require_2fa": {"from": False, "to": "yes"}}, ("pro", "yes", False, None)),
     ],
 )
 def test_accepted_changes(plan: str, settings: dict[str, Any], changes: dict[str, Any], changed: dict[str, Any],

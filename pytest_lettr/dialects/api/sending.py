@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ...state import Email, sending
+from ...state import Email, email_limits, sending
 from ...state.emails import Attachment
 from ...state.sending import Draft
 from ..base import Call, Reply
@@ -25,15 +25,15 @@ from .validation import Fields, nullable_fields, parse_datetime
 from .views import scheduled_view
 from .wire import ok
 
-MAX_TO = 50
+MAX_TO = email_limits.MAX_RECIPIENTS
 MAX_HEADERS = 10
-TAG_MAX = 64
+TAG_MAX = email_limits.TAG_MAX
 BASE64_RE = re.compile(r"^[A-Za-z0-9+/=]+$")
 #: Headers the system sets itself (the spec's list); a request may not set them.
 SYSTEM_HEADERS = frozenset({
     "from", "to", "cc", "bcc", "subject", "reply-to", "sender", "date", "message-id", "mime-version",
     "content-type", "content-transfer-encoding", "return-path", "x-msys-api", "list-unsubscribe",
-    "list-unsubscribe-post",
+    "list-unsubscribe-post", "dkim-signature", "received",
 })
 OPTIONS = ("click_tracking", "open_tracking", "transactional", "inline_css", "perform_substitutions")
 #: How far ahead an email may be scheduled: at least 5 minutes, at most 30 days (the SDK's window).
@@ -187,6 +187,8 @@ def parse_send(call: Call, body: dict[str, Any], *, scheduled: bool) -> SendRequ
     request.template_slug = fields.string("template_slug", max_length=255, allow_empty=False)
     request.template_version = fields.integer("template_version", minimum=1)
     request.tag = fields.string("tag", max_length=TAG_MAX)
+    if request.tag and (problem := email_limits.tag_problem(request.tag)):
+        fields.add("tag", problem)
     request.metadata = fields.string_map("metadata") or {}
     request.headers = _headers(fields)
     request.substitution_data = fields.mapping("substitution_data") or {}
@@ -195,6 +197,9 @@ def parse_send(call: Call, body: dict[str, Any], *, scheduled: bool) -> SendRequ
     _require_content(fields)
     if scheduled:
         request.scheduled_at = _scheduled_at(call, fields)
+    draft = draft_of(request)
+    for param, problem in (*email_limits.problems(draft), *email_limits.current_api_problems(draft)):
+        fields.add(param, problem)
     fields.check()
     return request
 

@@ -39,6 +39,7 @@ STATUS: dict[type[errors.LettrError], tuple[int, str]] = {
     errors.ValidationFailed: VALIDATION,
     errors.InvalidRecipient: VALIDATION,
     errors.InvalidSender: (400, "unconfigured_domain"),
+    errors.InvalidDomain: (400, "invalid_domain"),
     errors.Suppressed: (400, "send_error"),
     errors.SensitiveData: VALIDATION,
     errors.Unauthorized: (401, "unauthorized"),

@@ -15,9 +15,9 @@ from ... import errors
 from ...clock import isoformat_or_none as ts
 from ...state.audit import AuditEntry
 from ..base import Call, Reply, Route
-from ..common import camel_keys
 from .listing import page_reply
 from .validation import parse_date_or_timestamp
+from .wire import wire_name
 
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_*-]+)*$")
 
@@ -33,9 +33,18 @@ def render_entry(entry: AuditEntry) -> dict[str, Any]:
         "resource": {"type": entry.resource_type, "id": entry.resource_id},
         "ipAddress": entry.ip_address,
         "userAgent": entry.user_agent,
-        "metadata": camel_keys(entry.metadata),
+        "metadata": render_metadata(entry.metadata),
         "createdAt": ts(entry.created_at),
     }
+
+
+def render_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Audit metadata in v1 casing: its names, and the field names of a ``changes`` diff."""
+    rendered = {wire_name(name): value for name, value in metadata.items()}
+    changes = rendered.get("changes")
+    if isinstance(changes, dict):
+        rendered["changes"] = {wire_name(name): value for name, value in changes.items()}
+    return rendered
 
 
 def _text(call: Call, name: str, max_length: int = 200) -> str | None:

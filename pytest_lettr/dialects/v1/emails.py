@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from ... import errors
 from ...clock import isoformat_or_none as ts
-from ...state import sending
+from ...state import email_limits, sending
 from ...state.emails import STATUSES, Attachment, Email
 from ...state.sending import Draft
 from ..base import Call, Reply, Route
@@ -26,7 +26,7 @@ from .validation import (
 )
 
 T = TypeVar("T")
-MAX_RECIPIENTS = 50
+MAX_RECIPIENTS = email_limits.MAX_RECIPIENTS
 MAX_BATCH = 100
 MAX_TAGS = 50
 MAX_ATTACHMENTS = 100
@@ -115,20 +115,22 @@ def _headers(value: Any, param: str) -> dict[str, str]:
 
 def _metadata(value: Any, param: str) -> dict[str, Any]:
     obj = check_object(value, param)
-    if len(obj) > 50:
-        raise errors.InvalidParameter("Metadata allows at most 50 keys", param=param)
+    if len(obj) > email_limits.METADATA_MAX_KEYS:
+        raise errors.InvalidParameter(f"Metadata allows at most {email_limits.METADATA_MAX_KEYS} keys", param=param)
     for name, item in obj.items():
         _check_metadata_item(name, item, f"{param}.{name[:40]}")
     return dict(obj)
 
 
 def _check_metadata_item(name: str, item: Any, path: str) -> None:
-    if len(name) > 40 or not name:
-        raise errors.InvalidParameter("Metadata keys must be 1-40 characters", param=path)
+    if len(name) > email_limits.METADATA_KEY_MAX or not name:
+        raise errors.InvalidParameter(f"Metadata keys must be 1-{email_limits.METADATA_KEY_MAX} characters",
+                                      param=path)
     if not isinstance(item, bool | int | float | str):
         raise errors.InvalidParameter("Metadata values must be strings, numbers or booleans", param=path)
-    if len(item if isinstance(item, str) else str(item)) > 500:
-        raise errors.InvalidParameter("Metadata values must be at most 500 characters", param=path)
+    if len(item if isinstance(item, str) else str(item)) > email_limits.METADATA_VALUE_MAX:
+        raise errors.InvalidParameter(f"Metadata values must be at most {email_limits.METADATA_VALUE_MAX} "
+                                      "characters", param=path)
     if isinstance(item, str) and any(c in item for c in "\r\n\x00"):
         raise errors.InvalidParameter("Metadata values must not contain line breaks or NUL characters", param=path)
 

@@ -177,13 +177,6 @@ def _settings_of(key: ApiKey, **changes: Any) -> dict[str, Any]:
     return {name: changes.get(name, getattr(key, name)) for name in GUARDED}
 
 
-def _audit_view(settings: dict[str, Any]) -> dict[str, Any]:
-    """Settings as audit metadata (camelCase, timestamps as strings)."""
-    names = {"domain_restrictions": "domainRestrictions", "ip_restrictions": "ipRestrictions",
-             "expires_at": "expiresAt", "rate_limit": "rateLimit"}
-    return {names.get(k, k): (ts(v) if isinstance(v, datetime) else v) for k, v in settings.items()}
-
-
 def create_key(call: Call) -> Reply:
     settings = _settings(call, call.json(), partial=False)
     assert call.key is not None
@@ -196,10 +189,8 @@ def create_key(call: Call) -> Reply:
     check()
     name = settings.pop("name")
     mode = "test" if call.key.mode == "test" else "live"
-    created = call.account.keys.create(name, settings.pop("permissions"), mode=mode, check=check, **settings)
-    call.account.record("api_key.created", call.actor, "api_key", created.id,
-                        {"name": name, "keyPrefix": created.api_key.key_prefix,
-                         "permissions": created.api_key.permissions, **_audit_view(settings)})
+    created = call.account.keys.create(name, settings.pop("permissions"), mode=mode, check=check,
+                                       actor=call.actor, **settings)
     return Reply(201, render_key(created.api_key, call, created.key))
 
 
@@ -220,10 +211,7 @@ def update_key(call: Call) -> Reply:
         _check_reaches(call, target, what="A key cannot change a key with")
         _check_within_caller(call, _settings_of(target, **settings), what="A key cannot give a key")
 
-    key, changed = call.account.keys.update(key_id, check, **settings)
-    if changed:
-        call.account.record("api_key.updated", call.actor, "api_key", key.id,
-                            {"changes": _audit_view(changed)})
+    key, _ = call.account.keys.update(key_id, check, actor=call.actor, **settings)
     return Reply(200, render_key(key, call))
 
 
@@ -236,9 +224,7 @@ def delete_key(call: Call) -> Reply:
             raise errors.CannotDeleteSelf("An API key cannot delete itself", param="id")
 
     check(call.account.keys.get(key_id))
-    target = call.account.keys.delete(key_id, check)
-    call.account.record("api_key.deleted", call.actor, "api_key", key_id,
-                        {"name": target.name, "keyPrefix": target.key_prefix})
+    call.account.keys.delete(key_id, check, actor=call.actor)
     return Reply(200, {"id": key_id, "object": "api_key", "deleted": True})
 
 
@@ -250,10 +236,8 @@ def rotate_key(call: Call) -> Reply:
     _refuse_unknown(body, frozenset({"gracePeriodSeconds"}))
     grace = optional(body, "gracePeriodSeconds",
                      lambda v, p: check_int(v, p, minimum=0, maximum=30 * 24 * 3600), default=0)
-    created = call.account.keys.rotate(key_id, grace or 0, lambda target: _check_reaches(call, target, what=what))
-    call.account.record("api_key.rotated", call.actor, "api_key", key_id,
-                        {"newKeyId": created.id, "keyPrefix": created.api_key.key_prefix,
-                         "gracePeriodSeconds": grace})
+    created = call.account.keys.rotate(key_id, grace or 0, lambda target: _check_reaches(call, target, what=what),
+                                       actor=call.actor)
     return Reply(201, render_key(created.api_key, call, created.key))
 
 

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ... import errors
 from ...clock import isoformat_or_none as ts
-from ...state.team import ROLES, STATUSES, Member, Team, TeamSettings
+from ...state.team import ROLES, SETTING_NAMES, STATUSES, Member, Team, TeamSettings
 from ..base import Call, Reply, Route
 from ..common import is_email
 from .listing import list_reply, query_choice
 from .validation import check_bool, check_string, require, require_string
+from .wire import wire_name
 
-SETTINGS_FIELDS = {"require2FA": "require_2fa", "ssoEnabled": "sso_enabled", "ssoProvider": "sso_provider"}
+#: Each settings field on the wire and the team setting it sets.
+SETTINGS_FIELDS = {wire_name(name): name for name in SETTING_NAMES}
+
+
+@contextmanager
+def _v1_params() -> Iterator[None]:
+    """Name the field to blame in v1's casing when the team store refuses a change."""
+    try:
+        yield
+    except errors.LettrError as error:
+        if error.param is not None:
+            error.param = wire_name(error.param)
+        raise
 
 
 def render_member(member: Member) -> dict[str, Any]:
@@ -99,7 +114,8 @@ def transfer_ownership(call: Call) -> Reply:
     body = call.json()
     _only(body, ("newOwnerId",))
     new_owner_id = require_string(body, "newOwnerId", max_length=100)
-    _, new = _team(call).transfer_ownership(new_owner_id, call.actor)
+    with _v1_params():
+        _, new = _team(call).transfer_ownership(new_owner_id, call.actor)
     return Reply(200, render_member(new))
 
 
@@ -121,9 +137,8 @@ def update_settings(call: Call) -> Reply:
             changes[attr] = None if value is None else check_string(value, wire, max_length=50)
         else:
             changes[attr] = check_bool(value, wire)
-    changed = _team(call).update_settings(changes)
-    if changed:
-        call.account.record("team.settings_updated", call.actor, "team_settings", None, {"changes": changed})
+    with _v1_params():
+        _team(call).update_settings(changes, call.actor)
     return Reply(200, render_settings(call.account.settings))
 
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from ... import errors
 from ...state.keys import mask_keys
 from ..base import json_response
+from ..common import camel
 
 #: HTTP status of every error class (a test checks that each class of :mod:`pytest_lettr.errors` is here).
 STATUS: dict[type[errors.LettrError], int] = {
@@ -25,6 +26,7 @@ STATUS: dict[type[errors.LettrError], int] = {
     errors.ValidationFailed: 400,
     errors.InvalidRecipient: 400,
     errors.InvalidSender: 400,
+    errors.InvalidDomain: 400,
     errors.Suppressed: 400,
     errors.SensitiveData: 400,
     errors.Unauthorized: 401,
@@ -46,6 +48,18 @@ STATUS: dict[type[errors.LettrError], int] = {
     errors.SendError: 400,
     errors.RetrievalError: 400,
 }
+
+
+#: State field names whose v1 spelling is not their plain camelCase.
+_IRREGULAR_NAMES = {"require_2fa": "require2FA"}
+
+
+def wire_name(name: str) -> str:
+    """A state field name as v1 spells it::
+
+        wire_name("ip_restrictions"), wire_name("require_2fa")   # ('ipRestrictions', 'require2FA')
+    """
+    return _IRREGULAR_NAMES.get(name) or camel(name)
 
 
 def status_of(error: errors.LettrError) -> int:

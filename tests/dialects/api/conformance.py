@@ -205,6 +205,8 @@ def apply_overlay(document: dict[str, Any]) -> None:
     5. ``GET /emails/scheduled`` and ``GET /folders``, which the SDK calls, with the shapes it parses.
     6. ``DELETE /emails/scheduled/{id}`` gains ``404`` (the SDK documents ``NotFoundError`` for an
        unknown id; the spec folds that into its ``409``).
+    7. An event's ``rcpt_meta`` may be an object, as ``SentEmailListItem``'s is: the metadata the
+       email was sent with (Lettr's metadata and suppression pages, the SDK's ``dict`` type).
     """
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
@@ -217,6 +219,9 @@ def apply_overlay(document: dict[str, Any]) -> None:
     if isinstance(scheduled, dict):
         _add_enum_values(scheduled.get("state"), OVERLAY_SCHEDULED_STATES)
         _allow_null(scheduled.get("transmission_id"))
+    rcpt_meta = _dig(schemas, "CommonEventProperties", "properties", "rcpt_meta")
+    if isinstance(rcpt_meta, dict) and isinstance(rcpt_meta.get("type"), list) and "object" not in rcpt_meta["type"]:
+        rcpt_meta["type"].append("object")
 
     error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
     responses.setdefault("UnauthorizedError", _json_response("Unauthorized", _unauthorized_schema(schemas)))

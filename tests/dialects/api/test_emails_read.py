@@ -29,6 +29,7 @@ def test_list_pages_through_every_email_newest_first(client: lettr.Lettr) -> Non
     assert seen == list(reversed(ids))
 
 
+@pytest.mark.lettr(domains=["shop.example"])
 def test_list_items_describe_the_injection(client: lettr.Lettr) -> None:
     sent = client.emails.send(**send_kwargs(from_email="app@shop.example", to=["ada@gmail.com"],
                                             metadata={"user": "7"}))
@@ -139,8 +140,8 @@ def test_simulated_lifecycle_shows_as_api_events_and_in_stats(lettr_server: Lett
     lettr_server.simulate(first.id, "opened")
     lettr_server.simulate(first.id, "clicked", url="https://shop.example/verify")
     lettr_server.simulate(second.id, "bounced", bounce_type="soft")
-    assert [e.type for e in client.emails.get(opened.request_id).events] == ["click", "open", "delivery",
-                                                                             "injection"]
+    assert [e.type for e in client.emails.get(opened.request_id).events] == ["click", "initial_open",
+                                                                             "delivery", "injection"]
     detail = client.emails.get(bounced.request_id)
     assert detail.state == "bounced" and detail.events[0].bounce_class in (20, 21, 22, 51)
     clicks = client.emails.list_events(events=["click"]).results

@@ -16,6 +16,7 @@ from pytest_lettr.state import CreatedKey, Event
 from .conftest import send_kwargs
 
 
+@pytest.mark.lettr(domains=["shop.example"])
 def test_send_stores_every_field(lettr_server: LettrServer, client: lettr.Lettr, api_key: CreatedKey) -> None:
     pdf = base64.b64encode(b"%PDF-1.4 invoice").decode()
     sent = client.emails.send(
@@ -118,8 +119,7 @@ def test_suppressed_recipients_are_rejected(lettr_server: LettrServer, client: l
     assert lettr_server.emails[-1].status == "suppressed"
 
 
-def test_strict_domains_refuse_an_unverified_sender(lettr_server: LettrServer, client: lettr.Lettr) -> None:
-    lettr_server.strict_domains = True
+def test_an_unverified_sender_is_refused_by_default(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     with pytest.raises(lettr.BadRequestError) as caught:
         client.emails.send(**send_kwargs(from_email="app@unverified.example"))
     assert caught.value.error_code == "unconfigured_domain"
@@ -127,6 +127,18 @@ def test_strict_domains_refuse_an_unverified_sender(lettr_server: LettrServer, c
     assert client.emails.send(**send_kwargs(from_email="app@verified.example")).accepted == 1
 
 
+def test_a_sender_domain_that_cannot_be_determined_is_invalid_domain(client: lettr.Lettr) -> None:
+    with pytest.raises(lettr.BadRequestError) as caught:
+        client.emails.send(**send_kwargs(from_email="app@mail.123"))
+    assert caught.value.error_code == "invalid_domain"
+
+
+@pytest.mark.lettr(strict_domains=False)
+def test_any_sender_sends_with_strict_domains_off(client: lettr.Lettr) -> None:
+    assert client.emails.send(**send_kwargs(from_email="app@unverified.example")).accepted == 1
+
+
+@pytest.mark.lettr(domains=["shop.example", "other.example"])
 def test_key_domain_restriction(lettr_server: LettrServer, make_client: Callable[[str], lettr.Lettr]) -> None:
     key = lettr_server.create_key("shop only", mode="api", domain_restrictions=["shop.example"])
     client = make_client(key.key)

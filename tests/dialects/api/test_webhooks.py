@@ -104,7 +104,8 @@ def test_basic_auth_delivery(lettr_server: LettrServer, client: lettr.Lettr, rec
     assert received.headers["Authorization"] == "Basic " + base64.b64encode(b"lettr:hook-pass").decode()
     assert received.headers["Lettr-Event-Type"] == "message.delivery"
     assert received.headers["Content-Type"] == "application/json"
-    (event,) = received.json()
+    (wrapped,) = received.json()
+    event = wrapped["msys"]["message_event"]
     assert (event["type"], event["request_id"], event["rcpt_to"]) == ("delivery", sent.request_id,
                                                                       "ada@example.com")
     after = client.webhooks.get(hook.id)
@@ -135,7 +136,8 @@ def test_oauth2_delivery_fetches_and_reuses_a_token(lettr_server: LettrServer, c
         client.emails.send(**send_kwargs())
         deliver_delivery_event(lettr_server)
         assert [r.headers["Authorization"] for r in receiver.requests] == ["Bearer tok-1", "Bearer tok-1"]
-        assert [r.json()[0]["type"] for r in receiver.requests] == ["injection", "delivery"]
+        assert [r.json()[0]["msys"]["message_event"]["type"] for r in receiver.requests] == ["injection",
+                                                                                              "delivery"]
         (token_request,) = receiver.tokens
         assert token_request.form() == {"grant_type": "client_credentials", "client_id": "hooks-client",
                                         "client_secret": "client-secret"}

@@ -111,7 +111,9 @@ def test_a_failing_dkim_record_leaves_the_domain_pending(client: httpx.Client, l
     assert body["verifiedAt"] is None
     entry = lettr_server.audit_log[-1]
     assert entry.action == "domain.verification_failed"
-    assert entry.metadata == {"name": "mail.example.com", "status": "pending", "missingRecords": ["dkim"]}
+    assert entry.metadata == {"name": "mail.example.com", "status": "pending", "missing_records": ["dkim"]}
+    logged = client.get("/audit-logs", params={"action": "domain.verification_failed"}).json()["data"][0]
+    assert logged["metadata"]["missingRecords"] == ["dkim"]
     # GET shows the same state without missingRecords (that belongs to the verification).
     assert client.get(f"/domains/{domain['id']}").json()["dkimStatus"] == "failed"
     # Publishing the record fixes it at the next verification.

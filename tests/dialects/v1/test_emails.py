@@ -155,19 +155,45 @@ def test_suppressed_recipient(v1: V1, lettr_server: LettrServer) -> None:
     assert send(v1)["status"] == "sent"
 
 
-def test_any_sender_domain_by_default(v1: V1) -> None:
-    assert send(v1, from_="x@unverified.example")["status"] == "sent"
+def test_an_unverified_sender_domain_is_refused_by_default(v1: V1) -> None:
+    error = assert_v1_error(v1().post("/emails", json=email(from_="x@unverified.io")), 400, "invalid_from",
+                            param="from")
+    assert "unverified.io" in error["message"]
 
 
-@pytest.mark.lettr(strict_domains=True)
-def test_strict_domains_needs_a_verified_sender_domain(v1: V1, lettr_server: LettrServer) -> None:
-    error = assert_v1_error(v1().post("/emails", json=email()), 400, "invalid_from", param="from")
-    assert "example.com" in error["message"]
+@pytest.mark.parametrize("sender", ["a@example.com", "a@news.example.net", "Acme <a@EXAMPLE.org>"])
+def test_the_reserved_example_domains_send_from_a_new_account(v1: V1, sender: str) -> None:
+    assert send(v1, from_=sender)["status"] == "sent"
+
+
+@pytest.mark.lettr(strict_domains=False)
+def test_any_sender_domain_sends_with_strict_domains_off(v1: V1) -> None:
+    assert send(v1, from_="x@unverified.io")["status"] == "sent"
+
+
+@pytest.mark.lettr(domains=["acme.io"])
+def test_the_marker_pre_verifies_the_user_s_domains(v1: V1, lettr_server: LettrServer) -> None:
+    assert send(v1, from_="x@acme.io")["status"] == "sent"
+    assert [(d.name, d.status) for d in lettr_server.domains] == [("acme.io", "verified")]
+
+
+def test_a_sender_domain_must_be_a_verified_domain_of_the_account(v1: V1, lettr_server: LettrServer) -> None:
+    lettr_server.add_domain("acme.io", verified=False)
+    assert_v1_error(v1().post("/emails", json=email(from_="a@acme.io")), 400, "invalid_from", param="from")
+    lettr_server.add_domain("mail.acme.io")
+    assert_v1_error(v1().post("/emails", json=email(from_="a@acme.io")), 400, "invalid_from", param="from")
+    assert send(v1, from_="Acme <a@MAIL.acme.io>")["status"] == "sent"
+
+
+def test_an_example_domain_the_account_added_goes_by_its_own_status(v1: V1, lettr_server: LettrServer) -> None:
     lettr_server.add_domain("example.com", verified=False)
     assert_v1_error(v1().post("/emails", json=email()), 400, "invalid_from", param="from")
-    lettr_server.add_domain("mail.example.org")
-    assert_v1_error(v1().post("/emails", json=email(from_="a@example.org")), 400, "invalid_from", param="from")
-    assert send(v1, from_="Acme <a@MAIL.example.org>")["status"] == "sent"
+    assert send(v1, from_="a@mail.example.com")["status"] == "sent"  # not added: reserved, so it sends
+
+
+@pytest.mark.parametrize("sender", ["a@10.0.0.1", "a@mail.123"])
+def test_a_sender_without_a_domain_name_is_invalid_domain(v1: V1, sender: str) -> None:
+    assert_v1_error(v1().post("/emails", json=email(from_=sender)), 400, "invalid_domain", param="from")
 
 
 # -- batch ----------------------------------------------------------------------------------------

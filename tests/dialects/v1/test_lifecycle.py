@@ -108,12 +108,13 @@ def test_complaint_suppresses_and_happens_once(client: httpx.Client, lettr_serve
         lettr_server.simulate(email_id, "complained")
 
 
-def test_unsubscribe_with_a_reason_happens_once(client: httpx.Client, lettr_server: LettrServer) -> None:
+def test_unsubscribe_with_a_reason_happens_once_and_suppresses(client: httpx.Client,
+                                                              lettr_server: LettrServer) -> None:
     email_id = send(client)
     lettr_server.simulate(email_id, "delivered")
     event = lettr_server.simulate(email_id, "unsubscribed", reason="preference_center")
     assert event.data["reason"] == "preference_center"
-    assert "ada@example.com" not in lettr_server.account.suppressions
+    assert "ada@example.com" in lettr_server.account.suppressions  # an unsubscribe suppresses for good
     with pytest.raises(InvalidTransition):
         lettr_server.simulate(email_id, "unsubscribed")
 

@@ -225,8 +225,10 @@ def test_requiring_2fa_is_audited(client: httpx.Client, lettr_server: LettrServe
     assert response.status_code == 200 and response.json()["require2FA"] is True
     entry = lettr_server.audit_log[-1]
     assert (entry.action, entry.resource_type) == ("team.settings_updated", "team_settings")
-    assert entry.metadata == {"changes": {"require2FA": {"from": False, "to": True}}}
+    assert entry.metadata == {"changes": {"require_2fa": {"from": False, "to": True}}}
     assert lettr_server.team.settings.require_2fa is True
+    logged = client.get("/audit-logs", params={"action": "team.settings_updated"}).json()["data"]
+    assert logged[0]["metadata"] == {"changes": {"require2FA": {"from": False, "to": True}}}
 
 
 @pytest.mark.parametrize("body", [{"ssoEnabled": True, "ssoProvider": "okta"}, {"ssoEnabled": True},
@@ -248,8 +250,11 @@ def test_sso_on_enterprise(client: httpx.Client, lettr_server: LettrServer) -> N
     assert response.status_code == 200
     assert response.json() == {"object": "team_settings", "require2FA": False, "ssoEnabled": True,
                                "ssoProvider": "azure_ad", "plan": "enterprise"}
-    assert lettr_server.audit_log[-1].metadata == {"changes": {"ssoEnabled": {"from": False, "to": True},
-                                                               "ssoProvider": {"from": None, "to": "azure_ad"}}}
+    assert lettr_server.audit_log[-1].metadata == {"changes": {"sso_enabled": {"from": False, "to": True},
+                                                               "sso_provider": {"from": None, "to": "azure_ad"}}}
+    logged = client.get("/audit-logs", params={"action": "team.settings_updated"}).json()["data"]
+    assert logged[0]["metadata"] == {"changes": {"ssoEnabled": {"from": False, "to": True},
+                                                 "ssoProvider": {"from": None, "to": "azure_ad"}}}
     off = client.patch("/team/settings", json={"ssoEnabled": False})
     assert off.json()["ssoEnabled"] is False and off.json()["ssoProvider"] == "azure_ad"
 
