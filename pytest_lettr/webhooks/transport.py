@@ -213,14 +213,14 @@ class _Reader(io.RawIOBase):
 class _Connection(http.client.HTTPConnection):
     """An HTTP(S) connection to a checked ``address``; ``host`` stays the name (Host header, SNI)."""
 
-    def __init__(self, host: str, port: int, address: str, deadline: Deadline, inflight: Inflight | None,
-                 context: ssl.SSLContext | None) -> None:
+    def __init__(self, host: str, port: int, addresses: tuple[str, ...], deadline: Deadline,
+                 inflight: Inflight | None, context: ssl.SSLContext | None) -> None:
         super().__init__(host, port)
-        self._address, self._deadline, self._inflight, self._context = address, deadline, inflight, context
+        self._addresses, self._deadline, self._inflight, self._context = addresses, deadline, inflight, context
         self._raw: socket.socket | None = None
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), timeout=self._deadline.remaining())
+        sock = self._dial()
         self._track(sock)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._context is not None:
@@ -228,6 +228,19 @@ class _Connection(http.client.HTTPConnection):
             sock = self._context.wrap_socket(sock, server_hostname=self.host)  # takes over the descriptor
             self._track(sock)
         self.sock = _DeadlineSocket(sock, self._deadline)
+
+    def _dial(self) -> socket.socket:
+        """A socket to the first checked address that accepts (``localhost`` may be ``::1`` and
+        ``127.0.0.1``, and a receiver may listen on one of them only)."""
+        failure: OSError | None = None
+        for address in self._addresses:
+            try:
+                return socket.create_connection((address, self.port), timeout=self._deadline.remaining())
+            except TimeoutError:
+                raise
+            except OSError as error:
+                failure = error
+        raise failure or OSError("no address to connect to")
 
     def renew(self, deadline: Deadline) -> None:
         """Bind a kept-alive connection to the deadline of its next attempt."""
@@ -279,18 +292,18 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline, 
     parts, port, path = _target(url)
     addresses = loopback_addresses(parts.hostname)
     context = ssl_context if parts.scheme == "https" else None
-    key = (parts.scheme, parts.hostname or "", port, addresses[0])
+    key = (parts.scheme, parts.hostname or "", port, addresses)
     kept = inflight.take(key, deadline) if inflight is not None else None
     if kept is not None:
         try:
             return _exchange(kept, key, path, body, headers, inflight)
         except (ConnectionError, http.client.BadStatusLine):
             pass  # closed while idle (RemoteDisconnected is both): try a fresh connection
-    connection = _Connection(key[1], port, addresses[0], deadline, inflight, context)
+    connection = _Connection(key[1], port, addresses, deadline, inflight, context)
     return _exchange(connection, key, path, body, headers, inflight)
 
 
-def _exchange(connection: _Connection, key: tuple[str, str, int, str], path: str, body: bytes,
+def _exchange(connection: _Connection, key: tuple[str, str, int, tuple[str, ...]], path: str, body: bytes,
               headers: Mapping[str, str], inflight: Inflight | None) -> tuple[int, dict[str, str], bytes]:
     reusable = False
     try:

@@ -258,3 +258,15 @@ def test_the_checked_address_is_dialled_and_the_name_kept_in_host(
     assert got.headers["Host"] == f"hooks.localhost:{port}"
     assert [address for address in dialled if address[1] == port] == [("127.0.0.1", port)]
     assert lettr_server.webhooks.deliveries(webhook.id)[0].status == "succeeded"
+
+
+def test_every_checked_address_is_tried_in_turn(lettr_server: LettrServer, receiver: Receiver,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """``localhost`` may give ``::1`` first while the receiver listens on 127.0.0.1 only."""
+    port = port_of(receiver)
+    resolving(monkeypatch, "::1", "127.0.0.1")
+    webhook, _ = lettr_server.add_webhook(f"http://both.localhost:{port}/in", ["email.sent"])
+    dialled = send_recording_dials(lettr_server, monkeypatch)
+    assert [address for address in dialled if address[1] == port] == [("::1", port), ("127.0.0.1", port)]
+    assert lettr_server.webhooks.deliveries(webhook.id)[0].status == "succeeded"
+    assert receiver.requests[0].headers["Host"] == f"both.localhost:{port}"
