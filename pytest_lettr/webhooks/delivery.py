@@ -603,10 +603,13 @@ class DeliveryEngine:
         fail), and make every later attempt fail without a connection. The account's end."""
         self.close()
         self.inflight.close()
+        self._end_helpers(wait=False)
+
+    def _end_helpers(self, *, wait: bool) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False)
+            pool.shutdown(wait=wait)
 
     def interrupt(self) -> None:
         """Cut every request in flight and fail new attempts until :meth:`resume` (a server
@@ -614,6 +617,9 @@ class DeliveryEngine:
         self.inflight.close("the server stopped")
 
     def resume(self) -> None:
+        """After :meth:`interrupt`, once the server has stopped: the helper threads end (a new
+        one starts when needed) and attempts may connect again."""
+        self._end_helpers(wait=True)
         self.inflight.reopen()
 
     @contextlib.contextmanager

@@ -44,12 +44,14 @@ def test_stop_cuts_a_request_blocked_on_a_receiver(peer: str) -> None:
     with Rogue(peer, interval=1.0) as receiver:
         server = LettrServer().start()
         webhook, _ = server.add_webhook(receiver.url + "/slow", ["email.sent"])
+        server.add_webhook(receiver.url + "/also-slow", ["email.sent"])  # one is attempted by a helper thread
         thread, _ = send_in_background(server)
-        wait_for(lambda: receiver.requests)
+        wait_for(lambda: len(receiver.requests) == 2)
         server.stop()
         # the connection thread was not left behind: its delivery was cut, so it had ended
         assert not any(t.name.startswith("lettr-connection") and t.is_alive() for t in threading.enumerate()
                        if t.name.endswith(f":{server.httpserver.port}"))
+        assert not any(t.name.startswith("lettr-delivery") for t in threading.enumerate())
         (delivery,) = server.webhooks.deliveries(webhook.id)
         attempt = delivery.attempts[0]
         assert not attempt.succeeded and "the server stopped" in (attempt.error or ""), attempt.error
