@@ -25,13 +25,6 @@ BAD_TOKENS = ["tok-1\n", "tok-1\r\nX-Injected: yes", "tok\u20ac1", "tok 1", "\u0
 
 
 @pytest.fixture
-def sdk(lettr_server: LettrServer) -> Iterator[lettr.Lettr]:
-    client = lettr.Lettr(lettr_server.create_key("SDK", mode="api").key, base_url=lettr_server.api_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with Receiver() as running:
         yield running

@@ -52,13 +52,6 @@ def receiver() -> Iterator[Receiver]:
         yield running
 
 
-@pytest.fixture
-def sdk(lettr_server: LettrServer) -> Iterator[lettr.Lettr]:
-    client = lettr.Lettr(lettr_server.create_key("SDK", mode="api").key, base_url=lettr_server.api_url)
-    yield client
-    client.close()
-
-
 def port_of(receiver: Receiver) -> int:
     return int(receiver.url.rsplit(":", 1)[1])
 
