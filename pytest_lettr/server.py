@@ -224,8 +224,13 @@ class LettrServer:
             self.smtp.stop()
         self.faults.clear()  # also ends the delays of requests being served
         if self.httpserver.is_running():
-            self.httpserver.clear()
-            self.httpserver.stop()
+            engine = self.account.delivery_engine
+            engine.interrupt()  # no request thread stays blocked on a webhook receiver
+            try:
+                self.httpserver.clear()
+                self.httpserver.stop()
+            finally:
+                engine.resume()
 
     def is_running(self) -> bool:
         return self.httpserver.is_running()
@@ -269,7 +274,8 @@ class LettrServer:
         ``strict_domains``, ``domains`` (verified sending domains, added to the server's own),
         ``plan``, ``sensitive_data``, ``owner_email``.
         """
-        self.account = self._new_account(seed_material, **account_options)
+        previous, self.account = self.account, self._new_account(seed_material, **account_options)
+        previous.close()  # nothing is delivered for the previous account any more
         self.faults.clear()
         self._install_handler()
         self._point_links()

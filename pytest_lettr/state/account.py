@@ -223,9 +223,15 @@ class Account:
             self.events.append(event)
             if email is not None:
                 email.events.append(event)
-        for listener in list(self.event_listeners):
-            listener(event)
+        with self.delivery_engine.batch():  # v1 and /api webhooks of one event, concurrently
+            for listener in list(self.event_listeners):
+                listener(event)
         return event
+
+    def close(self) -> None:
+        """The account is done (the server swapped in a new one): webhook requests in flight are
+        cut and nothing more is delivered for it."""
+        self.delivery_engine.shutdown()
 
     # -- bookkeeping -------------------------------------------------------------------------
     def note_permission_used(self, key_id: str, permission: str) -> None:

@@ -22,18 +22,23 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict, InvalidParameter, NotFound
 from ..randomness import LOWER_ALNUM
 from ..webhooks.delivery import Attempt, AttemptCallback, AttemptContext, Delivery
 from ..webhooks.oauth import ClientCredentials, OAuthTokenError, TokenCache, basic_authorization, delivery_headers
 from ..webhooks.payloads import api_delivery
+from ..webhooks.transport import Deadline
+from .webhooks import check_url
 
 if TYPE_CHECKING:
     from .account import Account, Event
+    from .audit import Actor
 
-__all__ = ["AUTH_TYPES", "EVENT_TYPES", "ApiWebhook", "ApiWebhookStore", "OAuthTokenError", "normalise_event"]
+__all__ = ["AUTH_TYPES", "CREDENTIALS_OF", "EVENT_TYPES", "RESUPPLIED_ON_MOVE", "ApiWebhook", "ApiWebhookStore",
+           "OAuthTokenError", "credentials_to_resupply", "normalise_event",
+           "resupply_message"]
 
 AUTH_TYPES = ("none", "basic", "oauth2")
 EVENT_TYPES: tuple[str, ...] = (
@@ -59,6 +64,54 @@ def normalise_event(name: str) -> str | None:
     if name in EVENT_TYPES:
         return name
     return _BY_SHORT_NAME.get(name)
+
+
+#: Credentials of each auth type, and those a webhook must be given again when its target moves.
+CREDENTIALS_OF = {"basic": ("auth_username", "auth_password"),
+                  "oauth2": ("oauth_client_id", "oauth_client_secret", "oauth_token_url")}
+RESUPPLIED_ON_MOVE = {"basic": ("auth_username", "auth_password"),
+                      "oauth2": ("oauth_client_id", "oauth_client_secret")}
+
+
+def credentials_to_resupply(webhook: ApiWebhook, *, url: str | None, auth_type: str | None,
+                            given: dict[str, str | None]) -> list[str]:
+    """The stored credentials an update must give again because it moves where they go.
+
+    Re-pointing ``url`` (where Basic credentials or an OAuth2 bearer token are sent) or
+    ``oauth_token_url`` (where the client secret is sent) of a webhook that keeps its auth type
+    would hand the stored secret to whoever chose the new target; a key that may update but not
+    read webhooks must not learn it that way. So the update must carry the type's credentials
+    (:data:`RESUPPLIED_ON_MOVE`) itself. A new auth type brings all of its credentials anyway.
+    """
+    kept_type = auth_type in (None, webhook.auth_type)
+    names = RESUPPLIED_ON_MOVE.get(webhook.auth_type, ())
+    token_url = given.get("oauth_token_url")
+    moved = (url is not None and url != webhook.url) or \
+        (token_url is not None and token_url != webhook.oauth_token_url)
+    if not (kept_type and moved):
+        return []
+    return [name for name in names if given.get(name) is None]
+
+
+def resupply_message(name: str) -> str:
+    """Why an update must carry the credential ``name`` again."""
+    return f"The {name.replace('_', ' ')} field is required when the url or the token url changes."
+
+
+def _checked_token_url(credentials: dict[str, str | None]) -> dict[str, str | None]:
+    token_url = credentials.get("oauth_token_url")
+    if token_url is None:
+        return credentials
+    return {**credentials, "oauth_token_url": check_url(token_url, param="oauth_token_url")}
+
+
+def _apply(webhook: ApiWebhook, fields: dict[str, Any]) -> None:
+    """Set the given (not ``None``) fields; turning a webhook on or off sets why it is off."""
+    for attribute, value in fields.items():
+        if value is not None:
+            setattr(webhook, attribute, value)
+    if fields.get("enabled") is not None:
+        webhook.disabled_reason = None if webhook.enabled else "disabled through the API"
 
 
 @dataclass(eq=False)
@@ -127,8 +180,10 @@ class ApiWebhookStore:
 
     # -- writing -----------------------------------------------------------------------------
     def create(self, name: str, url: str, *, auth_type: str = "none", event_types: list[str] | None = None,
-               **credentials: str | None) -> ApiWebhook:
-        """Add a webhook (409 if one already targets ``url``)."""
+               actor: Actor | None = None, **credentials: str | None) -> ApiWebhook:
+        """Add a webhook (409 if one already targets ``url``); ``webhook.created`` with an ``actor``."""
+        url = check_url(url)
+        credentials = _checked_token_url(credentials)
         now = self.account.clock.now()
         with self._lock:
             self._check_url_free(url)
@@ -137,27 +192,40 @@ class ApiWebhookStore:
                                  created_at=now, event_types=event_types)
             self._set_auth(webhook, auth_type, credentials)
             self._webhooks[webhook.id] = webhook
+        self._audit(actor, "webhook.created", webhook,
+                    {"url": webhook.url, "auth_type": webhook.auth_type, "event_types": webhook.event_types})
         return webhook
 
     def update(self, webhook_id: str, *, name: str | None = None, url: str | None = None,
                auth_type: str | None = None, event_types: list[str] | None = None, enabled: bool | None = None,
-               **credentials: str | None) -> ApiWebhook:
-        """Change only what is given; a new ``auth_type`` replaces every stored credential."""
+               actor: Actor | None = None, **credentials: str | None) -> ApiWebhook:
+        """Change only what is given; a new ``auth_type`` replaces every stored credential, and a
+        new target for stored credentials needs them again (:func:`credentials_to_resupply`)."""
+        url = None if url is None else check_url(url)
+        credentials = _checked_token_url(credentials)
+        fields = {"name": name, "url": url, "event_types": event_types, "enabled": enabled}
         with self._lock:
             webhook = self.get(webhook_id)
-            if url is not None and url != webhook.url:
-                self._check_url_free(url)
+            self._check_move(webhook, url, auth_type, credentials)
             self._change_auth(webhook, auth_type, credentials)
-            for attribute, value in (("name", name), ("url", url), ("event_types", event_types),
-                                     ("enabled", enabled)):
-                if value is not None:
-                    setattr(webhook, attribute, value)
-            if enabled is not None:
-                webhook.disabled_reason = None if enabled else "disabled through the API"
+            _apply(webhook, fields)
             self.tokens.forget(webhook.id)
         if enabled is False:
             self.engine.cancel(lambda d: d.webhook_id == webhook_id, "webhook disabled")
+        changed = sorted(k for k, v in {**fields, "auth_type": auth_type}.items() if v is not None)
+        if any(v is not None for v in credentials.values()):
+            changed.append("credentials")
+        self._audit(actor, "webhook.updated", webhook, {"changed": changed})
         return webhook
+
+    def _check_move(self, webhook: ApiWebhook, url: str | None, auth_type: str | None,
+                    credentials: dict[str, str | None]) -> None:
+        """A new URL must be free, and stored credentials must be given again to follow it."""
+        if url is not None and url != webhook.url:
+            self._check_url_free(url)
+        missing = credentials_to_resupply(webhook, url=url, auth_type=auth_type, given=credentials)
+        if missing:
+            raise InvalidParameter(resupply_message(missing[0]), param=missing[0])
 
     def _change_auth(self, webhook: ApiWebhook, auth_type: str | None, given: dict[str, str | None]) -> None:
         """A new ``auth_type`` replaces every credential; given credentials alone update the type's."""
@@ -165,22 +233,27 @@ class ApiWebhookStore:
             self._set_auth(webhook, auth_type or webhook.auth_type, given,
                            keep=auth_type in (None, webhook.auth_type))
 
+    def _audit(self, actor: Actor | None, action: str, webhook: ApiWebhook, metadata: dict[str, Any]) -> None:
+        if actor is not None:
+            self.account.record(action, actor, "webhook", webhook.id, metadata)
+
     def _check_url_free(self, url: str) -> None:
         if any(w.url == url for w in self._webhooks.values()):
             raise Conflict("A webhook with this target URL already exists.", param="url")
 
-    def delete(self, webhook_id: str) -> ApiWebhook:
+    def delete(self, webhook_id: str, actor: Actor | None = None) -> ApiWebhook:
+        """Remove a webhook and give up its pending retries (``webhook.deleted`` with an ``actor``)."""
         with self._lock:
             webhook = self.get(webhook_id)
             del self._webhooks[webhook_id]
             self.tokens.forget(webhook_id)
         self.engine.cancel(lambda d: d.webhook_id == webhook_id, "webhook deleted")
+        self._audit(actor, "webhook.deleted", webhook, {"url": webhook.url})
         return webhook
 
     @staticmethod
     def _set_auth(webhook: ApiWebhook, auth_type: str, given: dict[str, str | None], keep: bool = False) -> None:
-        names = {"basic": ("auth_username", "auth_password"),
-                 "oauth2": ("oauth_client_id", "oauth_client_secret", "oauth_token_url")}
+        names = CREDENTIALS_OF
         if auth_type not in AUTH_TYPES:
             raise InvalidParameter(f"The auth type must be one of: {', '.join(AUTH_TYPES)}.", param="auth_type")
         values = {n: given.get(n) if given.get(n) is not None else (getattr(webhook, n) if keep else None)
@@ -204,9 +277,10 @@ class ApiWebhookStore:
         if rendered is None:
             return
         event_type, body = rendered
-        for webhook in webhooks:
-            if webhook.receives(event_type):
-                self.deliver(webhook, body, event.id, event_type)
+        with self.engine.batch():  # every webhook's first attempt at once
+            for webhook in webhooks:
+                if webhook.receives(event_type):
+                    self.deliver(webhook, body, event.id, event_type)
 
     def deliver(self, webhook: ApiWebhook, body: bytes, event_id: str, event_type: str, *,
                 on_attempt: AttemptCallback | None = None) -> Delivery:
@@ -214,7 +288,8 @@ class ApiWebhookStore:
         ``on_attempt`` (e.g. inbound mail's relay events) hears every attempt after the store does."""
 
         def headers(attempt: AttemptContext) -> dict[str, str]:
-            return delivery_headers(event_id, event_type, self.authorization(webhook, attempt.moment))
+            return delivery_headers(event_id, event_type,
+                                    self.authorization(webhook, attempt.moment, attempt.deadline))
 
         def after(delivery: Delivery, attempt: Attempt) -> None:
             self._after_attempt(delivery, attempt)
@@ -225,13 +300,14 @@ class ApiWebhookStore:
                                    webhook_id=webhook.id, on_attempt=after, on_gone=self._gone,
                                    tags={"store": self})
 
-    def authorization(self, webhook: ApiWebhook, now: datetime) -> str | None:
-        """The ``Authorization`` value for one delivery attempt (fetching an OAuth2 token if due;
-        a failed fetch raises :class:`OAuthTokenError`, which fails the attempt)."""
+    def authorization(self, webhook: ApiWebhook, now: datetime, deadline: Deadline | None = None) -> str | None:
+        """The ``Authorization`` value for one delivery attempt (fetching an OAuth2 token if due,
+        within the attempt's ``deadline``; a failed fetch raises :class:`OAuthTokenError`, which
+        fails the attempt)."""
         if webhook.auth_type == "basic":
             return basic_authorization(webhook.auth_username, webhook.auth_password)
         if webhook.auth_type == "oauth2":
-            return "Bearer " + self.tokens.get(webhook.id, webhook.client_credentials, now)
+            return "Bearer " + self.tokens.get(webhook.id, webhook.client_credentials, now, deadline)
         return None
 
     def _after_attempt(self, delivery: Delivery, attempt: Attempt) -> None:

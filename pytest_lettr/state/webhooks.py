@@ -23,11 +23,14 @@ signing needs them; they never appear in a ``repr``, the audit log or an error m
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from ..errors import InvalidParameter, NotFound
 from ..webhooks.delivery import (
@@ -47,6 +50,7 @@ from ..webhooks.signing import serialize_payload
 
 if TYPE_CHECKING:
     from .account import Account, Event
+    from .audit import Actor
 
 __all__ = ["DISABLE_AFTER_FAILED_DELIVERIES", "STATUSES", "Webhook", "WebhookStore", "check_url"]
 
@@ -54,34 +58,102 @@ STATUSES = ("active", "failing", "disabled")
 DISABLE_AFTER_FAILED_DELIVERIES = 7
 SECRET_PREFIX = "whsec_"
 URL_MAX = 2048
+_IPV4 = re.compile(r"[0-9.]+")
+_ASCII_SPACE = " \t\r\n\f\v"
+_HOST_NAME = re.compile(r"(?=.{1,253}\.?$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
+                        r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?")
+#: What stays as written in a URL's path, query and fragment (RFC 3986 reserved and unreserved,
+#: and ``%`` of an existing escape); anything else is percent-encoded.
+_URL_SAFE = "/?#[]@!$&'()*+,;=:-._~%"
 
 
 def check_url(value: object, param: str = "url") -> str:
-    """A webhook URL: ``https://``, or ``http(s)://`` to a loopback host (mock rule).
+    """A webhook URL: ``https://``, or ``http(s)://`` to a loopback host (mock rule), as stored.
 
-    >>> check_url("http://127.0.0.1:8000/hooks")
-    'http://127.0.0.1:8000/hooks'
+    Refused: no ``http``/``https`` scheme, credentials (``user@``), an IPv6 zone id, port 0, a
+    host that is not a DNS name or IP literal, spaces or control characters, over
+    :data:`URL_MAX`. Percent-encoded: every other character a URL cannot carry raw (``é`` in the
+    path becomes ``%C3%A9``); an internationalised host name is stored in its IDNA form.
+
+    >>> check_url("http://127.0.0.1:8000/hooks/café")
+    'http://127.0.0.1:8000/hooks/caf%C3%A9'
     """
-    from urllib.parse import urlsplit
-
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidParameter(f"The '{param}' field must be a URL", param=param)
-    url = value.strip()
-    if len(url) > URL_MAX or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise InvalidParameter(f"The '{param}' field must be a URL of at most {URL_MAX} characters "
-                               "without spaces", param=param)
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise InvalidParameter(f"The '{param}' field is not a valid URL", param=param) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        raise InvalidParameter(f"The '{param}' field must be an https:// URL without credentials",
-                               param=param)
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    parts = _url_parts(_url_text(value, param), param)
+    host = _url_host(parts, param)
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise InvalidParameter(f"The '{param}' field must use https (http is allowed only for "
                                "localhost, 127.0.0.0/8 and ::1)", param=param)
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    url = urlunsplit((parts.scheme, netloc, *(_percent_encoded(p) for p in (parts.path, parts.query,
+                                                                             parts.fragment))))
+    if len(url) > URL_MAX:
+        raise InvalidParameter(f"The '{param}' field must be a URL of at most {URL_MAX} characters", param=param)
     return url
+
+
+def _url_text(value: object, param: str) -> str:
+    if not isinstance(value, str) or not value.strip(_ASCII_SPACE):
+        raise InvalidParameter(f"The '{param}' field must be a URL", param=param)
+    url = value.strip(_ASCII_SPACE)  # other spaces (U+2028...) are refused below, not trimmed
+    if len(url) > URL_MAX or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise InvalidParameter(f"The '{param}' field must be a URL of at most {URL_MAX} characters "
+                               "without spaces or control characters", param=param)
+    return url
+
+
+def _url_parts(url: str, param: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidParameter(f"The '{param}' field is not a valid URL", param=param) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise InvalidParameter(f"The '{param}' field must be an https:// URL without credentials",
+                               param=param)
+    if port == 0:
+        raise InvalidParameter(f"The '{param}' field has port 0, which no receiver listens on", param=param)
+    return parts
+
+
+def _url_host(parts: SplitResult, param: str) -> str:
+    """The host as stored: an IP literal as written, a name lower-cased in its IDNA form."""
+    host = parts.hostname or ""
+    if "%" in host:
+        raise InvalidParameter(f"The '{param}' field must not carry an IPv6 zone id", param=param)
+    if ":" in host or _IPV4.fullmatch(host):
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            raise InvalidParameter(f"The '{param}' field has an invalid IP address", param=param) from None
+    try:
+        name = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        name = ""
+    if not _HOST_NAME.fullmatch(name):
+        raise InvalidParameter(f"The '{param}' field has an invalid host name", param=param)
+    return name
+
+
+def _percent_encoded(text: str) -> str:
+    """``text`` with every character a URL cannot carry raw encoded as UTF-8 ``%XX``."""
+    return quote(text, safe=_URL_SAFE)
+
+
+def _checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes of an update, each checked (``url`` in its stored form)."""
+    unknown = set(changes) - {"url", "events", "description", "status"}
+    if unknown:
+        raise TypeError(f"unknown webhook fields: {', '.join(sorted(unknown))}")
+    checked = dict(changes)
+    if "url" in checked:
+        checked["url"] = check_url(checked["url"])
+    if "events" in checked:
+        checked["events"] = check_events(checked["events"])
+    if "status" in checked and checked["status"] not in ("active", "disabled"):
+        raise InvalidParameter("The 'status' field must be one of: active, disabled", param="status")
+    return checked
 
 
 def check_events(value: object, param: str = "events") -> list[str]:
@@ -180,8 +252,9 @@ class WebhookStore:
 
     def create(self, url: str | None, events: Sequence[str], description: str | None = None, *,
                app: WSGIApp | ASGIApp | None = None, remote_addr: str | None = None,
-               secret: str | None = None) -> tuple[Webhook, str]:
-        """Add a webhook; returns it and its secret (the only time the secret is handed out)."""
+               secret: str | None = None, actor: Actor | None = None) -> tuple[Webhook, str]:
+        """Add a webhook; returns it and its secret (the only time the secret is handed out).
+        With an ``actor``, audited as ``webhook.created``."""
         if app is None:
             url = check_url(url)
         elif url is None:
@@ -195,48 +268,54 @@ class WebhookStore:
                           remote_addr=remote_addr, _secrets=[_Secret(secret)])
         with self._lock:
             self._webhooks[webhook.id] = webhook
+        self._audit(actor, "webhook.created", webhook,
+                    {"url": webhook.url, "events": list(webhook.events), "description": description})
         return webhook, secret
 
-    def update(self, webhook_id: str, **changes: Any) -> tuple[Webhook, dict[str, Any]]:
+    def update(self, webhook_id: str, *, actor: Actor | None = None, **changes: Any) -> tuple[Webhook, dict[str, Any]]:
         """Apply ``url``, ``events``, ``description``, ``status`` (``active``/``disabled``);
-        returns the webhook and what actually changed."""
+        returns the webhook and what actually changed (audited as ``webhook.updated`` with an
+        ``actor``, when something did)."""
         webhook = self.get(webhook_id)
-        unknown = set(changes) - {"url", "events", "description", "status"}
-        if unknown:
-            raise TypeError(f"unknown webhook fields: {', '.join(sorted(unknown))}")
-        if "url" in changes:
-            changes["url"] = check_url(changes["url"])
-        if "events" in changes:
-            changes["events"] = check_events(changes["events"])
-        if "status" in changes and changes["status"] not in ("active", "disabled"):
-            raise InvalidParameter("The 'status' field must be one of: active, disabled", param="status")
-        changed: dict[str, Any] = {}
+        changes = _checked_changes(changes)
         with self._lock:
-            for name, value in changes.items():
-                if getattr(webhook, name) != value:
-                    changed[name] = value
+            changed = {name: value for name, value in changes.items() if getattr(webhook, name) != value}
             for name, value in changed.items():
                 if name != "status":
                     setattr(webhook, name, value)
             if "url" in changed:
                 webhook.app = None
-        if changed.get("status") == "disabled":
-            self._disable(webhook, "disabled through the API")
-        elif changed.get("status") == "active":
-            with self._lock:
-                webhook.status, webhook.disabled_reason = "active", None
-                webhook.failure_count = webhook.failed_deliveries_in_a_row = 0
+        if "status" in changed:
+            self._set_status(webhook, changed["status"])
+        if changed:
+            self._audit(actor, "webhook.updated", webhook, {"changes": changed})
         return webhook, changed
 
-    def delete(self, webhook_id: str) -> Webhook:
+    def _set_status(self, webhook: Webhook, status: str) -> None:
+        if status == "disabled":
+            self._disable(webhook, "disabled through the API")
+            return
+        with self._lock:  # turned back on: both failure counters start again
+            webhook.status, webhook.disabled_reason = "active", None
+            webhook.failure_count = webhook.failed_deliveries_in_a_row = 0
+
+    def delete(self, webhook_id: str, actor: Actor | None = None) -> Webhook:
+        """Remove a webhook and give up its pending retries (``webhook.deleted`` with an ``actor``)."""
         with self._lock:
             webhook = self.get(webhook_id)
             del self._webhooks[webhook_id]
         self.engine.cancel(lambda d: d.webhook_id == webhook_id, "webhook deleted")
+        self._audit(actor, "webhook.deleted", webhook, {"url": webhook.url})
         return webhook
 
-    def rotate_secret(self, webhook_id: str, expires_old_secret_in: int = 0) -> tuple[Webhook, str]:
-        """A new current secret; the old ones keep signing for ``expires_old_secret_in`` seconds."""
+    def _audit(self, actor: Actor | None, action: str, webhook: Webhook, metadata: dict[str, Any]) -> None:
+        if actor is not None:
+            self.account.record(action, actor, "webhook", webhook.id, metadata)
+
+    def rotate_secret(self, webhook_id: str, expires_old_secret_in: int = 0,
+                      actor: Actor | None = None) -> tuple[Webhook, str]:
+        """A new current secret; the old ones keep signing for ``expires_old_secret_in`` seconds
+        (audited as ``webhook.secret_rotated`` with an ``actor``)."""
         webhook = self.get(webhook_id)
         now = self.account.clock.now()
         secret = self._new_secret()
@@ -250,6 +329,7 @@ class WebhookStore:
                 limit = now + timedelta(seconds=expires_old_secret_in)
                 kept.append(_Secret(old.value, limit if old.expires_at is None else min(old.expires_at, limit)))
             webhook._secrets = [_Secret(secret), *kept]
+        self._audit(actor, "webhook.secret_rotated", webhook, {"expires_old_secret_in": expires_old_secret_in})
         return webhook, secret
 
     # -- delivering -----------------------------------------------------------------------------
@@ -263,7 +343,8 @@ class WebhookStore:
         if not targets:  # the common case: serialise nothing
             return []
         body = serialize_payload(v1_event(event))
-        return [self.deliver(webhook, body, event.id, event.type) for webhook in targets]
+        with self.engine.batch():  # every webhook's first attempt at once
+            return [self.deliver(webhook, body, event.id, event.type) for webhook in targets]
 
     def send_test(self, webhook_id: str, event_type: str) -> Delivery:
         """Deliver one sample ``event_type`` now (attempted once, never retried)."""
@@ -304,24 +385,33 @@ class WebhookStore:
         webhook = self._webhooks.get(delivery.webhook_id or "")
         if webhook is None:
             return
-        exhausted = False
         with self._lock:
             webhook.last_delivery_at = attempt.attempted_at
             webhook.last_delivery_status = attempt.status
-            if attempt.succeeded:
-                webhook.failure_count = webhook.failed_deliveries_in_a_row = 0
-                if webhook.status == "failing":
-                    webhook.status = "active"
-                return
-            webhook.failure_count += 1
-            if webhook.status == "active":
-                webhook.status = "failing"
-            if delivery.status == "failed" and not attempt.gone and not delivery.tags.get("counted"):
-                delivery.tags["counted"] = True
-                webhook.failed_deliveries_in_a_row += 1
-                exhausted = webhook.failed_deliveries_in_a_row >= DISABLE_AFTER_FAILED_DELIVERIES
+            exhausted = self._count_success(webhook) if attempt.succeeded else \
+                self._count_failure(webhook, delivery, attempt)
         if exhausted and webhook.status != "disabled":
             self._disable(webhook, f"{DISABLE_AFTER_FAILED_DELIVERIES} deliveries in a row failed")
+
+    @staticmethod
+    def _count_success(webhook: Webhook) -> bool:
+        webhook.failure_count = webhook.failed_deliveries_in_a_row = 0
+        if webhook.status == "failing":
+            webhook.status = "active"
+        return False
+
+    @staticmethod
+    def _count_failure(webhook: Webhook, delivery: Delivery, attempt: Attempt) -> bool:
+        """Count a failed attempt (and a delivery that ran out of attempts); whether the webhook
+        has now failed :data:`DISABLE_AFTER_FAILED_DELIVERIES` deliveries in a row."""
+        webhook.failure_count += 1
+        if webhook.status == "active":
+            webhook.status = "failing"
+        if delivery.status != "failed" or attempt.gone or delivery.tags.get("counted"):
+            return False
+        delivery.tags["counted"] = True
+        webhook.failed_deliveries_in_a_row += 1
+        return webhook.failed_deliveries_in_a_row >= DISABLE_AFTER_FAILED_DELIVERIES
 
     def _gone(self, delivery: Delivery) -> None:
         webhook = self._webhooks.get(delivery.webhook_id or "")

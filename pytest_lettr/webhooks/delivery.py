@@ -24,30 +24,42 @@ Decisions:
 - The schedule is anchored: attempt *n+1* is due ``schedule[n-1]`` after attempt *n* was due, not
   after it actually ran. A test that jumps the clock two days runs every retry that would have
   happened by then, one after another, each stamped with the moment it actually ran (now).
-- Nothing is sent off this machine: a URL whose host is not ``localhost``/127.0.0.0/8/``::1``
-  fails with a connection error and no network traffic. Redirects are not followed (a 3xx fails).
+- The timeout is a deadline for the whole attempt: an OAuth2 token fetch, connect, TLS, sending
+  and reading the answer all share it (:mod:`pytest_lettr.webhooks.transport`).
+- Nothing is sent off this machine: the host must be a loopback address, or ``localhost`` / a
+  ``.localhost`` name resolving only to loopback addresses; the socket connects to the checked
+  address. Anything else fails with no network traffic. Redirects are not followed (a 3xx fails).
+- The engine never raises: a header that cannot go on the wire, a header callable or transport
+  that raises, a closed account: each is a recorded failed attempt (retried like any other).
+  :meth:`DeliveryEngine.shutdown` cuts requests in flight at once and fails later attempts.
 - An in-process app that raises counts as a 500 (the exception is kept on the response), as it
   would behind a real server; :func:`send` can re-raise it instead.
 - No lock is held while a request is in flight, so a receiver may call back into the mock (and
-  cause more deliveries) without deadlock. ``Authorization`` values are masked in the log.
+  cause more deliveries) without deadlock. ``Authorization`` values are masked in the log, and
+  header values never appear in an attempt's ``error``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import http.client
 import inspect
-import ipaddress
 import json
+import re
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import unquote, urlsplit
+
+from .transport import MAX_RESPONSE_BODY, Deadline, Inflight, NotDelivered, loopback_addresses, post
 
 if TYPE_CHECKING:
     from ..clock import Clock
@@ -66,6 +78,7 @@ __all__ = [
     "DeliveryResponse",
     "WSGITarget",
     "app_target",
+    "header_problem",
     "is_asgi_app",
     "is_loopback_host",
     "send",
@@ -85,8 +98,9 @@ DEFAULT_TIMEOUT = 30.0
 #: The addresses Lettr delivers webhooks from (§9); in-process deliveries use one as REMOTE_ADDR.
 LETTR_WEBHOOK_ADDRESSES = ("203.0.113.10", "203.0.113.11", "203.0.113.12")
 USER_AGENT = "Lettr-Webhooks/1.0"
-#: How much of a receiver's response body is kept on an attempt.
-MAX_RESPONSE_BODY = 64 * 1024
+#: Threads an engine may use to make the first attempts of one event (or a round of due retries)
+#: in parallel, besides the calling one.
+HELPER_THREADS = 8
 
 WSGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ASGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any], Callable[..., Any]], Awaitable[None]]
@@ -95,22 +109,39 @@ _MASKED_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 def is_loopback_host(host: str | None) -> bool:
-    """``localhost``, any 127.0.0.0/8 address or ``::1`` (brackets allowed).
+    """Whether ``host`` is an IP literal in 127.0.0.0/8 or ``::1`` (brackets allowed), or
+    ``localhost`` / a name under ``.localhost`` that resolves only to such addresses.
 
     >>> [is_loopback_host(h) for h in ("localhost", "127.0.0.5", "[::1]", "example.com")]
     [True, True, True, False]
     """
-    if not host:
-        return False
-    host = host.strip().rstrip(".").lower()
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
+        return bool(loopback_addresses(host))
+    except NotDelivered:
         return False
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def header_problem(headers: Mapping[str, str]) -> str | None:
+    """Why ``headers`` cannot go on the wire (a bad name, or a value with CR, LF, NUL or a
+    character outside latin-1), naming the header but never showing its value; else ``None``."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or _HEADER_NAME.fullmatch(name) is None:
+            return f"the header name {str(name)[:40]!r} is not a valid HTTP token"
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0") or not _latin1(value):
+            return (f"the {name} header value has a CR, LF or NUL or a character outside latin-1 "
+                    "(a header cannot carry it)")
+    return None
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # --- one request ---------------------------------------------------------------------------------
@@ -210,28 +241,43 @@ def send(
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
     raise_app_errors: bool = False,
+    deadline: Deadline | None = None,
+    inflight: Inflight | None = None,
 ) -> DeliveryResponse:
     """POST ``body`` once; never raises for a network or receiver failure (see ``error``).
+
+    ``timeout`` bounds the whole exchange (connect, TLS, send, read), not each socket read; a
+    ``deadline`` shared with earlier steps (an OAuth2 token fetch) replaces it.
 
     >>> send("http://example.com/hook", b"{}", {}).error
     'not delivered: example.com is not a loopback host (the mock never leaves this machine)'
     """
     resolved = as_target(target)
+    deadline = deadline or Deadline.after(timeout)
     started = time.monotonic()
+    problem = header_problem(headers)
+    if problem is not None:
+        return DeliveryResponse(None, error=f"not sent: {problem}")
     if isinstance(resolved, str):
-        response = _send_http(resolved, body, headers, timeout, ssl_context)
+        response = _send_http(resolved, body, headers, deadline, ssl_context, inflight)
     elif isinstance(resolved, ASGITarget):
-        response = _send_asgi(resolved, body, headers, timeout, raise_app_errors)
+        response = _send_asgi(resolved, body, headers, deadline, raise_app_errors)
     else:
         response = _send_wsgi(resolved, body, headers, raise_app_errors)
     elapsed = time.monotonic() - started
-    if response.error is None and elapsed > timeout:
-        return DeliveryResponse(None, error=f"timeout: no answer within {timeout:g} s", elapsed=elapsed)
+    if response.error is None and time.monotonic() > deadline.at:
+        return DeliveryResponse(None, error=_timed_out(deadline), elapsed=elapsed)
     return DeliveryResponse(response.status_code, response.headers, response.body, response.error,
                             elapsed, response.exception)
 
 
+def _timed_out(deadline: Deadline) -> str:
+    return f"timeout: no answer within {deadline.timeout:g} s"
+
+
+@functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
+    """The system CAs plus the local CA; built once (loading CA files costs milliseconds)."""
     from ..tls import local_ca
 
     context = ssl.create_default_context()
@@ -239,38 +285,20 @@ def _default_ssl_context() -> ssl.SSLContext:
     return context
 
 
-def _send_http(url: str, body: bytes, headers: Mapping[str, str], timeout: float,
-               ssl_context: ssl.SSLContext | None) -> DeliveryResponse:
+def _send_http(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline,
+               ssl_context: ssl.SSLContext | None, inflight: Inflight | None) -> DeliveryResponse:
+    context = ssl_context or (_default_ssl_context() if url[:6].lower() == "https:" else None)
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        return DeliveryResponse(None, error=f"not delivered: invalid URL ({error})")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return DeliveryResponse(None, error="not delivered: the URL must be http(s)://host/...")
-    host = parts.hostname
-    if not is_loopback_host(host):
-        return DeliveryResponse(
-            None, error=f"not delivered: {host} is not a loopback host (the mock never leaves this machine)")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection: http.client.HTTPConnection
-    try:
-        if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                host, port, timeout=timeout, context=ssl_context or _default_ssl_context())
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=timeout)
-        try:
-            connection.request("POST", path, body=body, headers=dict(headers))
-            reply = connection.getresponse()
-            data = reply.read(MAX_RESPONSE_BODY)
-            return DeliveryResponse(reply.status, {k: v for k, v in reply.getheaders()}, data)
-        finally:
-            connection.close()
+        status, reply_headers, data = post(url, body, headers, deadline, ssl_context=context, inflight=inflight)
+    except NotDelivered as refused:
+        return DeliveryResponse(None, error=f"not delivered: {refused}")
     except TimeoutError:
-        return DeliveryResponse(None, error=f"timeout: no answer within {timeout:g} s")
+        return DeliveryResponse(None, error=_timed_out(deadline))
     except (OSError, http.client.HTTPException) as error:
-        return DeliveryResponse(None, error=f"connection error: {type(error).__name__}: {error}")
+        if inflight is not None and inflight.closed:
+            return DeliveryResponse(None, error=f"not delivered: {inflight.reason}")
+        return DeliveryResponse(None, error=f"connection error: {type(error).__name__}: {str(error)[:200]}")
+    return DeliveryResponse(status, reply_headers, data)
 
 
 def _send_wsgi(target: WSGITarget, body: bytes, headers: Mapping[str, str],
@@ -289,72 +317,98 @@ def _send_wsgi(target: WSGITarget, body: bytes, headers: Mapping[str, str],
     except Exception as error:
         if raise_app_errors:
             raise
-        return DeliveryResponse(500, error=f"the app raised {type(error).__name__}: {error}",
-                                exception=error)
+        return _app_raised(error)
     return DeliveryResponse(reply.status_code, dict(reply.headers.items()), data[:MAX_RESPONSE_BODY])
 
 
-def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], timeout: float,
-               raise_app_errors: bool) -> DeliveryResponse:
+def _app_raised(error: Exception) -> DeliveryResponse:
+    return DeliveryResponse(500, error=f"the app raised {type(error).__name__}: {error}", exception=error)
+
+
+def _asgi_scope(target: ASGITarget, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     parts = urlsplit(target.url)
     scheme = parts.scheme or "https"
     host = parts.hostname or "webhooks.example.test"
-    port = parts.port or (443 if scheme == "https" else 80)
     path = parts.path or "/"
     raw_headers = [(b"host", (parts.netloc or host).encode("latin-1"))]
     raw_headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
                     if name.lower() not in ("host", "content-length")]
     raw_headers.append((b"content-length", str(len(body)).encode("ascii")))
-    scope: dict[str, Any] = {
+    return {
         "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-        "method": "POST", "scheme": scheme, "path": unquote(path), "raw_path": path.encode("latin-1"),
-        "query_string": parts.query.encode("latin-1"), "root_path": "", "headers": raw_headers,
-        "client": (target.remote_addr, 50000), "server": (host, port),
+        "method": "POST", "scheme": scheme, "path": unquote(path), "raw_path": path.encode("utf-8"),
+        "query_string": parts.query.encode("utf-8"), "root_path": "", "headers": raw_headers,
+        "client": (target.remote_addr, 50000), "server": (host, parts.port or (443 if scheme == "https" else 80)),
     }
-    result: dict[str, Any] = {"status": None, "headers": {}, "chunks": []}
 
-    async def run() -> None:
-        done = asyncio.Event()
-        body_sent = False
 
-        async def receive() -> dict[str, Any]:
-            nonlocal body_sent
-            if not body_sent:
-                body_sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
+class _ASGIExchange:
+    """One request to an ASGI app: the body once, then a disconnect; collects the response."""
 
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                result["status"] = int(message["status"])
-                result["headers"] = {k.decode("latin-1"): v.decode("latin-1")
-                                     for k, v in message.get("headers", [])}
-            elif message["type"] == "http.response.body":
-                result["chunks"].append(bytes(message.get("body", b"")))
-                if not message.get("more_body", False):
-                    done.set()
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.status: int | None = None
+        self.headers: dict[str, str] = {}
+        self.chunks: list[bytes] = []
+        self._body_sent = False
+        self._done: asyncio.Event | None = None
 
-        await asyncio.wait_for(target.app(scope, receive, send), timeout)
+    async def receive(self) -> dict[str, Any]:
+        if not self._body_sent:
+            self._body_sent = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await self._finished().wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+            self.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])}
+        elif message["type"] == "http.response.body":
+            self.chunks.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                self._finished().set()
+
+    def _finished(self) -> asyncio.Event:
+        if self._done is None:
+            self._done = asyncio.Event()
+        return self._done
+
+    def response(self) -> DeliveryResponse:
+        if self.status is None:
+            return DeliveryResponse(None, error="the app returned without sending a response")
+        return DeliveryResponse(self.status, self.headers, b"".join(self.chunks)[:MAX_RESPONSE_BODY])
+
+
+def _run_coroutine(make: Callable[[], Awaitable[None]]) -> None:
+    """Run on a fresh event loop (in a helper thread when called from async code)."""
+
+    async def main() -> None:
+        await make()
 
     try:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(run())
-        else:  # called from async code: run the app on its own loop in a helper thread
-            with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                pool.submit(asyncio.run, run()).result()
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(main())
+        return
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
+
+
+def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], deadline: Deadline,
+               raise_app_errors: bool) -> DeliveryResponse:
+    scope = _asgi_scope(target, body, headers)
+    exchange = _ASGIExchange(body)
+    try:
+        _run_coroutine(lambda: asyncio.wait_for(target.app(scope, exchange.receive, exchange.send),
+                                                deadline.remaining()))
     except TimeoutError:
-        return DeliveryResponse(None, error=f"timeout: no answer within {timeout:g} s")
+        return DeliveryResponse(None, error=_timed_out(deadline))
     except Exception as error:
         if raise_app_errors:
             raise
-        return DeliveryResponse(500, error=f"the app raised {type(error).__name__}: {error}", exception=error)
-    if result["status"] is None:
-        return DeliveryResponse(None, error="the app returned without sending a response")
-    data = b"".join(result["chunks"])
-    return DeliveryResponse(result["status"], result["headers"], data[:MAX_RESPONSE_BODY])
+        return _app_raised(error)
+    return exchange.response()
 
 
 # --- deliveries and attempts ---------------------------------------------------------------------
@@ -368,6 +422,8 @@ class AttemptContext:
     number: int
     moment: datetime
     manual: bool = False
+    #: The attempt's whole budget (a token fetch and the POST share it).
+    deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_TIMEOUT))
 
 
 HeaderSource: TypeAlias = "Mapping[str, str] | Callable[[AttemptContext], Mapping[str, str]]"
@@ -459,6 +515,15 @@ class Delivery:
         return self.target if isinstance(self.target, str) else self.target.url
 
 
+def _described(error: BaseException, hidden: Iterable[str] = ()) -> str:
+    """``Type: message`` of an error, with any of the ``hidden`` values masked out of it."""
+    message = str(error)[:300]
+    for value in hidden:
+        if len(value) >= 4:
+            message = message.replace(value, "***").replace(repr(value.encode("latin-1", "replace"))[2:-1], "***")
+    return f"{type(error).__name__}: {message}"
+
+
 def _masked(headers: Mapping[str, str]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for name, value in headers.items():
@@ -496,6 +561,11 @@ class DeliveryEngine:
         self._pending: dict[str, Delivery] = {}  # so a check per request never scans the whole log
         self._by_id: dict[str, Delivery] = {}
         self._watching: Clock | None = None
+        #: The sockets of attempts in flight and kept-alive ones; :meth:`shutdown` cuts them.
+        self.inflight = Inflight()
+        weakref.finalize(self, self.inflight.close)  # an engine dropped unclosed leaves no socket open
+        self._local = threading.local()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     # -- reading --------------------------------------------------------------------------------
     @property
@@ -528,7 +598,67 @@ class DeliveryEngine:
     def _on_advance(self) -> None:
         self.run_due()
 
-    # -- sending --------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """For good: stop watching the clock, cut every request in flight at once (their attempts
+        fail), and make every later attempt fail without a connection. The account's end."""
+        self.close()
+        self.inflight.close()
+        self._end_helpers(wait=False)
+
+    def _end_helpers(self, *, wait: bool) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait)
+
+    def interrupt(self) -> None:
+        """Cut every request in flight and fail new attempts until :meth:`resume` (a server
+        stopping: no thread stays blocked on a receiver)."""
+        self.inflight.close("the server stopped")
+
+    def resume(self) -> None:
+        """After :meth:`interrupt`, once the server has stopped: the helper threads end (a new
+        one starts when needed) and attempts may connect again."""
+        self._end_helpers(wait=True)
+        self.inflight.reopen()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Deliveries made inside make their first attempts together, concurrently, on leaving it
+        (so slow receivers of one event cost the slowest one's time, not the sum). Nested
+        batches join the outermost one; each webhook's deliveries keep their order."""
+        if getattr(self._local, "batch", None) is not None:
+            yield
+            return
+        self._local.batch = []
+        try:
+            yield
+        finally:
+            batch, self._local.batch = self._local.batch, None
+            self._attempt_together(batch)
+
+    def _attempt_together(self, deliveries: list[Delivery]) -> None:
+        """Attempt ``deliveries`` (already marked running) together: POSTs over the network in
+        parallel (all but one in helper threads); in-process apps in the calling thread, one
+        after another (a test's database connection or app context is bound to it)."""
+        remote = [d for d in deliveries if isinstance(d.target, str)]
+        local = [d for d in deliveries if not isinstance(d.target, str)]
+        helping = [self._helpers().submit(self._attempt, d, manual=False) for d in remote[1:]]
+        try:
+            for delivery in [*remote[:1], *local]:
+                self._attempt(delivery, manual=False)
+        finally:
+            for done in helping:
+                done.result()
+
+    def _helpers(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The engine's helper threads, made on first use (starting a thread per POST costs more
+        than the POST); they end when the engine is shut down or dropped."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(HELPER_THREADS, "lettr-delivery")
+            return self._pool
+
     def deliver(
         self,
         target: Target,
@@ -549,7 +679,8 @@ class DeliveryEngine:
         """Record a delivery and (by default) make its first attempt before returning it.
 
         With ``send_now=False`` the first attempt is due at once and runs on the next
-        :meth:`run_due` (a clock move or an API request).
+        :meth:`run_due` (a clock move or an API request); inside :meth:`batch`, it runs when the
+        batch ends.
         """
         if not isinstance(body, bytes):
             raise TypeError("body must be bytes (the exact bytes that are signed and sent)")
@@ -570,7 +701,11 @@ class DeliveryEngine:
             if send_now:
                 delivery._running = True
         if send_now:
-            self._attempt(delivery, manual=False)
+            batch = getattr(self._local, "batch", None)
+            if batch is None:
+                self._attempt(delivery, manual=False)
+            else:
+                batch.append(delivery)
         return delivery
 
     def retry(self, delivery: Delivery) -> Attempt:
@@ -580,18 +715,31 @@ class DeliveryEngine:
         return self._attempt(delivery, manual=True)
 
     def run_due(self) -> list[Attempt]:
-        """Make every attempt that is due by the clock, oldest due first, until none is left."""
+        """Make every attempt that is due by the clock, until none is left: in rounds of the
+        oldest due delivery of each webhook, attempted together (as one event's first attempts
+        are), so a webhook's deliveries keep their order and slow receivers do not add up."""
         made: list[Attempt] = []
-        while True:
-            now = self.clock.now()
-            with self._lock:
-                due = [d for d in self._pending.values() if d.status == "pending" and not d._running
-                       and d.next_retry_at is not None and d.next_retry_at <= now]
-                if not due:
-                    return made
-                delivery = min(due, key=lambda d: d.next_retry_at or now)
+        while not self.inflight.closed:
+            due = self._claim_due()
+            if not due:
+                break
+            self._attempt_together(due)
+            made.extend(d.attempts[-1] for d in due if d.attempts)
+        return made
+
+    def _claim_due(self) -> list[Delivery]:
+        """The oldest due delivery of each webhook (or target), oldest first, marked running."""
+        now = self.clock.now()
+        with self._lock:
+            due = sorted((d for d in self._pending.values() if d.status == "pending" and not d._running
+                          and d.next_retry_at is not None and d.next_retry_at <= now),
+                         key=lambda d: d.next_retry_at or now)
+            claimed: dict[object, Delivery] = {}
+            for delivery in due:
+                claimed.setdefault(delivery.webhook_id or delivery.url, delivery)
+            for delivery in claimed.values():
                 delivery._running = True
-            made.append(self._attempt(delivery, manual=False))
+            return list(claimed.values())
 
     def cancel(self, which: Delivery | Callable[[Delivery], bool], reason: str = "cancelled") -> list[Delivery]:
         """Give up on pending deliveries (e.g. their webhook was disabled): they become ``failed``."""
@@ -611,18 +759,9 @@ class DeliveryEngine:
             scheduled = self.clock.now() if manual else (delivery._due or self.clock.now())
             moment = self.clock.now()
             number = delivery.attempt_count + 1
-            context = AttemptContext(delivery, number, moment, manual)
-            try:
-                source = delivery.headers
-                headers = dict(source(context) if callable(source) else source)
-            except Exception as error:  # e.g. an OAuth2 token endpoint that failed
-                headers = {}
-                response = DeliveryResponse(None, error=f"not sent: headers failed: {type(error).__name__}: "
-                                                        f"{error}")
-            else:
-                response = send(delivery.target, delivery.body, headers,
-                                timeout=delivery.timeout if delivery.timeout is not None else self.timeout,
-                                ssl_context=self.ssl_context)
+            timeout = delivery.timeout if delivery.timeout is not None else self.timeout
+            context = AttemptContext(delivery, number, moment, manual, Deadline.after(timeout))
+            headers, response = self._exchange(delivery, context)
             attempt = self._record(delivery, number, scheduled, moment, headers, response, manual)
         finally:
             with self._lock:
@@ -632,6 +771,21 @@ class DeliveryEngine:
         if attempt.gone and delivery.on_gone is not None:
             delivery.on_gone(delivery)
         return attempt
+
+    def _exchange(self, delivery: Delivery, context: AttemptContext) -> tuple[dict[str, str], DeliveryResponse]:
+        """Build the headers and POST; whatever goes wrong becomes the response's ``error``."""
+        if self.inflight.closed:
+            return {}, DeliveryResponse(None, error=f"not delivered: {self.inflight.reason}")
+        try:
+            source = delivery.headers
+            headers = dict(source(context) if callable(source) else source)
+        except Exception as error:  # e.g. an OAuth2 token endpoint that failed
+            return {}, DeliveryResponse(None, error=f"not sent: headers failed: {_described(error)}")
+        try:
+            return headers, send(delivery.target, delivery.body, headers, deadline=context.deadline,
+                                 ssl_context=self.ssl_context, inflight=self.inflight)
+        except Exception as error:  # a bug in a transport: still a failed attempt, never a crash
+            return headers, DeliveryResponse(None, error=f"not sent: {_described(error, headers.values())}")
 
     def _record(self, delivery: Delivery, number: int, scheduled: datetime, moment: datetime,
                 headers: dict[str, str], response: DeliveryResponse, manual: bool) -> Attempt:

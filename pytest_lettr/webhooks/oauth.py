@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from .delivery import USER_AGENT, DeliveryResponse, send
+from .transport import Deadline, Inflight
 
 if TYPE_CHECKING:
     from .delivery import DeliveryEngine
@@ -37,6 +39,10 @@ __all__ = ["DEFAULT_LIFETIME", "TOKEN_SKEW", "ClientCredentials", "OAuthTokenErr
 TOKEN_SKEW = timedelta(seconds=30)
 #: Seconds a token lives when the token URL gives no (integer) ``expires_in``.
 DEFAULT_LIFETIME = 3600
+#: The longest a token is cached, whatever ``expires_in`` says (a year).
+MAX_LIFETIME = 365 * 24 * 3600
+#: What an access token may hold to go in a header (RFC 6749's VSCHAR, less the space).
+_TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 
 
 class OAuthTokenError(Exception):
@@ -62,7 +68,7 @@ class Token:
 
     value: str = field(repr=False)
     expires_at: datetime
-    credentials: ClientCredentials
+    credentials: ClientCredentials = field(repr=False)
 
     def usable(self, credentials: ClientCredentials, now: datetime) -> bool:
         """Granted to these very credentials and not within :data:`TOKEN_SKEW` of expiring."""
@@ -74,30 +80,45 @@ def _grant(response: DeliveryResponse) -> tuple[str, int]:
     if not response.ok:
         shown = response.error or f"HTTP {response.status_code}"
         raise OAuthTokenError(f"the token URL refused the client credentials ({shown})")
-    try:
-        payload: Any = json.loads(response.body)
-    except ValueError:
-        raise OAuthTokenError("the token URL did not answer JSON") from None
-    if not isinstance(payload, dict):
-        raise OAuthTokenError("the token URL answered no bearer access_token")
+    payload = _json_object(response.body)
     value = payload.get("access_token")
     if not isinstance(value, str) or not value or str(payload.get("token_type", "bearer")).lower() != "bearer":
         raise OAuthTokenError("the token URL answered no bearer access_token")
-    expires_in = payload.get("expires_in", DEFAULT_LIFETIME)
+    if not _TOKEN_CHARACTERS.fullmatch(value):
+        raise OAuthTokenError("the token URL answered an access_token with characters a header cannot carry "
+                              "(only visible ASCII is allowed: no CR, LF, spaces or non-ASCII)")
+    return value, _lifetime(payload.get("expires_in", DEFAULT_LIFETIME))
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        raise OAuthTokenError("the token URL did not answer JSON") from None
+    if not isinstance(payload, dict):
+        raise OAuthTokenError("the token URL answered no bearer access_token")
+    return payload
+
+
+def _lifetime(expires_in: Any) -> int:
+    """Seconds to cache a token: an integer ``expires_in`` kept within 0 and :data:`MAX_LIFETIME`."""
     valid = isinstance(expires_in, int) and not isinstance(expires_in, bool)
-    return value, max(expires_in if valid else DEFAULT_LIFETIME, 0)
+    return min(max(expires_in if valid else DEFAULT_LIFETIME, 0), MAX_LIFETIME)
 
 
 def request_token(credentials: ClientCredentials, now: datetime, *, timeout: float,
-                  ssl_context: ssl.SSLContext | None = None) -> Token:
-    """Run the client-credentials grant against ``credentials.token_url`` at ``now``."""
+                  ssl_context: ssl.SSLContext | None = None, deadline: Deadline | None = None,
+                  inflight: Inflight | None = None) -> Token:
+    """Run the client-credentials grant against ``credentials.token_url`` at ``now``, within
+    ``deadline`` (the delivery attempt's) or else ``timeout`` seconds."""
     if not credentials.complete or credentials.token_url is None:
         raise OAuthTokenError("the webhook has no complete OAuth2 client credentials")
     body = urlencode({"grant_type": "client_credentials", "client_id": credentials.client_id,
                       "client_secret": credentials.client_secret}).encode()
     response = send(credentials.token_url, body,
                     {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
-                     "User-Agent": USER_AGENT}, timeout=timeout, ssl_context=ssl_context)
+                     "User-Agent": USER_AGENT}, timeout=timeout, ssl_context=ssl_context,
+                    deadline=deadline, inflight=inflight)
     value, lifetime = _grant(response)
     return Token(value, now + timedelta(seconds=lifetime), credentials)
 
@@ -116,13 +137,14 @@ class TokenCache:
     def __contains__(self, owner: str) -> bool:
         return owner in self._tokens
 
-    def get(self, owner: str, credentials: ClientCredentials, now: datetime) -> str:
-        """A usable access token for ``owner``: the cached one, or a freshly granted one."""
+    def get(self, owner: str, credentials: ClientCredentials, now: datetime, deadline: Deadline | None = None) -> str:
+        """A usable access token for ``owner``: the cached one, or one granted within ``deadline``."""
         with self._lock:
             cached = self._tokens.get(owner)
         if cached is not None and cached.usable(credentials, now):
             return cached.value
-        token = request_token(credentials, now, timeout=self.engine.timeout, ssl_context=self.engine.ssl_context)
+        token = request_token(credentials, now, timeout=self.engine.timeout, ssl_context=self.engine.ssl_context,
+                              deadline=deadline, inflight=self.engine.inflight)
         with self._lock:
             self._tokens[owner] = token
         return token.value

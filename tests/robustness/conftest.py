@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import lettr
 import pytest
 from support import assert_v1_error, client_for
 
@@ -42,6 +43,14 @@ def seeded(lettr_server: LettrServer) -> Iterator[Seeded]:
         assert (email.status_code, key.status_code, hook.status_code) == (200, 201, 201), \
             (email.text, key.text, hook.text)
         yield Seeded(client, email.json()["id"], key.json()["id"], hook.json()["id"])
+
+
+@pytest.fixture
+def sdk(lettr_server: LettrServer) -> Iterator[lettr.Lettr]:
+    """The official SDK on a full-access ``/api`` key."""
+    client = lettr.Lettr(lettr_server.create_key("SDK", mode="api").key, base_url=lettr_server.api_url)
+    yield client
+    client.close()
 
 
 def snapshot(server: LettrServer) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from typing import Any
 
 from ... import errors
 from ...clock import isoformat_or_none as ts
-from ...state.api_webhooks import AUTH_TYPES, ApiWebhook, normalise_event
+from ...state.api_webhooks import (
+    AUTH_TYPES,
+    CREDENTIALS_OF,
+    ApiWebhook,
+    credentials_to_resupply,
+    normalise_event,
+    resupply_message,
+)
 from ...state.webhooks import check_url
 from ..base import Call, Reply, Route
 from .validation import Fields
@@ -40,8 +47,9 @@ def _url(fields: Fields, name: str, *, required: bool = False) -> str | None:
     value = fields.url(name, required=required)
     if value is None:
         return None
+    sent = fields.body.get(name)  # as sent: Fields.url trims every kind of space, check_url only ASCII ones
     try:
-        return check_url(value, param=name)
+        return check_url(sent if isinstance(sent, str) else value, param=name)
     except errors.InvalidParameter as error:  # the mock's https-or-loopback rule
         fields.add(name, error.message)
         return None
@@ -77,13 +85,21 @@ def _credentials(fields: Fields) -> dict[str, str | None]:
 
 
 def _require_credentials(fields: Fields, auth_type: str | None, credentials: dict[str, str | None],
-                         webhook: ApiWebhook | None = None) -> None:
-    needed = {"basic": ("auth_username", "auth_password"),
-              "oauth2": ("oauth_client_id", "oauth_client_secret", "oauth_token_url")}.get(auth_type or "", ())
+                         webhook: ApiWebhook | None = None, url: str | None = None) -> None:
     keep = webhook is not None and webhook.auth_type == auth_type
-    for name in needed:
+    for name in CREDENTIALS_OF.get(auth_type or "", ()):
         if credentials.get(name) is None and not fields.failed(name) and not (keep and getattr(webhook, name)):
             fields.add(name, f"The {name.replace('_', ' ')} field is required when auth type is {auth_type}.")
+    if webhook is not None:
+        _require_resupplied(fields, webhook, url, auth_type, credentials)
+
+
+def _require_resupplied(fields: Fields, webhook: ApiWebhook, url: str | None, auth_type: str | None,
+                        credentials: dict[str, str | None]) -> None:
+    """Stored credentials follow a new URL or token URL only when given again (the state's rule)."""
+    for name in credentials_to_resupply(webhook, url=url, auth_type=auth_type, given=credentials):
+        if not fields.failed(name):
+            fields.add(name, resupply_message(name))
 
 
 def list_webhooks(call: Call) -> Reply:
@@ -101,10 +117,8 @@ def create_webhook(call: Call) -> Reply:
     _require_credentials(fields, auth_type, credentials)
     fields.check()
     assert name is not None and url is not None and auth_type is not None
-    webhook = call.account.api_webhooks.create(name, url, auth_type=auth_type,
-                                            event_types=events if mode == "selected" else None, **credentials)
-    call.account.record("webhook.created", call.actor, "webhook", webhook.id, {
-        "url": webhook.url, "auth_type": webhook.auth_type, "event_types": webhook.event_types})
+    webhook = call.account.api_webhooks.create(name, url, auth_type=auth_type, actor=call.actor,
+                                               event_types=events if mode == "selected" else None, **credentials)
     return ok("Webhook created successfully.", view(webhook), status=201)
 
 
@@ -124,21 +138,15 @@ def update_webhook(call: Call) -> Reply:
     events = _events(fields, required=False)
     enabled = fields.boolean("active")
     credentials = _credentials(fields)
-    _require_credentials(fields, auth_type, credentials, webhook)
+    _require_credentials(fields, auth_type, credentials, webhook, url)
     fields.check()
     store.update(webhook.id, name=name, url=url, auth_type=auth_type, event_types=events, enabled=enabled,
-                 **credentials)
-    changed = sorted(k for k, v in {"name": name, "url": url, "auth_type": auth_type, "event_types": events,
-                                    "enabled": enabled}.items() if v is not None)
-    if any(v is not None for v in credentials.values()):
-        changed.append("credentials")
-    call.account.record("webhook.updated", call.actor, "webhook", webhook.id, {"changed": changed})
+                 actor=call.actor, **credentials)
     return ok("Webhook updated successfully.", view(webhook))
 
 
 def delete_webhook(call: Call) -> Reply:
-    webhook = call.account.api_webhooks.delete(call.args["webhook_id"])
-    call.account.record("webhook.deleted", call.actor, "webhook", webhook.id, {"url": webhook.url})
+    call.account.api_webhooks.delete(call.args["webhook_id"], actor=call.actor)
     return Reply(200, {"message": "Webhook deleted successfully."})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import errors
 from ...clock import isoformat_or_none as ts
 from ...state.webhooks import STATUSES, Webhook, WebhookStore
 from ...webhooks.delivery import Delivery
@@ -61,9 +60,7 @@ def create_webhook(call: Call) -> Reply:
     url = require_string(body, "url")
     events = require(body, "events")
     description = optional(body, "description", _description)
-    webhook, secret = _store(call).create(url, events, description)
-    call.account.record("webhook.created", call.actor, "webhook", webhook.id,
-                        {"url": webhook.url, "events": list(webhook.events), "description": description})
+    webhook, secret = _store(call).create(url, events, description, actor=call.actor)
     return Reply(201, render_webhook(webhook, secret))
 
 
@@ -91,18 +88,13 @@ def update_webhook(call: Call) -> Reply:
         changes["description"] = None if body["description"] is None else \
             _description(body["description"], "description")
     if "status" in body:
-        if body["status"] not in ("active", "disabled"):
-            raise errors.InvalidParameter("The 'status' field must be one of: active, disabled", param="status")
         changes["status"] = body["status"]
-    webhook, changed = store.update(webhook_id, **changes)
-    if changed:
-        call.account.record("webhook.updated", call.actor, "webhook", webhook.id, {"changes": changed})
+    webhook, _ = store.update(webhook_id, actor=call.actor, **changes)
     return Reply(200, render_webhook(webhook))
 
 
 def delete_webhook(call: Call) -> Reply:
-    webhook = _store(call).delete(call.args["webhook_id"])
-    call.account.record("webhook.deleted", call.actor, "webhook", webhook.id, {"url": webhook.url})
+    webhook = _store(call).delete(call.args["webhook_id"], actor=call.actor)
     return Reply(200, {"id": webhook.id, "object": "webhook", "deleted": True})
 
 
@@ -112,9 +104,7 @@ def rotate_secret(call: Call) -> Reply:
     store.get(webhook_id)
     overlap = optional(call.json(), "expiresOldSecretIn",
                        lambda v, p: check_int(v, p, minimum=0, maximum=MAX_SECRET_OVERLAP), default=0) or 0
-    webhook, secret = store.rotate_secret(webhook_id, overlap)
-    call.account.record("webhook.secret_rotated", call.actor, "webhook", webhook.id,
-                        {"expires_old_secret_in": overlap})
+    webhook, secret = store.rotate_secret(webhook_id, overlap, actor=call.actor)
     return Reply(200, render_webhook(webhook, secret))
 
 

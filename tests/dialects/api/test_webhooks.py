@@ -41,7 +41,7 @@ def test_create_list_get_update_delete(lettr_server: LettrServer, client: lettr.
     assert [w.name for w in client.webhooks.list()] == ["Orders", "All"]
     assert client.webhooks.get(created.id).url == "https://hooks.example/orders"
     updated = client.webhooks.update(created.id, name="Orders v2", active=False, events=["open"],
-                                     url="https://hooks.example/v2")
+                                     url="https://hooks.example/v2", auth_username="u", auth_password="p")
     assert (updated.name, updated.enabled, updated.event_types, updated.url) == (
         "Orders v2", False, ["engagement.open"], "https://hooks.example/v2")
     assert updated.auth_type == "basic" and updated.has_auth_credentials
