@@ -36,6 +36,7 @@ from .quota import Quota
 from .sandbox import Sandbox
 from .team import Member, Team, TeamSettings
 from .templates import TemplateLibrary
+from .tracking import TrackingLinks
 from .webhooks import WebhookStore
 
 SENSITIVE_DATA_MODES = ("warn", "error", "off")
@@ -108,6 +109,7 @@ class Account:
         self.inbound = InboundStore(self)
         self.audience = Audience(self)
         self.campaigns = CampaignStore(self)
+        self.tracking = TrackingLinks(self)
         #: Where links the fake puts in emails (double opt-in, unsubscribe) point: the server sets it.
         self.link_base = "http://127.0.0.1"
         for name in self.options.domains:

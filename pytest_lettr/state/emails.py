@@ -78,6 +78,18 @@ class Email:
         return self.from_
 
     @property
+    def delivered_html(self) -> str | None:
+        """The HTML as the recipient gets it: with open tracking, the pixel; with click tracking, links
+        through the fake (``html`` keeps it as sent). The same as ``html`` when tracking is off."""
+        return self.extra.get("delivered_html", self.html)
+
+    @property
+    def delivered_headers(self) -> dict[str, str]:
+        """``headers`` plus what the fake adds on delivery (``List-Unsubscribe`` and
+        ``List-Unsubscribe-Post`` when the HTML has a ``data-msys-unsubscribe`` link)."""
+        return {**self.headers, **self.extra.get("delivered_headers", {})}
+
+    @property
     def recipients(self) -> list[str]:
         """Everyone the email goes to: ``to`` + ``cc`` + ``bcc``."""
         return [*self.to, *self.cc, *self.bcc]

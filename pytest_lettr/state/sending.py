@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from ..clock import isoformat_or_none
 from ..errors import Forbidden, LettrError, NotCancellable, SendError, Suppressed
 from ..permissions import sender_domain_allowed
-from . import email_limits
+from . import email_limits, tracking
 from .emails import Attachment, Email, address_of
 from .lifecycle import reject_suppressed
 from .sandbox import sandbox_sender
@@ -107,6 +107,8 @@ def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *
         account.quota.check(len(drafts))
     emails = [_email(account, key, draft) for draft in drafts]
     _each(emails, lambda email: _apply_rules(account, key, email, suppressed))
+    for email in emails:
+        tracking.deliver(account, email)
     account.store_emails(emails)
     for email in emails:
         account.record("email.scheduled" if email.status == "scheduled" else "email.sent", actor, "email",
