@@ -3,7 +3,8 @@
 The lifecycle buttons call :func:`~pytest_lettr.state.lifecycle.simulate` (what
 ``lettr_server.simulate`` calls, so webhooks fire), the clock form moves the account clock (due
 scheduled emails and webhook retries then run), Retry is the delivery engine's manual retry, and
-the domain forms are the domain store's ``verify`` and ``fail_dns``.
+the domain forms are the domain store's ``verify`` and ``fail_dns``; Delete and Clear are the
+outbox's audited ``delete_email`` and ``clear_outbox``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Response
 
 from ..errors import InvalidParameter, NotFound
+from ..state import emails
 from ..state.lifecycle import simulate as simulate_event
 from .context import Context
 from .pages import BUTTONS
@@ -37,6 +39,16 @@ def simulate(context: Context, email_id: str) -> Response:
         raise InvalidParameter(f"'{event[:40]}' is not one of: {', '.join(BUTTONS.values())}", param="event")
     simulate_event(context.account, email_id, event)
     return context.back(f"/emails/{quote(email_id)}")
+
+
+def delete_email(context: Context, email_id: str) -> Response:
+    emails.delete_email(context.account, context.actor, email_id)
+    return context.back("/")
+
+
+def clear_outbox(context: Context) -> Response:
+    emails.clear_outbox(context.account, context.actor)
+    return context.back("/")
 
 
 def retry(context: Context, delivery_id: str) -> Response:
@@ -76,5 +88,5 @@ def advance_clock(context: Context) -> Response:
 
 
 HANDLERS: dict[str, Callable[..., Response]] = {
-    "simulate": simulate, "retry": retry, "verify_domain": verify_domain, "fail_record": fail_record,
-    "advance_clock": advance_clock}
+    "simulate": simulate, "delete_email": delete_email, "clear_outbox": clear_outbox, "retry": retry,
+    "verify_domain": verify_domain, "fail_record": fail_record, "advance_clock": advance_clock}

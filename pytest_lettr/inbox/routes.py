@@ -18,6 +18,8 @@ ROUTES = Map([
     Rule("/emails/<email_id>/source", endpoint="email_source", methods=["GET"]),
     Rule("/emails/<email_id>/attachments/<int:index>", endpoint="attachment", methods=["GET"]),
     Rule("/emails/<email_id>/events", endpoint="simulate", methods=["POST"]),
+    Rule("/emails/<email_id>/delete", endpoint="delete_email", methods=["POST"]),
+    Rule("/outbox/clear", endpoint="clear_outbox", methods=["POST"]),
     Rule("/deliveries", endpoint="deliveries", methods=["GET"]),
     Rule("/deliveries/<delivery_id>/retry", endpoint="retry", methods=["POST"]),
     Rule("/audit", endpoint="audit", methods=["GET"]),

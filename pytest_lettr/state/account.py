@@ -205,6 +205,8 @@ class Account:
         with self.lock:
             while self._scheduled and self._scheduled[0][0] <= now:
                 _, _, email_id = heapq.heappop(self._scheduled)
+                if self.outbox.position(email_id) is None:
+                    continue  # deleted before its time
                 email = self.outbox.get(email_id)
                 if email.status == "scheduled":
                     email.status, email.sent_at = "sent", email.scheduled_at

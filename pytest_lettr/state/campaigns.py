@@ -251,7 +251,8 @@ class CampaignStore:
     # -- what happened ----------------------------------------------------------------------------
     def emails_of(self, campaign: Campaign) -> list[Email]:
         outbox = self.account.outbox
-        return [outbox.get(email_id) for email_id in campaign.email_ids]
+        return [outbox.get(email_id) for email_id in campaign.email_ids
+                if outbox.position(email_id) is not None]  # an email deleted from the outbox is gone
 
     def events(self, campaign: Campaign) -> list[tuple[Email, Any]]:
         """``(email, event)`` of every event of the campaign's emails, oldest first."""

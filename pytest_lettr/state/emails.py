@@ -11,9 +11,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .audit import Actor
 
 #: Email statuses of the v1 API.
 STATUSES = ("queued", "sent", "delivered", "bounced", "failed", "scheduled", "cancelled", "suppressed")
@@ -260,3 +264,37 @@ class Outbox:
 
     def at(self, position: int) -> Email:
         return self._emails[position]
+
+    def delete(self, email_id: str) -> Email:
+        """Remove one email (:class:`NotFound` if unknown); the emails after it are re-indexed."""
+        with self._lock:
+            email = self.get(email_id)
+            at = self._position[email_id]
+            for position in range(len(self._emails) - 1, at - 1, -1):
+                self._unindex(self._emails[position], position)
+            del self._emails[at]
+            for position in range(at, len(self._emails)):
+                self._index(self._emails[position], position)
+            return email
+
+    def clear(self) -> int:
+        """Remove every email; returns how many there were."""
+        with self._lock:
+            count = len(self._emails)
+            self._emails.clear()
+            self._reindex()
+            return count
+
+
+def delete_email(account: Account, actor: Actor, email_id: str) -> Email:
+    """Delete one stored email, audited as ``email.deleted``; its events stay in the account's history."""
+    email = account.outbox.delete(email_id)
+    account.record("email.deleted", actor, "email", email.id, {"request_id": email.request_id})
+    return email
+
+
+def clear_outbox(account: Account, actor: Actor) -> int:
+    """Delete every stored email, audited as ``outbox.cleared`` with the count; returns it."""
+    count = account.outbox.clear()
+    account.record("outbox.cleared", actor, "outbox", None, {"deleted": count})
+    return count
