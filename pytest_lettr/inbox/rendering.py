@@ -83,9 +83,12 @@ def rendering_checks(email: Email) -> Checks:
     scanner.feed(email.html)
     scanner.close()
     checks.missing_alt = scanner.missing_alt
-    tracking = email.tracking.get("clicks", True)
-    checks.links = [Link(url, text, tracking and url.lower().startswith(("http://", "https://")))
-                    for url, text in scanner.links]
+    delivered = _Scanner()  # tracked: the link the recipient gets is not the one the app wrote
+    delivered.feed(email.delivered_html or "")
+    delivered.close()
+    sent_as = [url for url, _ in delivered.links]
+    checks.links = [Link(url, text, index < len(sent_as) and sent_as[index] != url)
+                    for index, (url, text) in enumerate(scanner.links)]
     return checks
 
 
