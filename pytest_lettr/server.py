@@ -144,6 +144,7 @@ class LettrServer:
         self._account_defaults = AccountOptions(strict_domains=strict_domains, plan=plan,
                                                 sensitive_data=sensitive_data)
         self._faker: Any = None
+        self._pinned_keys: dict[str, tuple[str, str, str]] = {}  # name -> (mode, id, secret)
         #: Path (str) of the CA bundle that verifies this server's certificate, when ``https=True``:
         #: ``httpx.Client(verify=server.ca_bundle)``, ``requests.get(..., verify=server.ca_bundle)``
         #: or ``SSL_CERT_FILE`` for clients that read it (the official SDK). ``None`` over plain HTTP.
@@ -218,7 +219,38 @@ class LettrServer:
         if overrides:
             raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
         seed = f"{self.seed}:{seed_material or ''}"
-        return Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        account = Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        for name in self._pinned_keys:
+            self._install_pinned_key(account, name)
+        return account
+
+    def pin_key(self, name: str = "lettr_client", *, mode: str = "api") -> CreatedKey:
+        """A full-access key that this account and every later one (after :meth:`reset`) holds,
+        with the same id and secret, so one client built on it stays valid test after test.
+
+        The id and secret come from the server's seed and ``name`` only; installing the key draws
+        nothing from an account's seeded streams, so every other id of a test stays as it was.
+        The key is an ordinary key of each account (listed by ``GET /v1/api-keys``, revocable
+        for the rest of that test) and, like the admin key, made without an audit entry.
+        Pinning the same name again returns the same key.
+        """
+        if name not in self._pinned_keys:
+            from .randomness import Entropy
+            from .state.keys import KEY_FORMATS
+
+            prefix, length = KEY_FORMATS[mode]
+            source = Entropy(f"{self.seed}:pinned-key:{name}") if self.seed is not None else Entropy(None)
+            self._pinned_keys[name] = (mode, source.new_id("key_"), prefix + source.token(length))
+        mode, key_id, secret = self._pinned_keys[name]
+        existing = next((k for k in self.account.keys if k.id == key_id), None)
+        if existing is not None:
+            return CreatedKey(existing, secret)
+        return self._install_pinned_key(self.account, name)
+
+    def _install_pinned_key(self, account: Account, name: str) -> CreatedKey:
+        mode, key_id, secret = self._pinned_keys[name]
+        return account.keys.create(name, ("*",), mode=mode, raw_key=secret, key_id=key_id,
+                                   owner_email=account.owner.email)
 
     def reset(self, seed_material: str | None = None, **account_options: Any) -> Account:
         """A fresh account (no emails, empty audit log, one owner, plan ``pro``, a new admin key).

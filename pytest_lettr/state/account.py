@@ -21,6 +21,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..errors import InvalidParameter, InvalidSender, SensitiveData
+from ..modes import SENSITIVE_DATA_MODES as SENSITIVE_DATA_MODES  # re-exported; defined there
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
 from .api_webhooks import ApiWebhookStore
@@ -34,8 +35,6 @@ from .sandbox import Sandbox
 from .team import Member, Team, TeamSettings
 from .templates import TemplateLibrary
 from .webhooks import WebhookStore
-
-SENSITIVE_DATA_MODES = ("warn", "error", "off")
 
 
 @dataclass(frozen=True, slots=True)
