@@ -83,6 +83,7 @@ class Account:
         self.suppressions: set[str] = set()
         self.events: list[Event] = []
         self.event_listeners: list[Callable[[Event], None]] = []
+        self.event_listeners.append(self.outbox.on_event)  # first: stats count before webhooks go out
         self.permissions_used: dict[str, set[str]] = {}
         self._scheduled: list[tuple[datetime, int, str]] = []
         # Every store exists from the start (none is made on first use), so what a seed gives
