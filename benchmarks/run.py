@@ -21,14 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_per_test
 import bench_scale
+import bench_sdk_per_test
 import bench_signing
 import bench_startstop
+import bench_startup
 import bench_throughput
 from bench_common import BENCH_DIR, Result, machine
 
 BENCHMARKS: dict[str, Callable[[bool], Result | tuple[Result, ...]]] = {
     "throughput": bench_throughput.run,
     "per-test": bench_per_test.run,
+    "sdk-per-test": bench_sdk_per_test.run,
+    "startup": bench_startup.run,
     "scale": bench_scale.run,
     "start-stop": bench_startstop.run,
     "signing": bench_signing.run,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .state.templates import Project, Template
     from .state.webhooks import Webhook
     from .webhooks.delivery import Attempt, Delivery
-    from .webhooks.signing import WebhookVerificationError, sign_webhook, verify_webhook
+    from .webhooks.signing import WebhookVerificationError, sign_webhook, verify_signature, verify_webhook
 
 #: Where each public name lives (a module relative to this package; ``errors`` is the module).
 _LAZY: dict[str, str] = {
@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "WebhookVerificationError": ".webhooks.signing",
     "errors": ".errors",
     "sign_webhook": ".webhooks.signing",
+    "verify_signature": ".webhooks.signing",
     "verify_webhook": ".webhooks.signing",
 }
 
@@ -86,6 +87,7 @@ __all__ = [
     "WebhookVerificationError",
     "errors",
     "sign_webhook",
+    "verify_signature",
     "verify_webhook",
 ]
 __version__ = "0.1.0"

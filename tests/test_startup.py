@@ -28,11 +28,13 @@ def test_trivial():
 def loaded_modules(tmp_path: Path, *args: str) -> list[str]:
     """Run pytest on one trivial test in a fresh interpreter; the heavy modules it had imported."""
     (tmp_path / "test_probe.py").write_text(PROBE, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    # Faker's and pytest-httpserver's own plugins import faker and werkzeug; they are not ours.
+    # Other installed plugins (Faker's, pytest-httpserver's, respx's) import faker, werkzeug or
+    # httpx themselves: only this plugin is loaded, as its entry point names it.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "no:faker",
-         "-p", "no:pytest_httpserver", "-p", "no:xdist", "-p", "no:hypothesispytest", *args, "test_probe.py"],
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "pytest_lettr.plugin",
+         *args, "test_probe.py"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     line = next(line for line in completed.stdout.splitlines() if "LOADED" in line)
@@ -46,7 +48,7 @@ def test_collecting_a_trivial_test_imports_nothing_heavy(tmp_path: Path) -> None
 
 def test_the_plugin_is_loaded_in_that_run(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(
-        "def pytest_configure(config):\n    assert config.pluginmanager.hasplugin('lettr')\n", encoding="utf-8")
+        "def pytest_configure(config):\n    assert config.pluginmanager.hasplugin('pytest_lettr.plugin')\n", encoding="utf-8")
     assert loaded_modules(tmp_path, "--lettr-seed=3") == []
 
 

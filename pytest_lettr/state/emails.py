@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -326,35 +326,29 @@ class Outbox:
         with self._lock:
             first = bisect_left(self._emails, start, key=_created) if start is not None else 0
             last = bisect_right(self._emails, end, key=_created) if end is not None else len(self._emails)
-            candidates = [Selection([range(first, last)])]
+            checks: dict[str, tuple[Selection, Callable[[Email], bool]]] = {}
             if statuses is not None or sandbox is not None:
                 modes = (False, True) if sandbox is None else (sandbox,)
-                wanted = STATUSES if statuses is None else statuses
-                candidates.append(Selection([self._by_status.get((m, s)) for m in modes for s in wanted])
-                                  .window(first, last))
+                wanted = STATUSES if statuses is None else tuple(statuses)
+                allowed = frozenset((m, s) for m in modes for s in wanted)
+                checks["status"] = (Selection([self._by_status.get(k) for k in allowed]).window(first, last),
+                                    lambda e: (e.sandbox, e.status) in allowed)
             if recipient is not None:
-                candidates.append(Selection([self._by_recipient.get(address_of(recipient), [])]).window(first, last))
+                address = address_of(recipient)
+                checks["recipient"] = (Selection([self._by_recipient.get(address, [])]).window(first, last),
+                                       lambda e: address in {address_of(a) for a in e.recipients})
             if tags is not None:
-                candidates.append(self.tagged(tags).window(first, last))
-            if len(candidates) == 1:
-                return candidates[0]
-            candidates = candidates[1:]
-            driver = min(candidates, key=len)
-            if len(candidates) == 1:
-                return driver
-            wanted_statuses = None if statuses is None else frozenset(statuses)
-            wanted_tags = None if tags is None else frozenset(tags)
-            return driver.filtered(lambda p: self._holds(self._emails[p], recipient, wanted_statuses,
-                                                         sandbox, wanted_tags))
-
-    @staticmethod
-    def _holds(email: Email, recipient: str | None, statuses: frozenset[str] | None, sandbox: bool | None,
-               tags: frozenset[str] | None) -> bool:
-        """Whether ``email`` passes every filter of :meth:`select` (for the positions one index gave)."""
-        return ((statuses is None or email.status in statuses)
-                and (sandbox is None or email.sandbox == sandbox)
-                and (tags is None or not tags.isdisjoint(email.tags))
-                and (recipient is None or address_of(recipient) in {address_of(a) for a in email.recipients}))
+                wanted_tags = frozenset(tags)
+                checks["tags"] = (self.tagged(tags).window(first, last),
+                                  lambda e: not wanted_tags.isdisjoint(e.tags))
+            if not checks:
+                return Selection([range(first, last)])
+            driver = min(checks, key=lambda name: len(checks[name][0]))
+            others = [check for name, (_, check) in checks.items() if name != driver]
+            if not others:
+                return checks[driver][0]
+            emails = self._emails
+            return checks[driver][0].filtered(lambda p: all(check(emails[p]) for check in others))
 
     def tagged(self, tags: Iterable[str] | None) -> Selection:
         """Positions of the emails carrying any of ``tags`` (everything when ``None``)."""
