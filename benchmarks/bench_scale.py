@@ -132,7 +132,8 @@ def run(quick: bool = False) -> tuple[Result, ...]:
     for server in servers.values():
         server.start()
     try:
-        clients = {name: httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_key}"})
+        clients = {name: httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_key}"},
+                                      timeout=60)
                    for name, server in servers.items()}
         now = servers["large"].clock.now()
         today, yesterday = now.date().isoformat(), (now - timedelta(days=1)).date().isoformat()
@@ -140,7 +141,8 @@ def run(quick: bool = False) -> tuple[Result, ...]:
         for size, client in clients.items():  # warm up, and check that every page is full
             for label, (path, params) in table[size].items():
                 response = client.get(path, params=params)
-                assert response.status_code == 200 and _full(label, params, response.json()), (size, label, response.text)
+                full = response.status_code == 200 and _full(label, params, response.json())
+                assert full, (size, label, response.text)
         for _ in range(rounds):
             for label in table["small"]:
                 for size, client in clients.items():

@@ -59,7 +59,8 @@ def run(quick: bool = False) -> Result:
         samples = interleave(rounds, {name: (lambda args=args, name=name: _run(directory, args, extra, name))
                                       for name, args in RUNS.items()})
     ratio = paired_ratio(samples["with pytest-lettr"], samples["-p no:lettr"])
-    faker_cost = median(samples["-p no:lettr"]) - median(samples["-p no:lettr -p no:faker"])
+    without_faker = median(samples["-p no:lettr -p no:faker"])
+    faker_cost = median(samples["-p no:lettr"]) - without_faker
     lettr_cost = median(samples["with pytest-lettr"]) - median(samples["-p no:lettr"])
     return Result(
         name="Start-up: pytest with one trivial test",
@@ -75,9 +76,9 @@ def run(quick: bool = False) -> Result:
         extra={
             "pytest-lettr's own cost": f"{lettr_cost:+.0f} ms CPU",
             "Faker's pytest plugin (not ours)": f"{faker_cost:+.0f} ms CPU "
-                                                f"({median(samples['-p no:lettr']) / median(samples['-p no:lettr -p no:faker']):.2f}x "
+                                                f"({median(samples['-p no:lettr']) / without_faker:.2f}x "
                                                 "of a run without it); drop it with -p no:faker",
-            "with neither plugin": f"{median(samples['-p no:lettr -p no:faker']):.0f} ms CPU",
+            "with neither plugin": f"{without_faker:.0f} ms CPU",
             **{f"median {name}": f"{median(values):.0f}" for name, values in extra.items()},
         },
         notes=[f"{rounds} interleaved rounds of each run, fresh processes; the ratio is the median of "

@@ -19,9 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_guard
 import bench_per_test
 import bench_scale
 import bench_sdk_per_test
+import bench_sdk_throughput
 import bench_signing
 import bench_startstop
 import bench_startup
@@ -30,6 +32,8 @@ from bench_common import BENCH_DIR, Result, machine
 
 BENCHMARKS: dict[str, Callable[[bool], Result | tuple[Result, ...]]] = {
     "throughput": bench_throughput.run,
+    "sdk-throughput": bench_sdk_throughput.run,
+    "guard": bench_guard.run,
     "per-test": bench_per_test.run,
     "sdk-per-test": bench_sdk_per_test.run,
     "startup": bench_startup.run,

@@ -48,7 +48,8 @@ def test_collecting_a_trivial_test_imports_nothing_heavy(tmp_path: Path) -> None
 
 def test_the_plugin_is_loaded_in_that_run(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(
-        "def pytest_configure(config):\n    assert config.pluginmanager.hasplugin('pytest_lettr.plugin')\n", encoding="utf-8")
+        "def pytest_configure(config):\n    assert config.pluginmanager.hasplugin('pytest_lettr.plugin')\n",
+        encoding="utf-8")
     assert loaded_modules(tmp_path, "--lettr-seed=3") == []
 
 
