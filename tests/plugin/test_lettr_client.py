@@ -58,6 +58,14 @@ def test_revoking_the_key_affects_only_this_test(lettr_client: lettr.Lettr, lett
     assert len(lettr_server.emails) == 1
 
 
+@pytest.mark.lettr(https=True)
+def test_over_https_the_client_is_bound_to_the_https_server(lettr_client: lettr.Lettr,
+                                                            lettr_server: LettrServer) -> None:
+    assert lettr_server.url.startswith("https://")
+    lettr_client.emails.send(from_email="a@example.com", to=["b@example.com"], subject="tls", text="y")
+    lettr_server.assert_sent(count=1, subject="tls")
+
+
 def test_without_the_sdk_the_fixture_fails_clearly(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("import sys\nsys.modules['lettr'] = None\n")
     pytester.makepyfile("def test_it(lettr_client):\n    pass\n")
