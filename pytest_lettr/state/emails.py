@@ -144,6 +144,15 @@ def _created(email: Email) -> datetime:
     return email.created_at
 
 
+def narrowed(checks: list[tuple[Selection, Callable[[Email], bool]]], emails: Sequence[Email]) -> Selection:
+    """What every filter lets through: the narrowest index's positions, tested against the others."""
+    driver = min(range(len(checks)), key=lambda i: len(checks[i][0]))
+    others = [check for i, (_, check) in enumerate(checks) if i != driver]
+    if not others:
+        return checks[driver][0]
+    return checks[driver][0].filtered(lambda p: all(check(emails[p]) for check in others))
+
+
 def address_of(mailbox: str) -> str:
     """``"Ada <ada@x.io>"`` → ``"ada@x.io"`` (lower-cased, for indexing and matching)."""
     mailbox = mailbox.strip()
@@ -152,9 +161,9 @@ def address_of(mailbox: str) -> str:
     return mailbox.strip().lower()
 
 
-#: What an email is indexed under besides its recipients: (sandbox, status) and, when it has one,
-#: its schedule (sandbox).
-_Keys = tuple[tuple[bool, str], bool | None]
+#: What an email is indexed under that can change: (sandbox, status), its schedule (sandbox) when
+#: it has one, and (recipient, sandbox, status) for each recipient address.
+_Keys = tuple[tuple[bool, str], bool | None, tuple[tuple[str, bool, str], ...]]
 
 
 class Outbox:
@@ -170,6 +179,7 @@ class Outbox:
         self._by_status: PositionIndex[tuple[bool, str]] = PositionIndex()
         self._by_tag: PositionIndex[str] = PositionIndex()
         self._scheduled: PositionIndex[bool] = PositionIndex()
+        self._by_recipient_status: PositionIndex[tuple[str, bool, str]] = PositionIndex()
         self._keys: dict[str, _Keys] = {}
         #: Sends and outcomes per day (see :class:`~pytest_lettr.state.stats.Tally`).
         self.tally = Tally()
@@ -234,17 +244,24 @@ class Outbox:
         self.tally.update(email)
 
     def _add_keys(self, email: Email, position: int) -> None:
-        keys: _Keys = ((email.sandbox, email.status), email.sandbox if email.scheduled_at is not None else None)
+        by_recipient = tuple((address, email.sandbox, email.status)
+                             for address in dict.fromkeys(address_of(a) for a in email.recipients))
+        keys: _Keys = ((email.sandbox, email.status), email.sandbox if email.scheduled_at is not None else None,
+                       by_recipient)
         self._keys[email.id] = keys
         self._by_status.add(keys[0], position)
         if keys[1] is not None:
             self._scheduled.add(keys[1], position)
+        for key in by_recipient:
+            self._by_recipient_status.add(key, position)
 
     def _remove_keys(self, email: Email, position: int) -> None:
-        status, scheduled = self._keys.pop(email.id)
+        status, scheduled, by_recipient = self._keys.pop(email.id)
         self._by_status.remove(status, position)
         if scheduled is not None:
             self._scheduled.remove(scheduled, position)
+        for key in by_recipient:
+            self._by_recipient_status.remove(key, position)
 
     def refresh(self, email: Email) -> None:
         """Re-index a stored email after its status, sandbox flag, send time or schedule changed,
@@ -283,6 +300,7 @@ class Outbox:
         self._by_tag.clear()
         self._by_status.clear()
         self._scheduled.clear()
+        self._by_recipient_status.clear()
         self._keys.clear()
         for position, email in enumerate(self._emails):
             self._index(email, position)
@@ -326,29 +344,37 @@ class Outbox:
         with self._lock:
             first = bisect_left(self._emails, start, key=_created) if start is not None else 0
             last = bisect_right(self._emails, end, key=_created) if end is not None else len(self._emails)
-            checks: dict[str, tuple[Selection, Callable[[Email], bool]]] = {}
-            if statuses is not None or sandbox is not None:
-                modes = (False, True) if sandbox is None else (sandbox,)
-                wanted = STATUSES if statuses is None else tuple(statuses)
-                allowed = frozenset((m, s) for m in modes for s in wanted)
-                checks["status"] = (Selection([self._by_status.get(k) for k in allowed]).window(first, last),
-                                    lambda e: (e.sandbox, e.status) in allowed)
-            if recipient is not None:
-                address = address_of(recipient)
-                checks["recipient"] = (Selection([self._by_recipient.get(address, [])]).window(first, last),
-                                       lambda e: address in {address_of(a) for a in e.recipients})
-            if tags is not None:
-                wanted_tags = frozenset(tags)
-                checks["tags"] = (self.tagged(tags).window(first, last),
-                                  lambda e: not wanted_tags.isdisjoint(e.tags))
+            checks = self._filters(recipient, statuses, sandbox, tags)
             if not checks:
                 return Selection([range(first, last)])
-            driver = min(checks, key=lambda name: len(checks[name][0]))
-            others = [check for name, (_, check) in checks.items() if name != driver]
-            if not others:
-                return checks[driver][0]
-            emails = self._emails
-            return checks[driver][0].filtered(lambda p: all(check(emails[p]) for check in others))
+            return narrowed([(chosen.window(first, last), check) for chosen, check in checks], self._emails)
+
+    def _filters(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
+                 tags: Sequence[str] | None) -> list[tuple[Selection, Callable[[Email], bool]]]:
+        """Each filter of :meth:`select` given: its index's positions, and its test for one email."""
+        checks: list[tuple[Selection, Callable[[Email], bool]]] = []
+        if statuses is not None or sandbox is not None:
+            checks.append(self._status_filter(statuses, sandbox, recipient))
+        elif recipient is not None:
+            address = address_of(recipient)
+            checks.append((Selection([self._by_recipient.get(address, [])]),
+                           lambda e: address in {address_of(a) for a in e.recipients}))
+        if tags is not None:
+            wanted_tags = frozenset(tags)
+            checks.append((self.tagged(tags), lambda e: not wanted_tags.isdisjoint(e.tags)))
+        return checks
+
+    def _status_filter(self, statuses: Sequence[str] | None, sandbox: bool | None,
+                       recipient: str | None) -> tuple[Selection, Callable[[Email], bool]]:
+        """The status (and sandbox) filter, with the recipient's when one is given: one index of
+        (recipient, sandbox, status) answers "emails to X in these states" without a scan."""
+        modes = (False, True) if sandbox is None else (sandbox,)
+        allowed = frozenset((m, s) for m in modes for s in (STATUSES if statuses is None else statuses))
+        if recipient is None:
+            return Selection([self._by_status.get(k) for k in allowed]), lambda e: (e.sandbox, e.status) in allowed
+        address = address_of(recipient)
+        return (Selection([self._by_recipient_status.get((address, m, s)) for m, s in allowed]),
+                lambda e: (e.sandbox, e.status) in allowed and address in {address_of(a) for a in e.recipients})
 
     def tagged(self, tags: Iterable[str] | None) -> Selection:
         """Positions of the emails carrying any of ``tags`` (everything when ``None``)."""

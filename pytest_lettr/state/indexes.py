@@ -73,9 +73,13 @@ class Part:
         return self.hi - self.lo
 
     def cut(self, first: int | None, last: int | None) -> Part:
-        """The positions from ``first`` (included) to ``last`` (excluded); ``None`` leaves a side open."""
-        lo = self.lo if first is None else bisect_left(self.positions, first, self.lo, self.hi)
-        hi = self.hi if last is None else bisect_left(self.positions, last, lo, self.hi)
+        """The positions from ``first`` (included) to ``last`` (excluded); ``None`` leaves a side open.
+
+        An index list may shrink while a page is read (an email changed status meanwhile): the
+        bounds are clamped to it, so a concurrent change can shift a page but never break it."""
+        top = min(self.hi, len(self.positions))
+        lo = min(self.lo, top) if first is None else bisect_left(self.positions, first, min(self.lo, top), top)
+        hi = top if last is None else bisect_left(self.positions, last, lo, top)
         return Part(self.positions, lo, hi)
 
     def __iter__(self) -> Iterator[int]:
@@ -121,6 +125,7 @@ class Selection:
         """The ``limit`` lowest positions above ``after``, lowest first."""
         heads: list[int] = []
         for part in self.parts:
+            part = part.cut(None, None)
             lo = bisect_right(part.positions, after, part.lo, part.hi)
             heads.extend(part.positions[lo:min(part.hi, lo + limit)])
         return heapq.nsmallest(limit, heads) if len(self.parts) > 1 else heads[:limit]
