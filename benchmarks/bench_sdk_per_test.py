@@ -1,6 +1,6 @@
 """Per-test cost of the docs' first example: ``lettr_client`` vs respx's best case, same SDK call.
 
-Three files, each run as its own ``python -m pytest`` process (wall time, interleaved rounds):
+Three files, each run as its own ``python -m pytest`` process (CPU time, interleaved rounds):
 
 - **plain**: 500 tests that do nothing (pytest's own cost per test);
 - **respx**: the best case a respx user can reach: one ``lettr.Lettr`` client per module, and per
@@ -14,25 +14,12 @@ The extra time per test is ``(run - plain) / 500``; the target compares lettr_cl
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
-from pathlib import Path
-
-from bench_common import ROOT, Result, check, interleave, median, python_subprocess
+from bench_common import Result, check
+from bench_per_test import TESTS, per_test_costs
 
 GOAL = "<= 1.2"
-TESTS = 500
 SEND = ('from_email="shop@example.com", to=["ada@example.com"], subject="Receipt", '
         'html="<p>Thanks!</p>"')
-
-PLAIN = f"""
-import pytest
-
-@pytest.mark.parametrize("n", range({TESTS}))
-def test_one(n):
-    pass
-"""
 
 RESPX = f"""
 import lettr
@@ -61,42 +48,23 @@ def test_one(lettr_client, lettr_server, n):
 """
 
 
-def _pytest_run(directory: Path, name: str) -> float:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTEST_ADDOPTS", None)
-    started = time.perf_counter()
-    out = python_subprocess(["-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                             "-p", "no:xdist", f"{name}.py"], cwd=directory, env=env)
-    elapsed = time.perf_counter() - started
-    if f"{TESTS} passed" not in out:
-        raise RuntimeError(f"{name}: unexpected outcome:\n{out[-2000:]}")
-    return elapsed
-
-
 def run(quick: bool = False) -> Result:
     rounds = 2 if quick else 5
-    names = ("plain", "respx", "lettr")
-    with tempfile.TemporaryDirectory(prefix="lettr-bench-sdk-") as tmp:
-        directory = Path(tmp)
-        for name, source in zip(names, (PLAIN, RESPX, LETTR), strict=True):
-            (directory / f"{name}.py").write_text(source, encoding="utf-8")
-        (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        samples = interleave(rounds, {name: (lambda n=name: _pytest_run(directory, n)) for name in names})
-    plain = median(samples["plain"])
-    per_test = {name: (median(samples[name]) - plain) / TESTS * 1000 for name in ("respx", "lettr")}
-    ratio = per_test["lettr"] / per_test["respx"]
+    samples, plain, per_test = per_test_costs({"with_respx": RESPX, "with_lettr_client": LETTR}, rounds)
+    ratio = per_test["with_lettr_client"] / per_test["with_respx"]
     return Result(
         name=f"Per-test cost of the SDK example ({TESTS} tests, one send each, fresh pytest process)",
-        metric="extra milliseconds per test over an empty test",
+        metric="extra CPU milliseconds per test over an empty test",
         ours_label="lettr_client + lettr_server.assert_sent",
-        ours=per_test["lettr"],
+        ours=per_test["with_lettr_client"],
         baseline_label="respx, one client per module, a router per test",
-        baseline=per_test["respx"],
+        baseline=per_test["with_respx"],
         ratio=ratio,
         goal=GOAL,
         met=check(ratio, GOAL),
         samples={name: [round(s, 3) for s in values] for name, values in samples.items()},
-        extra={"empty test run (500 tests)": f"{plain:.2f} s"},
-        notes=[f"{rounds} interleaved rounds of each run; wall time of the whole pytest process. The "
+        extra={"empty test run (500 tests)": f"{plain:.2f} s CPU"},
+        notes=[f"{rounds} interleaved rounds of each run; CPU time (user + system) of the whole pytest process, "
+               "its server threads included. The "
                "session-wide costs (the server, the one SDK client, Faker) are spread over the 500 tests."],
     )
