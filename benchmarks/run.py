@@ -78,9 +78,13 @@ WHEN_MISSED: dict[str, str] = {
         "scanning only the text and attribute values rather than the markup."),
     "start-stop": "stop() closes open connections and joins their threads (up to 2 s if a handler is stuck).",
     "signing": (
-        "verify_webhook also decodes and returns the JSON event (about 3.5 us per 500-byte payload "
-        "against 2.5 us for the raw HMAC and compare_digest); verify_signature, which leaves the "
-        "JSON to the caller, is the fast path."),
+        "verify_webhook also decodes and returns the JSON event (about 3.5 us per 500-byte "
+        "payload against 2.5 us for the raw HMAC and compare_digest). verify_signature leaves the "
+        "JSON to the caller and reaches about 0.7x: what remains is about 1 us of Python per call "
+        "around the same C HMAC (argument type checks, splitting the header, the timestamp, "
+        "joining it to the body, hex-encoding, the clock). Closing that would mean dropping the "
+        "argument checks or a C extension; at ~100,000 pairs per second it does not matter to a "
+        "test suite."),
 }
 
 

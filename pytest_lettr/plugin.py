@@ -152,6 +152,7 @@ def lettr_server_https(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
         return
     server: LettrServer = request.getfixturevalue("lettr_server_https_session")
     trust_local_ca(server, monkeypatch)
+    _client_key_only_if_used(server, request)
     yield from _fresh_account(server, request)
 
 
@@ -168,7 +169,14 @@ def lettr_server(lettr_server_session: LettrServer, request: pytest.FixtureReque
     if marker_options(request.node).get("https"):
         server = request.getfixturevalue("lettr_server_https_session")
         trust_local_ca(server, request.getfixturevalue("monkeypatch"))
+    _client_key_only_if_used(server, request)
     yield from _fresh_account(server, request)
+
+
+def _client_key_only_if_used(server: LettrServer, request: pytest.FixtureRequest) -> None:
+    """Only a test that uses ``lettr_client`` gets its pinned key in the fresh account."""
+    if LETTR_CLIENT_KEY_NAME not in request.fixturenames:
+        server.unpin(LETTR_CLIENT_KEY_NAME)
 
 
 def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Iterator[LettrServer]:

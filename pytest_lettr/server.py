@@ -145,6 +145,7 @@ class LettrServer:
                                                 sensitive_data=sensitive_data)
         self._faker: Any = None
         self._pinned_keys: dict[str, tuple[str, str, str]] = {}  # name -> (mode, id, secret)
+        self._pinned: list[str] = []  # the names every fresh account gets, in pinning order
         #: Path (str) of the CA bundle that verifies this server's certificate, when ``https=True``:
         #: ``httpx.Client(verify=server.ca_bundle)``, ``requests.get(..., verify=server.ca_bundle)``
         #: or ``SSL_CERT_FILE`` for clients that read it (the official SDK). ``None`` over plain HTTP.
@@ -220,7 +221,7 @@ class LettrServer:
             raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
         seed = f"{self.seed}:{seed_material or ''}"
         account = Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
-        for name in self._pinned_keys:
+        for name in self._pinned:
             self._install_pinned_key(account, name)
         return account
 
@@ -232,8 +233,10 @@ class LettrServer:
         nothing from an account's seeded streams, so every other id of a test stays as it was.
         The key is an ordinary key of each account (listed by ``GET /v1/api-keys``, revocable
         for the rest of that test) and, like the admin key, made without an audit entry.
-        Pinning the same name again returns the same key.
+        Pinning the same name again returns the same key; :meth:`unpin` stops installing it.
         """
+        if name not in self._pinned:
+            self._pinned.append(name)
         if name not in self._pinned_keys:
             from .randomness import Entropy
             from .state.keys import KEY_FORMATS
@@ -246,6 +249,11 @@ class LettrServer:
         if existing is not None:
             return CreatedKey(existing, secret)
         return self._install_pinned_key(self.account, name)
+
+    def unpin(self, name: str | None = None) -> None:
+        """Stop installing the pinned key ``name`` (every pinned key if ``None``) into fresh
+        accounts; the current account keeps it. Pinning it again gives the same id and secret."""
+        self._pinned[:] = [] if name is None else [n for n in self._pinned if n != name]
 
     def _install_pinned_key(self, account: Account, name: str) -> CreatedKey:
         mode, key_id, secret = self._pinned_keys[name]

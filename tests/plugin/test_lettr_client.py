@@ -48,6 +48,11 @@ def test_the_pinned_key_leaves_the_tests_other_ids_alone(lettr_server: LettrServ
     assert first == second and before != first
 
 
+def test_a_test_without_the_client_has_no_client_key(lettr_server: LettrServer) -> None:
+    # The rounds above pinned the key on this session's server; this account must not hold it.
+    assert [k.name for k in lettr_server.account.keys.active()] == ["Admin key"]
+
+
 def test_revoking_the_key_affects_only_this_test(lettr_client: lettr.Lettr, lettr_server: LettrServer) -> None:
     key = lettr_server.pin_key("lettr_client")
     lettr_server.account.keys.delete(key.id)
