@@ -428,17 +428,24 @@ def _canonical_check(payload: RawBody, header: str | None, secret: str,
     if not (type(header) is str and type(payload) is bytes and type(secret) is str and secret
             and (tolerance is None or (type(tolerance) is int and tolerance >= 0))):
         return None
-    # "t=<digits>,v1=<64 characters>", split without a regular expression: a digest that is not
-    # lower-case hex cannot equal the computed one, and verify_webhook re-checks any refusal on
-    # the general path to name its reason.
+    split = _split_canonical(header)
+    if split is None:
+        return None
+    timestamp, digest = split
+    expected = hmac.digest(secret.encode("utf-8"), b"%d." % timestamp + payload, "sha256").hex()
+    return hmac.compare_digest(expected, digest), timestamp
+
+
+def _split_canonical(header: str) -> tuple[int, str] | None:
+    """``t=<digits>,v1=<64 characters>`` as (timestamp, digest), split without a regular
+    expression; ``None`` for any other shape. A digest that is not lower-case hex cannot equal
+    the computed one, and verify_webhook re-checks any refusal on the general path to name it."""
     if not header.startswith("t="):
         return None
     seconds, separator, digest = header[2:].partition(",v1=")
     if not separator or len(digest) != 64 or len(seconds) > 18 or not (seconds.isascii() and seconds.isdigit()):
         return None
-    timestamp = int(seconds)
-    expected = hmac.digest(secret.encode("utf-8"), b"%d." % timestamp + payload, "sha256").hex()
-    return hmac.compare_digest(expected, digest), timestamp
+    return int(seconds), digest
 
 
 def _now_seconds(now: Timestamp | None) -> int:
