@@ -117,3 +117,17 @@ def python_subprocess(args: list[str], *, cwd: Path | None = None, env: dict[str
         raise RuntimeError(f"{' '.join(args)} failed ({completed.returncode}):\n{completed.stdout[-2000:]}\n"
                            f"{completed.stderr[-4000:]}")
     return completed.stdout
+
+
+def python_cpu(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[str, float]:
+    """Run ``python args...``; its stdout and the CPU seconds (user + system) it used, every thread
+    counted. CPU time is what a shared machine's other load disturbs least."""
+    process = subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    output = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}):\n{output[-4000:]}")
+    return output, usage.ru_utime + usage.ru_stime

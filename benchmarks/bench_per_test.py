@@ -1,6 +1,6 @@
 """Per-test cost: 500 tests that each use a fixture and make one request, in a fresh pytest.
 
-Three files, each run as its own ``python -m pytest`` process (wall time, interleaved rounds):
+Three files, each run as its own ``python -m pytest`` process (CPU time, interleaved rounds):
 
 - **plain**: 500 tests that do nothing (pytest's own cost per test);
 - **httpserver**: each test registers a handler on pytest-httpserver's ``httpserver`` and GETs it;
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from bench_common import Result, check, interleave, median, python_subprocess
+from bench_common import Result, check, interleave, median, python_cpu
 
 GOAL = "<= 1.5"
 TESTS = 500
@@ -56,33 +55,38 @@ def test_one(lettr_server, n):
 """
 
 
-def _pytest_run(directory: Path, name: str) -> float:
+def pytest_run(directory: Path, name: str) -> float:
+    """CPU seconds of ``python -m pytest name.py`` in ``directory`` (which must pass every test)."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTEST_ADDOPTS", None)
-    started = time.perf_counter()
-    out = python_subprocess(["-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                             "-p", "no:xdist", f"{name}.py"], cwd=directory, env=env)
-    elapsed = time.perf_counter() - started
+    out, cpu = python_cpu(["-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                           "-p", "no:xdist", f"{name}.py"], cwd=directory, env=env)
     if f"{TESTS} passed" not in out:
         raise RuntimeError(f"{name}: unexpected outcome:\n{out[-2000:]}")
-    return elapsed
+    return cpu
+
+
+def per_test_costs(sources: dict[str, str], rounds: int) -> tuple[dict[str, list[float]], float, dict[str, float]]:
+    """Run each source (and the empty ``plain`` one) as a pytest file, interleaved; returns the
+    samples, the empty run's median and each source's extra milliseconds per test."""
+    with tempfile.TemporaryDirectory(prefix="lettr-bench-") as tmp:
+        directory = Path(tmp)
+        for name, source in {"plain": PLAIN, **sources}.items():
+            (directory / f"{name}.py").write_text(source, encoding="utf-8")
+        (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        samples = interleave(rounds, {name: (lambda n=name: pytest_run(directory, n))
+                                      for name in ("plain", *sources)})
+    plain = median(samples["plain"])
+    return samples, plain, {name: (median(samples[name]) - plain) / TESTS * 1000 for name in sources}
 
 
 def run(quick: bool = False) -> Result:
     rounds = 2 if quick else 5
-    with tempfile.TemporaryDirectory(prefix="lettr-bench-") as tmp:
-        directory = Path(tmp)
-        for name, source in (("plain", PLAIN), ("httpserver", HTTPSERVER), ("lettr", LETTR)):
-            (directory / f"{name}.py").write_text(source, encoding="utf-8")
-        (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        samples = interleave(rounds, {name: (lambda n=name: _pytest_run(directory, n))
-                                      for name in ("plain", "httpserver", "lettr")})
-    plain = median(samples["plain"])
-    per_test = {name: (median(samples[name]) - plain) / TESTS * 1000 for name in ("httpserver", "lettr")}
+    samples, plain, per_test = per_test_costs({"httpserver": HTTPSERVER, "lettr": LETTR}, rounds)
     ratio = per_test["lettr"] / per_test["httpserver"]
     return Result(
         name=f"Per-test cost ({TESTS} tests, one request each, fresh pytest process)",
-        metric="extra milliseconds per test over an empty test",
+        metric="extra CPU milliseconds per test over an empty test",
         ours_label="lettr_server",
         ours=per_test["lettr"],
         baseline_label="pytest-httpserver's httpserver",
@@ -91,8 +95,9 @@ def run(quick: bool = False) -> Result:
         goal=GOAL,
         met=check(ratio, GOAL),
         samples={name: [round(s, 3) for s in values] for name, values in samples.items()},
-        extra={"empty test run (500 tests)": f"{plain:.2f} s",
+        extra={"empty test run (500 tests)": f"{plain:.2f} s CPU",
                "pytest's own cost per empty test": f"{plain / TESTS * 1000:.2f} ms (includes start-up)"},
-        notes=[f"{rounds} interleaved rounds of each run; wall time of the whole pytest process. The "
+        notes=[f"{rounds} interleaved rounds of each run; CPU time (user + system) of the whole pytest process, "
+               "its server threads included. The "
                "session-wide costs (start-up, the server, Faker) are spread over the 500 tests."],
     )

@@ -155,12 +155,12 @@ def _password_value(match: re.Match[str]) -> bool:
     return ("\n" in connector or len(connector) >= 2) and _strong(value)
 
 
-def _password_findings(text: str) -> Iterator[tuple[int, str]]:
+def _password_findings(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
     # Find the keyword in a lower-cased copy (a literal search, fast), then match the whole rule
     # there. Lower-casing keeps offsets: U+0130 is the only character whose lower case is longer.
     folded = text.replace("\u0130", "i").lower()
     resume = 0
-    for keyword in _PASSWORD_KEYWORD.finditer(folded):
+    for keyword in _PASSWORD_KEYWORD.finditer(folded, start):
         if keyword.start() < resume:
             continue
         match = _PASSWORD.match(text, keyword.start())
@@ -195,8 +195,8 @@ _SSN = re.compile(
 )
 
 
-def _ssn_findings(text: str) -> Iterator[tuple[int, str]]:
-    for match in _SSN.finditer(text):
+def _ssn_findings(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    for match in _SSN.finditer(text, start):
         yield match.start(), f"***-**-{match['serial']}"
 
 
@@ -264,8 +264,8 @@ def _card_in(text: str, start: int, candidate: str) -> tuple[int, str] | None:
     return None
 
 
-def _card_findings(text: str) -> Iterator[tuple[int, str]]:
-    position = 0
+def _card_findings(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    position = start
     while True:
         match = _CARD.search(text, position)
         if match is None:
@@ -288,7 +288,7 @@ _LTTR_KEY = re.compile(r"lttr_(?<![A-Za-z0-9_]lttr_)(?P<sandbox>sandbox_)?[A-Za-
 _WEBHOOK_SECRET = re.compile(r"whsec_(?<![A-Za-z0-9_]whsec_)[A-Za-z0-9+/]{20,}")
 
 
-def _api_key_findings(text: str) -> Iterator[tuple[int, str]]:
+def _api_key_findings(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
     for pattern in (_LE_KEY, _LTTR_KEY):
         for match in pattern.finditer(text):
             # The public part: "le_", "le_test_", "lttr_" or "lttr_sandbox_", plus one character.
@@ -296,14 +296,14 @@ def _api_key_findings(text: str) -> Iterator[tuple[int, str]]:
             yield match.start(), f"{text[match.start() : shown]}***"
 
 
-def _webhook_secret_findings(text: str) -> Iterator[tuple[int, str]]:
+def _webhook_secret_findings(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
     for match in _WEBHOOK_SECRET.finditer(text):
         yield match.start(), f"whsec_{match.group()[6]}***"
 
 
 # --- scanning ---------------------------------------------------------------------------------
 
-_Scanner = Callable[[str], Iterable[tuple[int, str]]]
+_Scanner = Callable[[str, int], Iterable[tuple[int, str]]]
 _SCANNERS: tuple[tuple[str, _Scanner], ...] = (
     ("password", _password_findings),
     ("ssn", _ssn_findings),
@@ -313,14 +313,25 @@ _SCANNERS: tuple[tuple[str, _Scanner], ...] = (
 )
 # Cheap pre-checks: skip a rule when its text cannot occur (most emails hold no secret at all).
 _MAY_HOLD_PASSWORD = re.compile(r"pass|pwd", re.IGNORECASE)
-_MAY_HOLD_DIGITS = re.compile(r"[0-9][0-9]")
-_MAY_HOLD: dict[str, Callable[[str], bool]] = {
-    "password": lambda text: _MAY_HOLD_PASSWORD.search(text) is not None,
-    "ssn": lambda text: _MAY_HOLD_DIGITS.search(text) is not None,
-    "card_number": lambda text: _MAY_HOLD_DIGITS.search(text) is not None,
-    "lettr_api_key": lambda text: "le_" in text or "lttr_" in text,
-    "webhook_secret": lambda text: "whsec_" in text,
-}
+# Where an SSN or a card number could first start: the loosest shape of either (three digits, a
+# separator, two digits, the same kind of separator and four; or four digits and then nine more,
+# or a group of three to six and a third group). One pass finds it; both rules start there.
+_MAY_HOLD_NUMBER = re.compile(r"[0-9]{3}(?:[- ][0-9]{2}[- ][0-9]{4}|[0-9](?:[0-9]{9}|[ -][0-9]{3,6}[ -][0-9]))")
+
+
+def _starts(text: str) -> dict[str, int]:
+    """Where each rule's scan must begin in ``text``; a rule that cannot match is left out."""
+    starts: dict[str, int] = {}
+    if _MAY_HOLD_PASSWORD.search(text) is not None:
+        starts["password"] = 0
+    number = _MAY_HOLD_NUMBER.search(text)
+    if number is not None:
+        starts["ssn"] = starts["card_number"] = number.start()
+    if "le_" in text or "lttr_" in text:
+        starts["lettr_api_key"] = 0
+    if "whsec_" in text:
+        starts["webhook_secret"] = 0
+    return starts
 
 _TAG = re.compile(r"<[^<>]*>")
 
@@ -334,9 +345,10 @@ def scan_text(field: str, text: str) -> list[Finding]:
     []
     """
     found: list[tuple[int, Finding]] = []
+    starts = _starts(text)
     for rule, scanner in _SCANNERS:
-        if _MAY_HOLD[rule](text):
-            found.extend((start, Finding(field, rule, excerpt)) for start, excerpt in scanner(text))
+        if rule in starts:
+            found.extend((at, Finding(field, rule, excerpt)) for at, excerpt in scanner(text, starts[rule]))
     found.sort(key=lambda item: item[0])
     return [finding for _, finding in found]
 
@@ -353,10 +365,15 @@ def html_to_text(markup: str) -> str:
 def _scan_html(markup: str) -> list[Finding]:
     # The markup itself (links and attributes can carry keys or "?pwd=" too), then the text without
     # tags for passwords split from their label by markup: "Password: <b>X</b>".
-    findings = scan_text("html", html_lib.unescape(markup))
-    if _MAY_HOLD["password"](markup):
+    unescaped = html_lib.unescape(markup) if "&" in markup else markup
+    findings = scan_text("html", unescaped)
+    if _MAY_HOLD_PASSWORD.search(markup) is not None:
+        # Stripping the tags of the decoded markup gives html_to_text(markup) unless an entity
+        # decoded to "<" or ">" (then the counts differ): one decoding instead of two.
+        same = unescaped.count("<") == markup.count("<") and unescaped.count(">") == markup.count(">")
+        text = _TAG.sub(" ", unescaped) if same else html_to_text(markup)
         seen = set(findings)
-        for _, excerpt in _password_findings(html_to_text(markup)):
+        for _, excerpt in _password_findings(text):
             finding = Finding("html", "password", excerpt)
             if finding not in seen:
                 seen.add(finding)

@@ -1,6 +1,12 @@
-"""The pytest plugin: fixtures ``lettr_server`` and ``lettr_env``, the ``lettr`` marker, options.
+"""The pytest plugin: fixtures ``lettr_client``, ``lettr_server`` and ``lettr_env``, the ``lettr``
+marker, options.
 
 ::
+
+    def test_receipt(lettr_client, lettr_server):
+        lettr_client.emails.send(from_email="shop@example.com", to=["ada@example.com"],
+                                 subject="Receipt", html="<p>Thanks!</p>")
+        lettr_server.assert_sent(to="ada@example.com", subject="Receipt")
 
     def test_signup_sends_welcome(lettr_server, lettr_env):
         signup("ada@example.com")            # the app reads LETTR_API_KEY / LETTR_BASE_URL
@@ -8,22 +14,30 @@
 
     @pytest.mark.lettr(strict_domains=True, plan="enterprise")
     def test_unverified_sender_is_refused(lettr_server): ...
+
+Loading the plugin imports nothing heavy: the server (werkzeug, the dialects, Faker) is imported
+when a fixture first needs it, so a run whose tests never use the fake starts as fast as without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .report import WORKER_OUTPUT_KEY, PermissionsReport
-from .server import LettrServer
-from .state.account import SENSITIVE_DATA_MODES
-from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
+from .modes import SENSITIVE_DATA_MODES
+
+if TYPE_CHECKING:
+    import lettr
+
+    from .report import PermissionsReport
+    from .server import LettrServer
+    from .webhooks.fixture import WebhookTester
 
 ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email")
-REPORT_KEY = pytest.StashKey[PermissionsReport]()
+REPORT_KEY: pytest.StashKey[PermissionsReport] = pytest.StashKey()
+LETTR_CLIENT_KEY_NAME = "lettr_client"
 SERVER_OPTIONS = ("trust_forwarded_for",)
 
 
@@ -55,6 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     sensitive_data_mode(config)
     if config.getoption("lettr_permissions_report", False):
+        from .report import PermissionsReport
+
         config.stash[REPORT_KEY] = PermissionsReport()
 
 
@@ -90,6 +106,8 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """One running :class:`LettrServer` for the whole session (one per xdist worker)."""
+    from .server import LettrServer
+
     server = LettrServer(seed=lettr_seed(request.config), domains=request.config.getini("lettr_domains"))
     server.start()
     try:
@@ -101,6 +119,8 @@ def lettr_server_session(request: pytest.FixtureRequest) -> Iterator[LettrServer
 @pytest.fixture(scope="session")
 def lettr_server_https_session(request: pytest.FixtureRequest) -> Iterator[LettrServer]:
     """One running HTTPS :class:`LettrServer` for the session, made only when a test asks for it."""
+    from .server import LettrServer
+
     server = LettrServer(seed=lettr_seed(request.config), domains=request.config.getini("lettr_domains"),
                          https=True)
     server.start()
@@ -138,6 +158,7 @@ def lettr_server_https(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
         return
     server: LettrServer = request.getfixturevalue("lettr_server_https_session")
     trust_local_ca(server, monkeypatch)
+    _client_key_only_if_used(server, request)
     yield from _fresh_account(server, request)
 
 
@@ -154,7 +175,14 @@ def lettr_server(lettr_server_session: LettrServer, request: pytest.FixtureReque
     if marker_options(request.node).get("https"):
         server = request.getfixturevalue("lettr_server_https_session")
         trust_local_ca(server, request.getfixturevalue("monkeypatch"))
+    _client_key_only_if_used(server, request)
     yield from _fresh_account(server, request)
+
+
+def _client_key_only_if_used(server: LettrServer, request: pytest.FixtureRequest) -> None:
+    """Only a test that uses ``lettr_client`` gets its pinned key in the fresh account."""
+    if LETTR_CLIENT_KEY_NAME not in request.fixturenames:
+        server.unpin(LETTR_CLIENT_KEY_NAME)
 
 
 def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Iterator[LettrServer]:
@@ -227,11 +255,62 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         write_snapshot(server, item.nodeid, directory)
 
 
+@pytest.fixture
+def lettr_webhooks(lettr_server: LettrServer) -> WebhookTester:
+    """Signed webhook requests for testing your handler; see :class:`~pytest_lettr.webhooks.fixture.WebhookTester`.
+
+    Shares ``lettr_server``'s clock and seed. ``lettr_webhooks.secret`` is the signing secret.
+    """
+    from .webhooks.fixture import WebhookTester
+
+    account = lettr_server.account
+    return WebhookTester(account.clock, account.entropy)
+
+
+@pytest.fixture(scope="session")
+def lettr_sdk_clients() -> Iterator[dict[str, lettr.Lettr]]:
+    """The session's official-SDK clients, one per fake server (by URL), closed at the end."""
+    clients: dict[str, lettr.Lettr] = {}
+    try:
+        yield clients
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+@pytest.fixture
+def lettr_client(lettr_server: LettrServer, lettr_sdk_clients: dict[str, lettr.Lettr]) -> lettr.Lettr:
+    """The official SDK's ``lettr.Lettr`` client, bound to ``lettr_server``'s current API.
+
+    Built once per session (an SDK client costs tens of milliseconds to make) on a full-access
+    ``lttr_`` key, ``lettr_server.pin_key("lettr_client")``, that every fresh account holds with
+    the same id and secret; each test still gets a fresh account::
+
+        def test_receipt(lettr_client, lettr_server):
+            lettr_client.emails.send(from_email="shop@example.com", to=["ada@example.com"],
+                                     subject="Receipt", html="<p>Thanks!</p>")
+            lettr_server.assert_sent(to="ada@example.com", subject="Receipt")
+
+    Needs the ``lettr`` package (``pip install lettr``); without it the test fails saying so.
+    """
+    try:
+        import lettr
+    except ImportError:
+        pytest.fail("the lettr_client fixture needs the official Lettr SDK: pip install lettr", pytrace=False)
+    key = lettr_server.pin_key(LETTR_CLIENT_KEY_NAME)
+    client = lettr_sdk_clients.get(lettr_server.url)
+    if client is None:
+        client = lettr_sdk_clients[lettr_server.url] = lettr.Lettr(key.key, base_url=lettr_server.api_url)
+    return client
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker hands its least-privilege findings to the controller."""
     report = session.config.stash.get(REPORT_KEY, None)
     workeroutput = getattr(session.config, "workeroutput", None)
     if report is not None and workeroutput is not None:
+        from .report import WORKER_OUTPUT_KEY
+
         workeroutput[WORKER_OUTPUT_KEY] = report.dumps()
 
 
@@ -239,8 +318,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """The xdist controller merges what a worker found."""
     report = node.config.stash.get(REPORT_KEY, None)
+    if report is None:
+        return
+    from .report import WORKER_OUTPUT_KEY
+
     payload = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
-    if report is not None and payload:
+    if payload:
         report.merge(payload)
 
 

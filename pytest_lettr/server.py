@@ -159,6 +159,8 @@ class LettrServer:
         self._account_defaults = AccountOptions(strict_domains=strict_domains, domains=tuple(domains),
                                                 plan=plan, sensitive_data=sensitive_data)
         self._faker: Any = None
+        self._pinned_keys: dict[str, tuple[str, str, str]] = {}  # name -> (mode, id, secret)
+        self._pinned: list[str] = []  # the names every fresh account gets, in pinning order
         #: Path (str) of the CA bundle that verifies this server's certificate, when ``https=True``:
         #: ``httpx.Client(verify=server.ca_bundle)``, ``requests.get(..., verify=server.ca_bundle)``
         #: or ``SSL_CERT_FILE`` for clients that read it (the official SDK). ``None`` over plain HTTP.
@@ -264,7 +266,44 @@ class LettrServer:
         seed = f"{self.seed}:{seed_material or ''}"
         account = Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
         account.inbound.url_of = lambda: self.url  # attachment URLs point at this server
+        for name in self._pinned:
+            self._install_pinned_key(account, name)
         return account
+
+    def pin_key(self, name: str = "lettr_client", *, mode: str = "api") -> CreatedKey:
+        """A full-access key that this account and every later one (after :meth:`reset`) holds,
+        with the same id and secret, so one client built on it stays valid test after test.
+
+        The id and secret come from the server's seed and ``name`` only; installing the key draws
+        nothing from an account's seeded streams, so every other id of a test stays as it was.
+        The key is an ordinary key of each account (listed by ``GET /v1/api-keys``, revocable
+        for the rest of that test) and, like the admin key, made without an audit entry.
+        Pinning the same name again returns the same key; :meth:`unpin` stops installing it.
+        """
+        if name not in self._pinned:
+            self._pinned.append(name)
+        if name not in self._pinned_keys:
+            from .randomness import Entropy
+            from .state.keys import KEY_FORMATS
+
+            prefix, length = KEY_FORMATS[mode]
+            source = Entropy(f"{self.seed}:pinned-key:{name}") if self.seed is not None else Entropy(None)
+            self._pinned_keys[name] = (mode, source.new_id("key_"), prefix + source.token(length))
+        mode, key_id, secret = self._pinned_keys[name]
+        existing = next((k for k in self.account.keys if k.id == key_id), None)
+        if existing is not None:
+            return CreatedKey(existing, secret)
+        return self._install_pinned_key(self.account, name)
+
+    def unpin(self, name: str | None = None) -> None:
+        """Stop installing the pinned key ``name`` (every pinned key if ``None``) into fresh
+        accounts; the current account keeps it. Pinning it again gives the same id and secret."""
+        self._pinned[:] = [] if name is None else [n for n in self._pinned if n != name]
+
+    def _install_pinned_key(self, account: Account, name: str) -> CreatedKey:
+        mode, key_id, secret = self._pinned_keys[name]
+        return account.keys.create(name, ("*",), mode=mode, raw_key=secret, key_id=key_id,
+                                   owner_email=account.owner.email)
 
     def reset(self, seed_material: str | None = None, **account_options: Any) -> Account:
         """A fresh account (no emails, empty audit log, one owner, plan ``pro``, a new admin key).

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pytest_lettr import guard
@@ -307,6 +307,8 @@ def test_any_luhn_valid_visa_is_found_and_masked(body: str, separator: str) -> N
 @settings(max_examples=60, deadline=None)
 @given(words=st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,.?!", max_size=12), max_size=30))
 def test_plain_words_have_no_findings(words: list[str]) -> None:
+    # Words that name a secret ("password ?????a" reads as a password given in clear) are not plain.
+    assume(not any(word in " ".join(words) for word in ("pass", "pwd", "secret", "token", "key", "pin")))
     assert scan_email(subject=" ".join(words), html=f"<p>{' '.join(words)}</p>", text="\n".join(words)) == []
 
 

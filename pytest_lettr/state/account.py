@@ -21,6 +21,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..errors import InvalidDomain, InvalidParameter, InvalidSender, SensitiveData
+from ..modes import SENSITIVE_DATA_MODES as SENSITIVE_DATA_MODES  # re-exported; defined there
 from ..randomness import Entropy
 from ..webhooks.delivery import DeliveryEngine
 from .api_webhooks import ApiWebhookStore
@@ -38,8 +39,6 @@ from .team import Member, Team, TeamSettings
 from .templates import TemplateLibrary
 from .tracking import TrackingLinks
 from .webhooks import WebhookStore
-
-SENSITIVE_DATA_MODES = ("warn", "error", "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +93,7 @@ class Account:
         self.unroutable_domains: set[str] = set()
         self.events: list[Event] = []
         self.event_listeners: list[Callable[[Event], None]] = []
+        self.event_listeners.append(self.outbox.on_event)  # first: stats count before webhooks go out
         self.permissions_used: dict[str, set[str]] = {}
         self._scheduled: list[tuple[datetime, int, str]] = []
         # Every store exists from the start (none is made on first use), so what a seed gives

@@ -1,19 +1,22 @@
 """Sent emails: the outbox every dialect writes to and every assertion reads.
 
-The outbox keeps emails oldest first with an index by id and by recipient, so listing a page or
-filtering by ``to`` never scans every stored email.
+The outbox keeps emails oldest first with indexes by id, recipient, request, status, tag and
+schedule, and the stats tallies, all kept on write, so listing a page, filtering it or counting a
+period never scans every stored email.
 """
 
 from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound
+from .indexes import PositionIndex, Selection
+from .stats import Tally
 
 if TYPE_CHECKING:
     from .account import Account
@@ -76,6 +79,14 @@ class Email:
     options: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list, repr=False)
+    _outbox: Outbox | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _INDEXED_FIELDS:  # the outbox re-indexes a stored email whose status... changed
+            outbox = getattr(self, "_outbox", None)
+            if outbox is not None:
+                outbox.refresh(self)
 
     @property
     def sender(self) -> str:
@@ -128,6 +139,8 @@ class Email:
         return bool(actual == wanted)
 
 
+#: Fields the outbox's indexes and tallies depend on (recipients and tags are fixed once stored).
+_INDEXED_FIELDS = frozenset({"status", "sandbox", "sent_at", "scheduled_at"})
 #: ``matches`` names that are another field's (``from`` is a keyword in Python).
 _FIELD_ALIASES = {"from": "from_", "sender": "from_"}
 #: Lists of mailboxes: one string matches any of them.
@@ -147,6 +160,15 @@ def _created(email: Email) -> datetime:
     return email.created_at
 
 
+def narrowed(checks: list[tuple[Selection, Callable[[Email], bool]]], emails: Sequence[Email]) -> Selection:
+    """What every filter lets through: the narrowest index's positions, tested against the others."""
+    driver = min(range(len(checks)), key=lambda i: len(checks[i][0]))
+    others = [check for i, (_, check) in enumerate(checks) if i != driver]
+    if not others:
+        return checks[driver][0]
+    return checks[driver][0].filtered(lambda p: all(check(emails[p]) for check in others))
+
+
 def address_of(mailbox: str) -> str:
     """``"Ada <ada@x.io>"`` → ``"ada@x.io"`` (lower-cased, for indexing and matching)."""
     mailbox = mailbox.strip()
@@ -155,8 +177,14 @@ def address_of(mailbox: str) -> str:
     return mailbox.strip().lower()
 
 
+#: What an email is indexed under that can change: (sandbox, status), its schedule (sandbox) when
+#: it has one, and (recipient, sandbox, status) for each recipient address.
+_Keys = tuple[tuple[bool, str], bool | None, tuple[tuple[str, bool, str], ...]]
+
+
 class Outbox:
-    """Emails of one account, oldest first, indexed by id and by recipient address."""
+    """Emails of one account, oldest first, indexed by id, recipient, request, status, tag and
+    schedule, with the stats tallies; every index is kept on write, under the outbox's lock."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -164,6 +192,18 @@ class Outbox:
         self._position: dict[str, int] = {}
         self._by_recipient: dict[str, list[int]] = {}
         self._by_request: dict[str, list[int]] = {}
+        self._by_status: PositionIndex[tuple[bool, str]] = PositionIndex()
+        self._by_tag: PositionIndex[str] = PositionIndex()
+        self._scheduled: PositionIndex[bool] = PositionIndex()
+        self._by_recipient_status: PositionIndex[tuple[str, bool, str]] = PositionIndex()
+        self._keys: dict[str, _Keys] = {}
+        #: Sends and outcomes per day (see :class:`~pytest_lettr.state.stats.Tally`).
+        self.tally = Tally()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while the outbox changes; reads that need a consistent view take it."""
+        return self._lock
 
     def __len__(self) -> int:
         return len(self._emails)
@@ -213,6 +253,49 @@ class Outbox:
             self._by_recipient.setdefault(recipient, []).append(position)
         if email.request_id:
             self._by_request.setdefault(email.request_id, []).append(position)
+        for tag in dict.fromkeys(email.tags):
+            self._by_tag.add(tag, position)
+        self._add_keys(email, position)
+        object.__setattr__(email, "_outbox", self)
+        self.tally.update(email)
+
+    def _add_keys(self, email: Email, position: int) -> None:
+        by_recipient = tuple((address, email.sandbox, email.status)
+                             for address in dict.fromkeys(address_of(a) for a in email.recipients))
+        keys: _Keys = ((email.sandbox, email.status), email.sandbox if email.scheduled_at is not None else None,
+                       by_recipient)
+        self._keys[email.id] = keys
+        self._by_status.add(keys[0], position)
+        if keys[1] is not None:
+            self._scheduled.add(keys[1], position)
+        for key in by_recipient:
+            self._by_recipient_status.add(key, position)
+
+    def _remove_keys(self, email: Email, position: int) -> None:
+        status, scheduled, by_recipient = self._keys.pop(email.id)
+        self._by_status.remove(status, position)
+        if scheduled is not None:
+            self._scheduled.remove(scheduled, position)
+        for key in by_recipient:
+            self._by_recipient_status.remove(key, position)
+
+    def refresh(self, email: Email) -> None:
+        """Re-index a stored email after its status, sandbox flag, send time or schedule changed,
+        or it had an event (the account calls this for every event of an email)."""
+        with self._lock:
+            position = self._position.get(email.id)
+            if position is None or self._emails[position] is not email:
+                return
+            self._remove_keys(email, position)
+            self._add_keys(email, position)
+            self.tally.update(email)
+
+    def on_event(self, event: Any) -> None:
+        """An account event listener: count the email's new outcome."""
+        email_id = getattr(event, "email_id", None)
+        position = self._position.get(email_id) if email_id else None
+        if position is not None:
+            self.refresh(self._emails[position])
 
     def _unindex(self, email: Email, position: int) -> None:
         """Undo :meth:`_index` for the email at ``position`` (called newest first, so it pops ends)."""
@@ -222,11 +305,19 @@ class Outbox:
             lists.append(self._by_request[email.request_id])
         for positions in lists:
             del positions[bisect_left(positions, position)]
+        for tag in dict.fromkeys(email.tags):
+            self._by_tag.remove(tag, position)
+        self._remove_keys(email, position)
 
     def _reindex(self) -> None:
         self._position.clear()
         self._by_recipient.clear()
         self._by_request.clear()
+        self._by_tag.clear()
+        self._by_status.clear()
+        self._scheduled.clear()
+        self._by_recipient_status.clear()
+        self._keys.clear()
         for position, email in enumerate(self._emails):
             self._index(email, position)
 
@@ -258,6 +349,62 @@ class Outbox:
             if isinstance(positions, range):
                 return range(first, last)
             return positions[bisect_left(positions, first):bisect_left(positions, last)]
+
+    def select(self, start: datetime | None = None, end: datetime | None = None, *,
+               recipient: str | None = None, statuses: Sequence[str] | None = None,
+               sandbox: bool | None = None, tags: Sequence[str] | None = None) -> Selection:
+        """Positions of the emails created from ``start`` to ``end`` (both included) that match every
+        filter given: sent to ``recipient``, in one of ``statuses``, live or sandbox, carrying any
+        of ``tags``. Costs the size of the narrowest index that applies, never the outbox's.
+        """
+        with self._lock:
+            first = bisect_left(self._emails, start, key=_created) if start is not None else 0
+            last = bisect_right(self._emails, end, key=_created) if end is not None else len(self._emails)
+            checks = self._filters(recipient, statuses, sandbox, tags)
+            if not checks:
+                return Selection([range(first, last)])
+            return narrowed([(chosen.window(first, last), check) for chosen, check in checks], self._emails)
+
+    def _filters(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
+                 tags: Sequence[str] | None) -> list[tuple[Selection, Callable[[Email], bool]]]:
+        """Each filter of :meth:`select` given: its index's positions, and its test for one email."""
+        checks: list[tuple[Selection, Callable[[Email], bool]]] = []
+        if statuses is not None or sandbox is not None:
+            checks.append(self._status_filter(statuses, sandbox, recipient))
+        elif recipient is not None:
+            address = address_of(recipient)
+            checks.append((Selection([self._by_recipient.get(address, [])]),
+                           lambda e: address in {address_of(a) for a in e.recipients}))
+        if tags is not None:
+            wanted_tags = frozenset(tags)
+            checks.append((self.tagged(tags), lambda e: not wanted_tags.isdisjoint(e.tags)))
+        return checks
+
+    def _status_filter(self, statuses: Sequence[str] | None, sandbox: bool | None,
+                       recipient: str | None) -> tuple[Selection, Callable[[Email], bool]]:
+        """The status (and sandbox) filter, with the recipient's when one is given: one index of
+        (recipient, sandbox, status) answers "emails to X in these states" without a scan."""
+        modes = (False, True) if sandbox is None else (sandbox,)
+        allowed = frozenset((m, s) for m in modes for s in (STATUSES if statuses is None else statuses))
+        if recipient is None:
+            return Selection([self._by_status.get(k) for k in allowed]), lambda e: (e.sandbox, e.status) in allowed
+        address = address_of(recipient)
+        return (Selection([self._by_recipient_status.get((address, m, s)) for m, s in allowed]),
+                lambda e: (e.sandbox, e.status) in allowed and address in {address_of(a) for a in e.recipients})
+
+    def tagged(self, tags: Iterable[str] | None) -> Selection:
+        """Positions of the emails carrying any of ``tags`` (everything when ``None``)."""
+        if tags is None:
+            return Selection([range(len(self._emails))])
+        lists = [self._by_tag.get(tag) for tag in dict.fromkeys(tags)]
+        if len(lists) == 1:
+            return Selection(lists)
+        return Selection([sorted({p for positions in lists for p in positions})])
+
+    def scheduled(self, sandbox: bool) -> list[Email]:
+        """The emails that were given a schedule (live or sandbox ones), oldest first."""
+        with self._lock:
+            return [self._emails[p] for p in self._scheduled.get(sandbox)]
 
     def by_request(self, request_id: str) -> list[Email]:
         return [self._emails[p] for p in self._by_request.get(request_id, [])]

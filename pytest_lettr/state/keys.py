@@ -227,8 +227,12 @@ class KeyStore:
         raw_key: str | None = None,
         check: Check | None = None,
         actor: Actor | None = None,
+        key_id: str | None = None,
     ) -> CreatedKey:
-        """Mint a key. ``raw_key`` pins the secret (the CLI's ``--admin-key``); it must be well-formed."""
+        """Mint a key. ``raw_key`` pins the secret (the CLI's ``--admin-key``); it must be well-formed.
+
+        ``key_id`` pins the id (a key re-installed into every fresh account keeps its id); given
+        with ``raw_key``, no seeded stream is drawn from, so the account's other ids do not move."""
         if mode not in KEY_FORMATS:
             raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
         check_rate_limit(rate_limit)
@@ -240,11 +244,13 @@ class KeyStore:
             raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
                                    "(or lttr_ / lttr_sandbox_ + 40)", param="key")
         with self._lock:
+            if key_id is not None and key_id in self._by_id:
+                raise ValueError(f"a key with id {key_id!r} exists already")
             if check is not None:
                 check()  # before any id or secret is drawn, so a refusal changes no later id
             created = self._insert(name, permissions, mode, raw_key, domain_restrictions=domain_restrictions,
                                    ip_restrictions=ip_restrictions, expires_at=expires_at,
-                                   rate_limit=rate_limit, owner_email=owner_email)
+                                   rate_limit=rate_limit, owner_email=owner_email, key_id=key_id)
         new = created.api_key
         given = {"domain_restrictions": new.domain_restrictions, "ip_restrictions": new.ip_restrictions,
                  "expires_at": new.expires_at, "rate_limit": new.rate_limit}
@@ -255,12 +261,13 @@ class KeyStore:
 
     def _insert(self, name: str, permissions: Sequence[str], mode: str, raw_key: str | None, *,
                 domain_restrictions: Iterable[str], ip_restrictions: Iterable[str], expires_at: datetime | None,
-                rate_limit: dict[str, Any] | None, owner_email: str | None) -> CreatedKey:
+                rate_limit: dict[str, Any] | None, owner_email: str | None,
+                key_id: str | None = None) -> CreatedKey:
         prefix, length = KEY_FORMATS[mode]
         if raw_key is None:
             raw_key = prefix + self._entropy.stream("key_secrets").token(length)
         api_key = ApiKey(
-            id=self._entropy.new_id("key_"),
+            id=key_id or self._entropy.new_id("key_"),
             name=name,
             key_hash=hash_key(raw_key),
             key_prefix=raw_key[:7],

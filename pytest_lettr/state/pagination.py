@@ -1,7 +1,8 @@
 """Cursor pagination over an oldest-first sequence, served newest first.
 
 Lists hand over the matching items' positions in ascending order (a ``range`` for "everything",
-an index's list for a filter), so a page costs O(limit + log n), never a scan of all items.
+an index's list for a filter, or a :class:`~pytest_lettr.state.indexes.Selection` of several), so a
+page costs O(limit + log n), never a scan of all items.
 
 >>> items = ["a", "b", "c", "d"]
 >>> page = paginate(range(4), items.__getitem__, limit=2)
@@ -13,10 +14,11 @@ an index's list for a filter), so a page costs O(limit + log n), never a scan of
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from .indexes import Selection
 
 T = TypeVar("T")
 
@@ -29,7 +31,7 @@ class Page(Generic[T]):
 
 
 def paginate(
-    positions: Sequence[int],
+    positions: Sequence[int] | Selection,
     fetch: Callable[[int], T],
     *,
     limit: int,
@@ -39,16 +41,14 @@ def paginate(
     """One page, newest first. Cursors are *positions* of the cursor items (resolved by the caller).
 
     ``starting_after`` gives the items older than the cursor; ``ending_before`` the ones newer.
+    ``positions`` is an ascending sequence or a :class:`~pytest_lettr.state.indexes.Selection`.
     """
-    total = len(positions)
+    chosen = Selection.of(positions)
+    total = len(chosen)
     if ending_before is not None:
-        lo = bisect_left(positions, ending_before)
-        if lo < total and positions[lo] == ending_before:
-            lo += 1
-        hi = min(total, lo + limit)
-        chosen = [positions[i] for i in range(hi - 1, lo - 1, -1)]
-        return Page([fetch(p) for p in chosen], hi < total, total)
-    end = total if starting_after is None else bisect_left(positions, starting_after)
-    start = max(0, end - limit)
-    chosen = [positions[i] for i in range(end - 1, start - 1, -1)]
-    return Page([fetch(p) for p in chosen], start > 0, total)
+        newer = chosen.oldest_after(ending_before, limit)
+        has_more = chosen.count_above(ending_before) > len(newer)
+        return Page([fetch(p) for p in reversed(newer)], has_more, total)
+    older = chosen.newest(limit, starting_after)
+    below = total if starting_after is None else chosen.count_below(starting_after)
+    return Page([fetch(p) for p in older], below > len(older), total)

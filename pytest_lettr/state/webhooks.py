@@ -243,7 +243,7 @@ class WebhookStore:
     def delivery(self, webhook_id: str, delivery_id: str) -> Delivery:
         found = self.engine.get(delivery_id)
         if found is None or found.webhook_id != webhook_id:
-            raise NotFound(f"No delivery with id '{delivery_id[:64]}' for this webhook", param="deliveryId")
+            raise NotFound(f"No delivery with id '{delivery_id[:64]}' for this webhook", param="delivery_id")
         return found
 
     # -- writing --------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ class WebhookStore:
         webhook = self.get(webhook_id)
         if event_type not in EVENT_TYPES:
             raise InvalidParameter(f"'{event_type[:100]}' is not a webhook event type; use one of "
-                                   f"{', '.join(EVENT_TYPES)}", param="eventType")
+                                   f"{', '.join(EVENT_TYPES)}", param="event_type")
         account = self.account
         event = sample_event(event_type, account.entropy, account.clock.now())
         return self.deliver(webhook, serialize_payload(event), event["id"], event_type, max_attempts=1)

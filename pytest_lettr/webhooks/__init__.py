@@ -20,6 +20,7 @@ from pytest_lettr.webhooks.signing import (
     parse_signature_header,
     serialize_payload,
     sign_webhook,
+    verify_signature,
     verify_webhook,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "parse_signature_header",
     "serialize_payload",
     "sign_webhook",
+    "verify_signature",
     "verify_webhook",
 ]

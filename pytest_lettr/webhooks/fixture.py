@@ -26,8 +26,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-
 from .delivery import (
     DEFAULT_TIMEOUT,
     LETTR_WEBHOOK_ADDRESSES,
@@ -43,9 +41,8 @@ from .signing import DEFAULT_TOLERANCE, SIGNATURE_HEADER, serialize_payload, sig
 if TYPE_CHECKING:
     from ..clock import Clock
     from ..randomness import Entropy
-    from ..server import LettrServer
 
-__all__ = ["BAD_TWINS", "SignedRequest", "WebhookTester", "lettr_webhooks"]
+__all__ = ["BAD_TWINS", "SignedRequest", "WebhookTester"]
 
 #: The forgeries and mistakes a handler must refuse, by name (see :meth:`WebhookTester.bad_twins`).
 BAD_TWINS = ("tampered", "wrong_secret", "expired", "future", "missing_signature", "malformed_signature")
@@ -226,13 +223,3 @@ class WebhookTester:
         response = send(target, request.body, request.headers, timeout=timeout, raise_app_errors=True)
         self.delivered.append((request, response))
         return response
-
-
-@pytest.fixture
-def lettr_webhooks(lettr_server: LettrServer) -> WebhookTester:
-    """Signed webhook requests for testing your handler; see :class:`WebhookTester`.
-
-    Shares ``lettr_server``'s clock and seed. ``lettr_webhooks.secret`` is the signing secret.
-    """
-    account = lettr_server.account
-    return WebhookTester(account.clock, account.entropy)

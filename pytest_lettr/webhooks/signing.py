@@ -37,7 +37,6 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from hashlib import sha256
 from typing import Any, Literal, NamedTuple, TypeAlias
 
 __all__ = [
@@ -55,6 +54,7 @@ __all__ = [
     "parse_signature_header",
     "serialize_payload",
     "sign_webhook",
+    "verify_signature",
     "verify_webhook",
 ]
 
@@ -210,7 +210,9 @@ def _secret_key(secret: str, name: str = "secret") -> bytes:
 
 
 def _hex_digest(key: bytes, timestamp: int, body: bytes | bytearray | memoryview) -> str:
-    return hmac.new(key, b"%d." % timestamp + body, sha256).hexdigest()
+    # hmac.digest is the one-shot C implementation: the same digest as hmac.new(...).hexdigest()
+    # without building an HMAC object.
+    return hmac.digest(key, b"%d." % timestamp + body, "sha256").hex()
 
 
 def compute_signature(payload_bytes: bytes, secret: str, timestamp: Timestamp) -> str:
@@ -251,12 +253,12 @@ def sign_webhook(
         raise ValueError("timestamp must not be before 1970-01-01")
     key = secret.encode("utf-8") if type(secret) is str and secret else _secret_key(secret)
     message = b"%d." % t + body
-    header = f"t={t},v1={hmac.new(key, message, sha256).hexdigest()}"
+    header = f"t={t},v1={hmac.digest(key, message, 'sha256').hex()}"
     if extra_secrets:
         if isinstance(extra_secrets, str):
             raise TypeError("extra_secrets must be an iterable of secrets, not a single str")
         for extra in extra_secrets:
-            digest = hmac.new(_secret_key(extra, "extra_secrets entry"), message, sha256).hexdigest()
+            digest = hmac.digest(_secret_key(extra, "extra_secrets entry"), message, "sha256").hex()
             header += ",v1=" + digest
     return header
 
@@ -365,15 +367,91 @@ def verify_webhook(
 
     Raises a :class:`WebhookVerificationError` subclass when the delivery must be rejected.
     """
+    quick = _canonical_check(payload, header, secret, tolerance)
+    if quick is not None and quick[0]:
+        now_seconds = _now_seconds(now)  # checked even when the time check is off
+        if tolerance is not None:
+            _check_freshness(quick[1], now_seconds, tolerance)
+        return _signed_event(payload, payload)  # type: ignore[arg-type]  # bytes on this path
     body = _raw_body(payload)
     key = _secret_key(secret)
     _check_tolerance(tolerance)
-    now_seconds = int(time.time()) if now is None else _to_unix(now, "now")
+    now_seconds = _now_seconds(now)
     parsed = parse_signature_header(header)
     _check_signature(key, parsed, body)
     if tolerance is not None:
         _check_freshness(parsed.timestamp, now_seconds, tolerance)
     return _signed_event(payload, body)
+
+
+def verify_signature(
+    payload: RawBody,
+    header: str | None,
+    secret: str,
+    *,
+    tolerance: float | None = DEFAULT_TOLERANCE,
+    now: Timestamp | None = None,
+) -> bool:
+    """Whether a delivery is authentic and fresh: :func:`verify_webhook`'s checks, as a boolean,
+    without decoding the JSON (for a receiver that parses the body itself)::
+
+        if not verify_signature(request.get_data(), request.headers.get("Lettr-Signature"), secret):
+            return Response(status=400)
+        event = request.get_json()
+
+    A missing, malformed, mismatched or stale signature gives ``False``; arguments of the wrong
+    type still raise :class:`TypeError` (a bug in the caller, not a forged delivery).
+    """
+    quick = _canonical_check(payload, header, secret, tolerance)
+    if quick is not None:
+        now_seconds = _now_seconds(now)  # checked even when the time check is off
+        matched, timestamp = quick
+        return matched and (tolerance is None or abs(now_seconds - timestamp) <= tolerance)
+    body = _raw_body(payload)
+    key = _secret_key(secret)
+    _check_tolerance(tolerance)
+    now_seconds = int(time.time()) if now is None else _to_unix(now, "now")
+    try:
+        parsed = parse_signature_header(header)
+        _check_signature(key, parsed, body)
+        if tolerance is not None:
+            _check_freshness(parsed.timestamp, now_seconds, tolerance)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+def _canonical_check(payload: RawBody, header: str | None, secret: str,
+                     tolerance: float | None) -> tuple[bool, int] | None:
+    """The hot path of both verifiers: a bytes body and the canonical one-signature header Lettr
+    and the mock send. ``(signature matches, timestamp)``, or ``None`` for the general path."""
+    if not (type(header) is str and type(payload) is bytes and type(secret) is str and secret
+            and (tolerance is None or (type(tolerance) is int and tolerance >= 0))):
+        return None
+    split = _split_canonical(header)
+    if split is None:
+        return None
+    timestamp, digest = split
+    expected = hmac.digest(secret.encode("utf-8"), b"%d." % timestamp + payload, "sha256").hex()
+    return hmac.compare_digest(expected, digest), timestamp
+
+
+def _split_canonical(header: str) -> tuple[int, str] | None:
+    """``t=<digits>,v1=<64 characters>`` as (timestamp, digest), split without a regular
+    expression; ``None`` for any other shape. A digest that is not lower-case hex cannot equal
+    the computed one, and verify_webhook re-checks any refusal on the general path to name it."""
+    if not header.startswith("t="):
+        return None
+    seconds, separator, digest = header[2:].partition(",v1=")
+    if not separator or len(digest) != 64 or len(seconds) > 18 or not (seconds.isascii() and seconds.isdigit()):
+        return None
+    return int(seconds), digest
+
+
+def _now_seconds(now: Timestamp | None) -> int:
+    if now is None:
+        return int(time.time())
+    return now if type(now) is int else _to_unix(now, "now")
 
 
 def _raw_body(payload: RawBody) -> bytes | bytearray | memoryview:
@@ -402,9 +480,11 @@ def _check_signature(key: bytes, parsed: SignatureHeader, body: bytes | bytearra
     for candidate in parsed.signatures:  # every candidate, so the time taken tells nothing
         matched |= hmac.compare_digest(expected, candidate)
     if not matched:
-        raise SignatureMismatchError(
-            f"no {SIGNATURE_SCHEME} signature in {SIGNATURE_HEADER} matches the body and secret"
-        )
+        raise _mismatch()
+
+
+def _mismatch() -> SignatureMismatchError:
+    return SignatureMismatchError(f"no {SIGNATURE_SCHEME} signature in {SIGNATURE_HEADER} matches the body and secret")
 
 
 def _check_freshness(timestamp: int, now_seconds: int, tolerance: float) -> None:
@@ -424,7 +504,8 @@ def _check_freshness(timestamp: int, now_seconds: int, tolerance: float) -> None
 def _signed_event(payload: RawBody, body: bytes | bytearray | memoryview) -> dict[str, Any]:
     """The JSON object in the (already verified) body, or :class:`InvalidPayloadError`."""
     try:
-        event = _decode_json(payload if isinstance(payload, str) else bytes(body).decode("utf-8"))
+        text = payload if isinstance(payload, str) else (body if type(body) is bytes else bytes(body)).decode("utf-8")
+        event = _decode_json(text)
     except UnicodeDecodeError:
         raise InvalidPayloadError("the signed body is not valid UTF-8") from None
     except ValueError as error:

@@ -453,6 +453,13 @@ def test_the_test_endpoint_validates_the_event_type(api: httpx.Client) -> None:
                                             "param": "eventType"}
 
 
+def test_retrying_an_unknown_delivery_names_delivery_id(api: httpx.Client) -> None:
+    webhook = create(api, "https://example.com/a")
+    response = api.post(f"/webhooks/{webhook['id']}/deliveries/del_unknown/retry")
+    assert response.status_code == 404
+    assert response.json()["error"]["param"] == "deliveryId"
+
+
 def test_a_failed_test_delivery_is_not_retried(api: httpx.Client, lettr_server: LettrServer) -> None:
     hook = Hook(500)
     webhook, _ = lettr_server.add_webhook(hook, ["*"])

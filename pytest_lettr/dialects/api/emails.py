@@ -16,7 +16,8 @@ from ... import errors
 from ...clock import isoformat_or_none as ts
 from ...errors import ValidationFailed
 from ...state import Email, Event, sending
-from ...state.emails import address_of
+from ...state.emails import STATUSES, address_of
+from ...state.indexes import Selection
 from ...state.pagination import paginate
 from ...webhooks.payloads import API_EVENT_TYPES, api_type, event_recipient, render_event
 from ..base import Call, Reply, Route
@@ -90,9 +91,9 @@ def _cursor_position(call: Call, cursor: str | None) -> int | None:
     return position
 
 
-def _listed(call: Call, email: Email) -> bool:
-    """``GET /emails`` shows sent emails this key may see (scheduled ones have their own list)."""
-    return visible(call, email) and email.status not in ("scheduled", "cancelled")
+#: ``GET /emails`` shows the emails handed over (scheduled ones have their own list), of the
+#: kind of key asking (see :func:`visible`).
+LISTED_STATUSES = tuple(status for status in STATUSES if status not in ("scheduled", "cancelled"))
 
 
 def list_emails(call: Call) -> Reply:
@@ -104,7 +105,10 @@ def list_emails(call: Call) -> Reply:
     _require_owner(call)
     after = _cursor_position(call, call.query.get("cursor"))
     outbox = call.account.outbox
-    matches = [p for p in outbox.positions_between(start, end, recipient) if _listed(call, outbox.at(p))]
+    if call.key is None:  # the route needs a key; nothing is visible without one
+        matches = Selection([])
+    else:
+        matches = outbox.select(start, end, recipient=recipient, statuses=LISTED_STATUSES, sandbox=call.key.sandbox)
     page = paginate(matches, outbox.at, limit=per_page, starting_after=after)
     next_cursor = encode_cursor(page.items[-1].id) if page.has_more and page.items else None
     return ok("Emails retrieved successfully.",
@@ -222,8 +226,8 @@ def list_scheduled(call: Call) -> Reply:
     status = query.choice("status", SCHEDULED_STATES)
     query.check()
     _require_owner(call)
-    found = [e for e in call.account.outbox if e.scheduled_at is not None and visible(call, e)
-             and (status is None or scheduled_state(e) == status)]
+    found = [e for e in call.account.outbox.scheduled(call.key.sandbox if call.key is not None else False)
+             if e.scheduled_at is not None and visible(call, e) and (status is None or scheduled_state(e) == status)]
     found.sort(key=lambda e: (e.scheduled_at, e.created_at))
     items, pagination = page_of(found, page, per_page)
     return ok("Scheduled emails retrieved successfully.",

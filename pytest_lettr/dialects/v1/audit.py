@@ -8,7 +8,6 @@ includes that whole day), ``action`` (exact, or ``team.*`` for every action of a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ... import errors
@@ -57,14 +56,14 @@ def _text(call: Call, name: str, max_length: int = 200) -> str | None:
     return value
 
 
-def _action_matcher(action: str) -> Callable[[str], bool]:
+def _action_filter(action: str) -> dict[str, str]:
+    """``action=x.y`` → the exact action; ``action=x.*`` → every action starting ``x.``."""
     if not ACTION_RE.match(action) or ("*" in action and not action.endswith(".*")):
         raise errors.InvalidParameter("The 'action' parameter must be an action such as 'api_key.created' "
                                       "or 'api_key.*'", param="action")
     if action.endswith(".*"):
-        prefix = action[:-1]
-        return lambda candidate: candidate.startswith(prefix)
-    return lambda candidate: candidate == action
+        return {"action_prefix": action[:-1]}
+    return {"action": action}
 
 
 def list_audit_logs(call: Call) -> Reply:
@@ -74,21 +73,11 @@ def list_audit_logs(call: Call) -> Reply:
     if start is not None and end is not None and start > end:
         raise errors.InvalidParameter("The 'startDate' parameter must not be after 'endDate'", param="startDate")
     action_raw = _text(call, "action", 100)
-    matches_action = _action_matcher(action_raw) if action_raw else None
+    by_action = _action_filter(action_raw) if action_raw else {}
     actor_id, resource_type = _text(call, "actorId"), _text(call, "resourceType", 100)
-
-    entries = list(call.account.audit)
-
-    def wanted(entry: AuditEntry) -> bool:
-        return ((start is None or entry.created_at >= start)
-                and (end is None or entry.created_at <= end)
-                and (matches_action is None or matches_action(entry.action))
-                and (actor_id is None or entry.actor_id == actor_id)
-                and (resource_type is None or entry.resource_type == resource_type))
-
-    positions = [i for i, entry in enumerate(entries) if wanted(entry)]
-    index = {entry.id: i for i, entry in enumerate(entries)}
-    return page_reply(call, positions, entries.__getitem__, index.get, render_entry)
+    audit = call.account.audit
+    positions = audit.select(start, end, actor_id=actor_id, resource_type=resource_type, **by_action)
+    return page_reply(call, positions, audit.at, audit.position, render_entry)
 
 
 ROUTES = [

@@ -330,17 +330,11 @@ def _wanted_status(call: Call) -> str | None:
 def list_emails(call: Call) -> Reply:
     outbox = call.account.outbox
     to = call.query.get("to")
-    positions = outbox.positions_between(*_date_bounds(call), to.strip() if to else None)
     status = _wanted_status(call)
-    tags = {t.strip() for t in (call.query.get("tags") or "").split(",") if t.strip()}
-    if status is not None or tags:
-        positions = [p for p in positions if _matches(outbox.at(p), status, tags)]
+    tags = list(dict.fromkeys(t.strip() for t in (call.query.get("tags") or "").split(",") if t.strip()))
+    positions = outbox.select(*_date_bounds(call), recipient=to.strip() if to else None,
+                              statuses=None if status is None else (status,), tags=tags or None)
     return page_reply(call, positions, outbox.at, outbox.position, lambda e: render_email(e, full=False))
-
-
-def _matches(email: Email, status: str | None, tags: set[str]) -> bool:
-    """The ``status`` filter (exact) and the ``tags`` filter (any of them)."""
-    return (status is None or email.status == status) and (not tags or bool(tags.intersection(email.tags)))
 
 
 def cancel_email(call: Call) -> Reply:

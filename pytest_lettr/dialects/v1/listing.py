@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from ...errors import InvalidParameter
+from ...state.indexes import Selection
 from ...state.pagination import paginate
 from ..base import Call, Reply
 from .validation import query_limit
@@ -20,7 +21,7 @@ class HasId(Protocol):
 
 def page_reply(
     call: Call,
-    positions: Sequence[int],
+    positions: Sequence[int] | Selection,
     fetch: Callable[[int], T],
     position_of: Callable[[str], int | None],
     render: Callable[[T], dict[str, Any]],

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from ... import errors
-from ...state.emails import Email
 from ...state.stats import PERIODS, DayStats, PeriodStats, daily_stats, period_stats
 from ..base import Call, Reply, Route
 from .validation import parse_date_or_timestamp
@@ -92,12 +91,7 @@ def get_analytics(call: Call) -> Reply:
         raise errors.InvalidParameter("The 'startDate' parameter must not be after 'endDate'", param="startDate")
     if (end - start).days + 1 > MAX_DAYS:
         raise errors.InvalidParameter(f"A range covers at most {MAX_DAYS} days", param="endDate")
-    tags = _tags(call)
-
-    def tagged(email: Email) -> bool:
-        return tags is None or not tags.isdisjoint(email.tags)
-
-    rows = daily_stats(call.account, start, end, None if tags is None else tagged)
+    rows = daily_stats(call.account, start, end, _tags(call))
     return Reply(200, {"object": "list", "data": [render_day(row) for row in rows]})
 
 

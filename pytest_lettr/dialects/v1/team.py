@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from ... import errors
@@ -13,21 +11,10 @@ from ..base import Call, Reply, Route
 from ..common import is_email
 from .listing import list_reply, query_choice
 from .validation import check_bool, check_string, require, require_string
-from .wire import wire_name
+from .wire import state_params, wire_name
 
 #: Each settings field on the wire and the team setting it sets.
 SETTINGS_FIELDS = {wire_name(name): name for name in SETTING_NAMES}
-
-
-@contextmanager
-def _v1_params() -> Iterator[None]:
-    """Name the field to blame in v1's casing when the team store refuses a change."""
-    try:
-        yield
-    except errors.LettrError as error:
-        if error.param is not None:
-            error.param = wire_name(error.param)
-        raise
 
 
 def render_member(member: Member) -> dict[str, Any]:
@@ -114,7 +101,7 @@ def transfer_ownership(call: Call) -> Reply:
     body = call.json()
     _only(body, ("newOwnerId",))
     new_owner_id = require_string(body, "newOwnerId", max_length=100)
-    with _v1_params():
+    with state_params():
         _, new = _team(call).transfer_ownership(new_owner_id, call.actor)
     return Reply(200, render_member(new))
 
@@ -137,7 +124,7 @@ def update_settings(call: Call) -> Reply:
             changes[attr] = None if value is None else check_string(value, wire, max_length=50)
         else:
             changes[attr] = check_bool(value, wire)
-    with _v1_params():
+    with state_params():
         _team(call).update_settings(changes, call.actor)
     return Reply(200, render_settings(call.account.settings))
 

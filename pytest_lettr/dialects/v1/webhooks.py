@@ -10,6 +10,7 @@ from ...webhooks.delivery import Delivery
 from ..base import Call, Reply, Route
 from .listing import list_reply, query_choice
 from .validation import check_int, check_string, optional, require, require_string
+from .wire import state_params
 
 DESCRIPTION_MAX = 500
 MAX_SECRET_OVERLAP = 30 * 24 * 3600
@@ -113,7 +114,8 @@ def test_webhook(call: Call) -> Reply:
     webhook_id = call.args["webhook_id"]
     store.get(webhook_id)
     event_type = require_string(call.json(), "eventType", max_length=100)
-    return Reply(200, render_delivery(store.send_test(webhook_id, event_type)))
+    with state_params():
+        return Reply(200, render_delivery(store.send_test(webhook_id, event_type)))
 
 
 def list_deliveries(call: Call) -> Reply:
@@ -127,7 +129,8 @@ def retry_delivery(call: Call) -> Reply:
     store = _store(call)
     webhook_id = call.args["webhook_id"]
     store.get(webhook_id)
-    return Reply(200, render_delivery(store.retry(webhook_id, call.args["delivery_id"])))
+    with state_params():
+        return Reply(200, render_delivery(store.retry(webhook_id, call.args["delivery_id"])))
 
 
 ROUTES = [

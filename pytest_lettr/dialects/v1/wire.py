@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -65,6 +67,21 @@ def wire_name(name: str) -> str:
         wire_name("ip_restrictions"), wire_name("require_2fa")   # ('ipRestrictions', 'require2FA')
     """
     return _IRREGULAR_NAMES.get(name) or camel(name)
+
+
+@contextmanager
+def state_params() -> Iterator[None]:
+    """Name the field a state operation blames in v1's spelling (``new_owner_id`` → ``newOwnerId``)::
+
+        with state_params():
+            account.team.transfer_ownership(member_id, actor)
+    """
+    try:
+        yield
+    except errors.LettrError as error:
+        if error.param is not None:
+            error.param = wire_name(error.param)
+        raise
 
 
 def status_of(error: errors.LettrError) -> int:
