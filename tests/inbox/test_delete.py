@@ -30,6 +30,8 @@ def test_delete_one_email(lettr_server: LettrServer, client: lettr.Lettr, inbox:
     assert [e.subject for e in lettr_server.account.outbox.by_request(lettr_server.emails[1].request_id or "")] \
         == ["Third"]  # the indexes follow the shift
     assert client.emails.get(lettr_server.emails[1].request_id or "").subject == "Third"
+    listed = client.emails.list()
+    assert sorted(item.subject for item in listed.results) == ["First", "Third"]  # the indexes are kept
     (entry,) = [e for e in lettr_server.account.audit if e.action == "email.deleted"]
     assert entry.resource_id == second.id
     again = inbox.post(f"/emails/{second.id}/delete", data={"csrf_token": csrf_token(page)})
