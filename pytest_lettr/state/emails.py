@@ -214,6 +214,23 @@ class Outbox:
         for position, email in enumerate(self._emails):
             self._index(email, position)
 
+    def remove(self, email_id: str) -> Email:
+        """Take one email out (``NotFound`` if absent); the indexes of the emails after it move up."""
+        with self._lock:
+            position = self._position.get(email_id)
+            if position is None:
+                raise NotFound(f"Email '{email_id}' not found")
+            email = self._emails.pop(position)
+            self._reindex()
+            return email
+
+    def clear(self) -> list[Email]:
+        """Take every email out; returns them, oldest first."""
+        with self._lock:
+            removed, self._emails = self._emails, []
+            self._reindex()
+            return removed
+
     def get(self, email_id: str) -> Email:
         position = self._position.get(email_id)
         if position is None:

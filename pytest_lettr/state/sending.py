@@ -138,6 +138,22 @@ def cancel(account: Account, actor: Actor, email: Email) -> Email:
     return email
 
 
+
+def delete_email(account: Account, actor: Actor, email_id: str) -> Email:
+    """Forget one stored email (``NotFound`` if the account has none with that id); audited."""
+    with account.lock:
+        email = account.outbox.remove(email_id)
+    account.record("email.deleted", actor, "email", email.id, {"request_id": email.request_id})
+    return email
+
+
+def clear_outbox(account: Account, actor: Actor) -> int:
+    """Forget every stored email of the account; audited once, with the count. Returns the count."""
+    with account.lock:
+        removed = account.outbox.clear()
+    account.record("emails.cleared", actor, "email", None, {"count": len(removed)})
+    return len(removed)
+
 # -- the steps ----------------------------------------------------------------------------------
 def _each(items: Sequence[_T], check: Callable[[_T], None]) -> None:
     """Run ``check`` on every item; in a batch, a refusal names the item (``error.extra["item"]``)."""
@@ -284,4 +300,4 @@ def _count(email: Email, rejected: list[str]) -> None:
     email.extra["rejected"] = len(rejected)
 
 
-__all__ = ["Draft", "SuppressedRecipients", "cancel", "send"]
+__all__ = ["Draft", "SuppressedRecipients", "cancel", "clear_outbox", "delete_email", "send"]

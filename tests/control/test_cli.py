@@ -1,0 +1,56 @@
+"""``lettr-mock serve`` prints the control URL, and wants a control token off loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pytest_lettr.cli import is_loopback, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_non_loopback_host_needs_a_control_token(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LETTR_MOCK_CONTROL_TOKEN", raising=False)
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "--control-token" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.8.0.1", True), ("::1", True),
+                                                ("localhost", True), ("0.0.0.0", False), ("::", False),
+                                                ("192.168.1.10", False), ("mock.internal", False)])
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_serve_prints_the_control_url_and_enforces_the_token() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "LETTR_MOCK_CONTROL_TOKEN": "tok-123"}
+    process = subprocess.Popen([sys.executable, "-m", "pytest_lettr.cli", "serve", "--port", "0", "--smtp-port",
+                                "0", "--smtps-port", "0"], stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Press Ctrl+C"):
+            break
+    try:
+        text = "".join(lines)
+        found = re.search(r"control API:\s+(\S+)", text)
+        assert found and found[1].endswith("/_lettr"), text
+        assert "tok-123" not in text  # the token is never printed
+        assert httpx.post(found[1] + "/accounts").status_code == 401
+        made = httpx.post(found[1] + "/accounts", headers={"X-Lettr-Control-Token": "tok-123"})
+        assert made.status_code == 201 and made.json()["admin_key"].startswith("le_")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
