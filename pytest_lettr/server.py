@@ -13,6 +13,7 @@ In tests, use the ``lettr_server`` fixture. Elsewhere::
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -155,6 +156,7 @@ class LettrServer:
         smtps_port: int = 0,
         request_log: int = LOG_ENTRIES,
         control_token: str | None = None,
+        intercept: bool = False,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -179,6 +181,11 @@ class LettrServer:
         self.faults = Faults(self)
         self.httpserver.middleware = self.faults
         self.handler_errors: list[str] = []
+        #: ``intercept=True``: while running, requests to Lettr's real hosts come here (:mod:`.intercept`).
+        self.intercept = intercept
+        self._routing: contextlib.ExitStack | None = None
+        #: The key the ``lettr_env`` fixture gave the app (send-only by default); ``None`` without it.
+        self.env_key: CreatedKey | None = None
         self._errors_lock = threading.Lock()
         self.dialects: dict[str, Dialect] = {"/v1": V1Dialect()}
         self._install_api_dialect()
@@ -210,7 +217,18 @@ class LettrServer:
                 self.stop()
                 raise
         self._point_links()
+        if self.intercept and self._routing is None:
+            self._routing = self.route_lettr_hosts()
         return self
+
+    def route_lettr_hosts(self) -> contextlib.ExitStack:
+        """Send requests to Lettr's real hosts to this server until the returned stack is closed."""
+        from .intercept import routed_to
+
+        stack = contextlib.ExitStack()
+        scheme = "https" if self.httpserver.ssl_context is not None else "http"
+        stack.enter_context(routed_to(scheme, self.httpserver.host, self.httpserver.port))
+        return stack
 
     def _point_links(self) -> None:
         """Links in emails (double opt-in, unsubscribe) point at this server once it listens."""
@@ -229,6 +247,9 @@ class LettrServer:
         self.httpserver.fallback = self._dispatch
 
     def stop(self) -> None:
+        if self._routing is not None:
+            self._routing.close()
+            self._routing = None
         if self.smtp is not None:
             self.smtp.stop()
         self.faults.clear()  # also ends the delays of requests being served
@@ -307,6 +328,7 @@ class LettrServer:
         previous, self.account = self.account, self._new_account(seed_material, **account_options)
         previous.close()  # nothing is delivered for the previous account any more
         self.accounts.clear()
+        self.env_key = None
         self.faults.clear()
         self._install_handler()
         self._point_links()

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
+from support.serve import serving
 
 from pytest_lettr.cli import is_loopback, main
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_non_loopback_host_needs_a_control_token(capsys: pytest.CaptureFixture[str],
@@ -32,25 +26,10 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
 
 
 def test_serve_prints_the_control_url_and_enforces_the_token() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "LETTR_MOCK_CONTROL_TOKEN": "tok-123"}
-    process = subprocess.Popen([sys.executable, "-m", "pytest_lettr.cli", "serve", "--port", "0", "--smtp-port",
-                                "0", "--smtps-port", "0"], stdout=subprocess.PIPE, text=True, env=env)
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Press Ctrl+C"):
-            break
-    try:
-        text = "".join(lines)
+    with serving(env={"LETTR_MOCK_CONTROL_TOKEN": "tok-123"}) as text:
         found = re.search(r"control API:\s+(\S+)", text)
         assert found and found[1].endswith("/_lettr"), text
         assert "tok-123" not in text  # the token is never printed
         assert httpx.post(found[1] + "/accounts").status_code == 401
         made = httpx.post(found[1] + "/accounts", headers={"X-Lettr-Control-Token": "tok-123"})
         assert made.status_code == 201 and made.json()["admin_key"].startswith("le_")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-        process.stdout.close()
