@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="SMTP port with implicit TLS (default 2465; 0 = any free)")
     serve.add_argument("--request-log", type=int, default=LOG_ENTRIES, metavar="N",
                        help=f"keep the last N requests in the (masked) request log (default {LOG_ENTRIES})")
+    serve.add_argument("--proxy-port", type=int, default=None, metavar="N",
+                       help="also run an HTTPS-intercepting proxy on port N (0 = any free): CONNECT to "
+                            "Lettr's hosts is answered by the fake (trust the printed CA bundle)")
     serve.add_argument("--control-token", default=os.environ.get("LETTR_MOCK_CONTROL_TOKEN"), metavar="TOKEN",
                        help="control calls (/_lettr) must send it as X-Lettr-Control-Token; required with a "
                             "--host other than loopback (default: $LETTR_MOCK_CONTROL_TOKEN)")
@@ -94,7 +97,8 @@ def serve(args: argparse.Namespace) -> int:
                          strict_domains=args.strict_domains, domains=args.domains, plan=args.plan,
                          trust_forwarded_for=args.trust_forwarded_for, smtp_port=args.smtp_port,
                          smtps_port=args.smtps_port, request_log=max(args.request_log, 0),
-                         control_token=args.control_token or None)
+                         control_token=args.control_token or None, proxy=args.proxy_port is not None,
+                         proxy_port=args.proxy_port or 0)
     try:
         server.start()
     except OSError as exc:
@@ -115,6 +119,8 @@ def serve(args: argparse.Namespace) -> int:
           f"{server.smtp_host}:{server.smtps_port} (implicit TLS), user lettr")
     print(f"  CA bundle:   {server.smtp_ca_bundle}")
     print(f"  admin key:   {server.admin_key}")
+    if server.proxy is not None:
+        print(f"  proxy:       {server.proxy_url}  (HTTPS_PROXY; CA bundle: {server.ca_bundle})")
     print(f"  control API: {server.url}/_lettr  (OpenAPI: /_lettr/openapi.json"
           f"{'; send X-Lettr-Control-Token' if args.control_token else ''})")
     print("Press Ctrl+C to stop.", flush=True)

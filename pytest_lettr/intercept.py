@@ -45,6 +45,7 @@ class Target:
 _lock = threading.Lock()
 _targets: list[Target] = []  # a stack: the innermost fake takes the requests
 _state = {"installed": False, "guard": False}
+_proxies: set[tuple[str, int]] = set()  # the fake's own proxies: a request through one is left alone
 
 BLOCKED = ("A request to {host} (a real Lettr host) was about to leave this test run. Use the "
            "lettr_server fixture (interception is on by default), wrap the code in "
@@ -88,6 +89,25 @@ def routed_to(scheme: str, host: str, port: int) -> Iterator[Target]:
                 del _targets[len(_targets) - 1 - _targets[::-1].index(target)]
 
 
+@contextmanager
+def fake_proxy(host: str, port: int) -> Iterator[None]:
+    """Requests sent through the fake's proxy at ``host:port`` are neither redirected nor refused:
+    the proxy itself answers Lettr's hosts and refuses every other one."""
+    with _lock:
+        _proxies.add((host, port))
+    try:
+        yield
+    finally:
+        with _lock:
+            _proxies.discard((host, port))
+
+
+def _via_fake_proxy(host: Any, port: Any) -> bool:
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    with _lock:
+        return (name.strip("[]"), port) in _proxies
+
+
 def set_guard(on: bool) -> None:
     """Refuse (``True``) or allow (``False``) requests to Lettr's hosts that no fake takes."""
     install()
@@ -115,6 +135,11 @@ def _rewritten(request: Any) -> Any:
                             extensions=request.extensions)
 
 
+def _httpcore_via_fake_proxy(pool: Any) -> bool:
+    proxy = getattr(pool, "_proxy_url", None)  # httpcore.HTTPProxy's
+    return proxy is not None and _via_fake_proxy(proxy.host, proxy.port)
+
+
 def _is_target(origin: Any) -> bool:
     with _lock:
         targets = list(_targets)
@@ -139,10 +164,10 @@ def _install_httpcore() -> None:
         handle_async_request = httpcore.AsyncHTTPConnection.handle_async_request
 
     def handle_request(self: Any, request: Any) -> Any:
-        return sync_send(self, _rewritten(request))
+        return sync_send(self, request if _httpcore_via_fake_proxy(self) else _rewritten(request))
 
     async def handle_async_request(self: Any, request: Any) -> Any:
-        return await async_send(self, _rewritten(request))
+        return await async_send(self, request if _httpcore_via_fake_proxy(self) else _rewritten(request))
 
     def create_connection(self: Any, origin: Any) -> Any:
         connection = sync_make(self, origin)
@@ -171,7 +196,9 @@ def _install_urllib3() -> None:
 
     def connection_from_host(self: Any, host: str | None, port: int | None = None, scheme: str | None = "http",
                              pool_kwargs: dict[str, Any] | None = None) -> Any:
-        target = current_target(host)
+        proxy = getattr(self, "proxy", None)  # urllib3.ProxyManager's
+        through_fake = proxy is not None and _via_fake_proxy(proxy.host, proxy.port)
+        target = None if through_fake else current_target(host)
         if target is not None:
             host, port, scheme = target.host, target.port, target.scheme
         return original(self, host, port=port, scheme=scheme, pool_kwargs=pool_kwargs)
@@ -189,5 +216,5 @@ def install() -> None:
     _install_urllib3()
 
 
-__all__ = ["LETTR_HOSTS", "RealLettrRequestBlocked", "Target", "current_target", "guarding", "install",
+__all__ = ["LETTR_HOSTS", "RealLettrRequestBlocked", "Target", "current_target", "fake_proxy", "guarding", "install",
            "is_lettr_host", "routed_to", "set_guard"]

@@ -14,6 +14,7 @@ In tests, use the ``lettr_server`` fixture. Elsewhere::
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -59,6 +60,8 @@ from .webhooks.delivery import ASGIApp, Delivery, WSGIApp
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from .proxy import LettrProxy
 
 
 @dataclass
@@ -157,6 +160,8 @@ class LettrServer:
         request_log: int = LOG_ENTRIES,
         control_token: str | None = None,
         intercept: bool = False,
+        proxy: bool = False,
+        proxy_port: int = 0,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -169,6 +174,10 @@ class LettrServer:
         #: or ``SSL_CERT_FILE`` for clients that read it (the official SDK). ``None`` over plain HTTP.
         self.ca_bundle: str | None = None
         ssl_context = None
+        if proxy:  # clients of the proxy trust the local CA's certificate for Lettr's hosts
+            from .tls import local_ca
+
+            self.ca_bundle = str(local_ca().ca_bundle)
         if https:
             from .tls import local_ca
 
@@ -186,6 +195,9 @@ class LettrServer:
         self._routing: contextlib.ExitStack | None = None
         #: The key the ``lettr_env`` fixture gave the app (send-only by default); ``None`` without it.
         self.env_key: CreatedKey | None = None
+        #: ``proxy=True``: the HTTPS-intercepting proxy (:mod:`.proxy`), made by :meth:`start`.
+        self.proxy: LettrProxy | None = None
+        self._proxy_port = proxy_port if proxy else None
         self._errors_lock = threading.Lock()
         self.dialects: dict[str, Dialect] = {"/v1": V1Dialect()}
         self._install_api_dialect()
@@ -217,9 +229,30 @@ class LettrServer:
                 self.stop()
                 raise
         self._point_links()
+        if self._proxy_port is not None and self.proxy is None:
+            self.proxy = self._start_proxy(self._proxy_port)
         if self.intercept and self._routing is None:
             self._routing = self.route_lettr_hosts()
         return self
+
+    def _start_proxy(self, port: int) -> LettrProxy:
+        from .proxy import LettrProxy
+        from .tls import local_ca
+
+        ca = local_ca()
+
+        def upstream() -> tuple[str, int, ssl.SSLContext | None]:
+            https = self.httpserver.ssl_context is not None
+            return self.httpserver.host, self.httpserver.port, ca.client_ssl_context() if https else None
+
+        return LettrProxy(upstream, ca.server_ssl_context(), port=port).start()
+
+    @property
+    def proxy_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the proxy (``HTTPS_PROXY``); with ``proxy=True`` once started."""
+        if self.proxy is None:
+            raise RuntimeError("this server has no proxy running: LettrServer(proxy=True).start()")
+        return self.proxy.url
 
     def route_lettr_hosts(self) -> contextlib.ExitStack:
         """Send requests to Lettr's real hosts to this server until the returned stack is closed."""
@@ -247,6 +280,9 @@ class LettrServer:
         self.httpserver.fallback = self._dispatch
 
     def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
         if self._routing is not None:
             self._routing.close()
             self._routing = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import lettr
@@ -41,7 +42,8 @@ def test_httpx_sync_and_async(lettr_server: LettrServer) -> None:
         async with httpx.AsyncClient(base_url="https://api.lettr.dev/v1", headers=_admin(lettr_server)) as client:
             return await client.post("/emails", json={**SEND, "subject": "async"})
 
-    answer = asyncio.run(send())
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own, whatever loop this thread may hold
+        answer = pool.submit(asyncio.run, send()).result()
     assert answer.status_code == 200 and answer.json()["id"].startswith("email_")
     assert [e.subject for e in lettr_server.emails] == ["Hi", "async"]
 
