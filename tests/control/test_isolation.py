@@ -137,3 +137,25 @@ def test_accounts_used_at_once_stay_apart(lettr_server: LettrServer, new_account
         assert sorted(e["id"] for e in seen) == sorted(ids)
         assert {e["subject"] for e in seen} == {account["id"]}
     assert lettr_server.handler_errors == []
+
+
+def test_resetting_one_account_leaves_the_others_alone(lettr_server: LettrServer, new_account: NewAccount) -> None:
+    busy, resetting = new_account(), new_account()
+
+    def send_many() -> list[str]:
+        v1, _ = _clients(lettr_server, busy)
+        with v1:
+            return [_created(v1.post("/emails", json=SEND), "id") for _ in range(15)]
+
+    def reset_many() -> list[int]:
+        with httpx.Client(base_url=lettr_server.url + "/_lettr",
+                          headers={"Authorization": f"Bearer {resetting['admin_key']}"}) as control:
+            return [control.post("/reset").status_code for _ in range(15)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sent, resets = pool.submit(send_many), pool.submit(reset_many)
+        ids, statuses = sent.result(), resets.result()
+    assert set(statuses) == {200}
+    kept = [e.id for e in lettr_server.accounts.get(busy["id"]).outbox]
+    assert kept == ids and len(set(ids)) == 15
+    assert lettr_server.handler_errors == []
