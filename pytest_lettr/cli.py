@@ -10,12 +10,15 @@
       SMTP:        127.0.0.1:2587 (STARTTLS), 127.0.0.1:2465 (implicit TLS), user lettr
       CA bundle:   /tmp/.../ca.pem
       admin key:   le_...
+      control API: http://127.0.0.1:8025/_lettr  (OpenAPI: /_lettr/openapi.json)
     Press Ctrl+C to stop.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import signal
 import sys
 import threading
@@ -53,22 +56,49 @@ def build_parser() -> argparse.ArgumentParser:
                        help="SMTP port with implicit TLS (default 2465; 0 = any free)")
     serve.add_argument("--request-log", type=int, default=LOG_ENTRIES, metavar="N",
                        help=f"keep the last N requests in the (masked) request log (default {LOG_ENTRIES})")
+    serve.add_argument("--proxy-port", type=int, default=None, metavar="N",
+                       help="also run an HTTPS-intercepting proxy on port N (0 = any free): CONNECT to "
+                            "Lettr's hosts is answered by the fake (trust the printed CA bundle)")
+    serve.add_argument("--control-token", default=os.environ.get("LETTR_MOCK_CONTROL_TOKEN"), metavar="TOKEN",
+                       help="control calls (/_lettr) must send it as X-Lettr-Control-Token; required with a "
+                            "--host other than loopback (default: $LETTR_MOCK_CONTROL_TOKEN)")
     return parser
 
 
-def serve(args: argparse.Namespace) -> int:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address to listen on) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the command line, if anything."""
     if args.admin_key is not None and not looks_like_key(args.admin_key):
-        print("lettr-mock: --admin-key must be le_ (or le_test_) followed by 36 letters and digits",
-              file=sys.stderr)
-        return 2
+        return "--admin-key must be le_ (or le_test_) followed by 36 letters and digits"
     for flag in ("port", "smtp_port", "smtps_port"):
         if not 0 <= getattr(args, flag) <= 65535:
-            print(f"lettr-mock: --{flag.replace('_', '-')} must be between 0 and 65535", file=sys.stderr)
-            return 2
+            return f"--{flag.replace('_', '-')} must be between 0 and 65535"
+    if not is_loopback(args.host) and not args.control_token:
+        return (f"--host {args.host} reaches beyond this machine: give --control-token (or set "
+                "LETTR_MOCK_CONTROL_TOKEN) so only your test suite can drive the control API")
+    return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    problem = _argument_problem(args)
+    if problem is not None:
+        print(f"lettr-mock: {problem}", file=sys.stderr)
+        return 2
     server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
                          strict_domains=args.strict_domains, domains=args.domains, plan=args.plan,
                          trust_forwarded_for=args.trust_forwarded_for, smtp_port=args.smtp_port,
-                         smtps_port=args.smtps_port, request_log=max(args.request_log, 0))
+                         smtps_port=args.smtps_port, request_log=max(args.request_log, 0),
+                         control_token=args.control_token or None, proxy=args.proxy_port is not None,
+                         proxy_port=args.proxy_port or 0)
     try:
         server.start()
     except OSError as exc:
@@ -89,6 +119,10 @@ def serve(args: argparse.Namespace) -> int:
           f"{server.smtp_host}:{server.smtps_port} (implicit TLS), user lettr")
     print(f"  CA bundle:   {server.smtp_ca_bundle}")
     print(f"  admin key:   {server.admin_key}")
+    if server.proxy is not None:
+        print(f"  proxy:       {server.proxy_url}  (HTTPS_PROXY; CA bundle: {server.ca_bundle})")
+    print(f"  control API: {server.url}/_lettr  (OpenAPI: /_lettr/openapi.json"
+          f"{'; send X-Lettr-Control-Token' if args.control_token else ''})")
     print("Press Ctrl+C to stop.", flush=True)
     try:
         while not stop.wait(0.5):

@@ -55,6 +55,8 @@ FAULT_ERRORS: dict[int, tuple[type[errors.LettrError], str]] = {
     504: (errors.GatewayTimeout, "Gateway timeout (a fault injected by the test)"),
 }
 DIALECTS = {"v1": "/v1", "api": "/api"}
+#: The control API (:mod:`pytest_lettr.control`): never faulted, so a test can always remove a fault.
+CONTROL_PREFIX = "/_lettr/"
 
 
 class Fault:
@@ -208,8 +210,8 @@ class Faults:
 
     # -- the middleware -----------------------------------------------------------------------------
     def __call__(self, request: Request, dispatch: Callable[[Request], Response]) -> Response:
-        if not self._faults:  # the common case
-            return dispatch(request)
+        if not self._faults or request.path.startswith(CONTROL_PREFIX):  # the common case; control calls
+            return dispatch(request)                                        # always get through
         fault, released = self._pick(request)
         if fault is None:
             return dispatch(request)

@@ -39,6 +39,8 @@ ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner
 REPORT_KEY: pytest.StashKey[PermissionsReport] = pytest.StashKey()
 LETTR_CLIENT_KEY_NAME = "lettr_client"
 SERVER_OPTIONS = ("trust_forwarded_for",)
+#: Marker options the plugin itself reads.
+PLUGIN_OPTIONS = frozenset({"rate_limit", "https", "intercept", "env_permissions"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=SENSITIVE_DATA_MODES,
                     help="an email carrying a secret: warn (default), error (400 sensitive_data) or off")
     parser.addini("lettr_sensitive_data", "sensitive-data guard: warn, error or off", default="warn")
+    parser.addini("lettr_allow_real_requests", "let requests to Lettr's real hosts leave the test run "
+                  "(refused by default)", type="bool", default=False)
     parser.addini("lettr_domains", "verified sending domains every test's account starts with", type="linelist",
                   default=[])
     group.addoption("--lettr-permissions-report", dest="lettr_permissions_report", action="store_true",
@@ -65,9 +69,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lettr(**options): configure the test's Lettr account, e.g. strict_domains=True, "
         "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, "
-        "rate_limit=(requests, per_seconds), https=True",
+        "rate_limit=(requests, per_seconds), https=True, intercept=False, env_permissions=['emails:send']",
     )
     sensitive_data_mode(config)
+    from .intercept import set_guard
+
+    set_guard(not config.getini("lettr_allow_real_requests"))
     if config.getoption("lettr_permissions_report", False):
         from .report import PermissionsReport
 
@@ -190,6 +197,7 @@ def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Itera
     options = marker_options(request.node)
     server.reset(request.node.nodeid, **_account_options(options, request.config))
     saved = _apply_server_options(server, options)
+    routing = server.route_lettr_hosts() if options.get("intercept", True) else None
     try:
         yield server
         server.check_handler_errors()
@@ -199,6 +207,8 @@ def _fresh_account(server: LettrServer, request: pytest.FixtureRequest) -> Itera
             report.collect(server.account, request.node.nodeid)
         for name, value in saved.items():
             setattr(server.options, name, value)
+        if routing is not None:
+            routing.close()
 
 
 def _account_options(options: dict[str, Any], config: pytest.Config) -> dict[str, Any]:
@@ -206,7 +216,7 @@ def _account_options(options: dict[str, Any], config: pytest.Config) -> dict[str
 
     Raises :class:`pytest.UsageError` for an unknown option or sensitive-data mode.
     """
-    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - {"rate_limit", "https"}
+    unknown = set(options) - set(ACCOUNT_OPTIONS) - set(SERVER_OPTIONS) - PLUGIN_OPTIONS
     if unknown:
         raise pytest.UsageError(f"unknown @pytest.mark.lettr option(s): {', '.join(sorted(unknown))}")
     account_options = {k: v for k, v in options.items() if k in ACCOUNT_OPTIONS}
@@ -229,15 +239,24 @@ def _apply_server_options(server: LettrServer, options: dict[str, Any]) -> dict[
     return saved
 
 
+#: What the key ``lettr_env`` gives the app may do, unless ``@pytest.mark.lettr(env_permissions=[...])`` says.
+ENV_PERMISSIONS = ("emails:send",)
+
+
 @pytest.fixture
-def lettr_env(lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch) -> LettrServer:
+def lettr_env(lettr_server: LettrServer, monkeypatch: pytest.MonkeyPatch,
+              request: pytest.FixtureRequest) -> LettrServer:
     """Point the app under test at the fake Lettr through its environment.
 
-    Sets ``LETTR_API_KEY`` (the admin key), ``LETTR_BASE_URL`` (the v1 base URL) and
-    ``LETTR_API_BASE_URL`` (the current API's base URL, for the official SDK).
+    Sets ``LETTR_API_KEY`` (a least-privilege key that may only send, as Lettr's security guide
+    recommends; ``lettr_env.env_key`` is it; widen it with
+    ``@pytest.mark.lettr(env_permissions=["emails:send", "emails:read"])``), ``LETTR_BASE_URL`` (the
+    v1 base URL) and ``LETTR_API_BASE_URL`` (the current API's base URL, for the official SDK).
     Apps should read keys from the environment, never hard-code them.
     """
-    monkeypatch.setenv("LETTR_API_KEY", lettr_server.admin_key)
+    permissions = marker_options(request.node).get("env_permissions", ENV_PERMISSIONS)
+    lettr_server.env_key = lettr_server.create_key("App key (lettr_env)", permissions)
+    monkeypatch.setenv("LETTR_API_KEY", lettr_server.env_key.key)
     monkeypatch.setenv("LETTR_BASE_URL", lettr_server.v1_url)
     monkeypatch.setenv("LETTR_API_BASE_URL", lettr_server.api_url)
     return lettr_server

@@ -13,6 +13,8 @@ In tests, use the ``lettr_server`` fixture. Elsewhere::
 
 from __future__ import annotations
 
+import contextlib
+import ssl
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,9 +26,11 @@ from werkzeug.wrappers import Request, Response
 
 from . import errors
 from .clock import Clock
+from .control import AccountRegistry, ControlAPI
+from .control import owns as control_owns
 from .dialects import links
 from .dialects.api import ApiDialect
-from .dialects.base import Dialect, rate_limit_headers
+from .dialects.base import Dialect, bearer_token, rate_limit_headers
 from .dialects.v1 import V1Dialect
 from .dialects.v1.wire import error_response
 from .faults import Faults
@@ -56,6 +60,8 @@ from .webhooks.delivery import ASGIApp, Delivery, WSGIApp
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from .proxy import LettrProxy
 
 
 @dataclass
@@ -152,6 +158,10 @@ class LettrServer:
         smtp_port: int = 0,
         smtps_port: int = 0,
         request_log: int = LOG_ENTRIES,
+        control_token: str | None = None,
+        intercept: bool = False,
+        proxy: bool = False,
+        proxy_port: int = 0,
     ) -> None:
         self.seed = seed
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
@@ -166,6 +176,10 @@ class LettrServer:
         #: or ``SSL_CERT_FILE`` for clients that read it (the official SDK). ``None`` over plain HTTP.
         self.ca_bundle: str | None = None
         ssl_context = None
+        if proxy:  # clients of the proxy trust the local CA's certificate for Lettr's hosts
+            from .tls import local_ca
+
+            self.ca_bundle = str(local_ca().ca_bundle)
         if https:
             from .tls import local_ca
 
@@ -178,11 +192,25 @@ class LettrServer:
         self.faults = Faults(self)
         self.httpserver.middleware = self.faults
         self.handler_errors: list[str] = []
+        #: ``intercept=True``: while running, requests to Lettr's real hosts come here (:mod:`.intercept`).
+        self.intercept = intercept
+        self._routing: contextlib.ExitStack | None = None
+        #: The key the ``lettr_env`` fixture gave the app (send-only by default); ``None`` without it.
+        self.env_key: CreatedKey | None = None
+        #: ``proxy=True``: the HTTPS-intercepting proxy (:mod:`.proxy`), made by :meth:`start`.
+        self.proxy: LettrProxy | None = None
+        self._proxy_port = proxy_port if proxy else None
         self._errors_lock = threading.Lock()
         self.dialects: dict[str, Dialect] = {"/v1": V1Dialect()}
         self._install_api_dialect()
         self.emails = EmailOutbox(self)
         self.account: Account = self._new_account(None)
+        #: Every account of this server: the default one (``account``) and those made by
+        #: ``POST /_lettr/accounts`` or :meth:`create_account` (see docs/control.md).
+        self.accounts = AccountRegistry(seed, self._make_account, lambda: self.account, self._set_account)
+        #: The control API under ``/_lettr``; with ``control_token`` every call must carry it.
+        self.control = ControlAPI(self.accounts, self.faults, base_url=lambda: self.url,
+                                  control_token=control_token, trust_forwarded_for=trust_forwarded_for)
         self._inbox: Any = None  # the web inbox, made on its first request (it loads Jinja2)
         #: The SMTP listeners (``None`` with ``smtp=False``); they start and stop with the server.
         self.smtp: SMTPListeners | None = self._smtp_listeners(smtp_port, smtps_port) if smtp else None
@@ -203,7 +231,39 @@ class LettrServer:
                 self.stop()
                 raise
         self._point_links()
+        if self._proxy_port is not None and self.proxy is None:
+            self.proxy = self._start_proxy(self._proxy_port)
+        if self.intercept and self._routing is None:
+            self._routing = self.route_lettr_hosts()
         return self
+
+    def _start_proxy(self, port: int) -> LettrProxy:
+        from .proxy import LettrProxy
+        from .tls import local_ca
+
+        ca = local_ca()
+
+        def upstream() -> tuple[str, int, ssl.SSLContext | None]:
+            https = self.httpserver.ssl_context is not None
+            return self.httpserver.host, self.httpserver.port, ca.client_ssl_context() if https else None
+
+        return LettrProxy(upstream, ca.server_ssl_context(), port=port).start()
+
+    @property
+    def proxy_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the proxy (``HTTPS_PROXY``); with ``proxy=True`` once started."""
+        if self.proxy is None:
+            raise RuntimeError("this server has no proxy running: LettrServer(proxy=True).start()")
+        return self.proxy.url
+
+    def route_lettr_hosts(self) -> contextlib.ExitStack:
+        """Send requests to Lettr's real hosts to this server until the returned stack is closed."""
+        from .intercept import routed_to
+
+        stack = contextlib.ExitStack()
+        scheme = "https" if self.httpserver.ssl_context is not None else "http"
+        stack.enter_context(routed_to(scheme, self.httpserver.host, self.httpserver.port))
+        return stack
 
     def _point_links(self) -> None:
         """Links in emails (double opt-in, unsubscribe) point at this server once it listens."""
@@ -222,6 +282,12 @@ class LettrServer:
         self.httpserver.fallback = self._dispatch
 
     def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
+        if self._routing is not None:
+            self._routing.close()
+            self._routing = None
         if self.smtp is not None:
             self.smtp.stop()
         self.faults.clear()  # also ends the delays of requests being served
@@ -248,7 +314,8 @@ class LettrServer:
         state = self.url if self.is_running() else "stopped"
         return f"<LettrServer {state} emails={len(self.account.outbox)}>"
 
-    def _new_account(self, seed_material: str | None, **overrides: Any) -> Account:
+    def _new_account(self, seed_material: str | None, admin_key: str | None = None, *, created: bool = False,
+                     **overrides: Any) -> Account:
         if self._faker is None:
             from faker import Faker
 
@@ -264,10 +331,12 @@ class LettrServer:
         if overrides:
             raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
         seed = f"{self.seed}:{seed_material or ''}"
-        account = Account(seed=seed, options=options, admin_key=self._fixed_admin_key, faker=self._faker)
+        fixed = None if created else self._fixed_admin_key
+        account = Account(seed=seed, options=options, admin_key=admin_key or fixed, faker=self._faker)
         account.inbound.url_of = lambda: self.url  # attachment URLs point at this server
-        for name in self._pinned:
-            self._install_pinned_key(account, name)
+        if not created:  # a key is one account's: created accounts never hold the pinned keys
+            for name in self._pinned:
+                self._install_pinned_key(account, name)
         return account
 
     def pin_key(self, name: str = "lettr_client", *, mode: str = "api") -> CreatedKey:
@@ -304,6 +373,24 @@ class LettrServer:
         mode, key_id, secret = self._pinned_keys[name]
         return account.keys.create(name, ("*",), mode=mode, raw_key=secret, key_id=key_id,
                                    owner_email=account.owner.email)
+    def _make_account(self, seed_material: str | None, admin_key: str | None, **options: Any) -> Account:
+        """An account of the registry (a created one's ``admin_key`` is its own, never the fixed one)."""
+        # seed_material None is the default account; a created account never gets the fixed admin key
+        account = self._new_account(seed_material, admin_key, created=seed_material is not None, **options)
+        if self.httpserver.is_running():
+            account.link_base = self.url
+        return account
+
+    def _set_account(self, account: Account) -> None:
+        previous, self.account = self.account, account
+        self._point_links()
+        if previous is not account:
+            previous.close()
+
+    def create_account(self, **account_options: Any) -> tuple[str, Account]:
+        """A further isolated account on this server, as ``POST /_lettr/accounts`` makes: returns
+        ``(id, account)``; requests with its keys act on it only. Gone at the next :meth:`reset`."""
+        return self.accounts.create(**account_options)
 
     def reset(self, seed_material: str | None = None, **account_options: Any) -> Account:
         """A fresh account (no emails, empty audit log, one owner, plan ``pro``, a new admin key).
@@ -315,6 +402,8 @@ class LettrServer:
         """
         previous, self.account = self.account, self._new_account(seed_material, **account_options)
         previous.close()  # nothing is delivered for the previous account any more
+        self.accounts.clear()
+        self.env_key = None
         self.faults.clear()
         self._install_handler()
         self._point_links()
@@ -428,21 +517,41 @@ class LettrServer:
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path
-        if path.startswith(ATTACHMENT_PATH):
-            return serve_attachment(self.account, path[len(ATTACHMENT_PATH):])
+        if path.startswith(ATTACHMENT_PATH):  # a capability URL: the account holding the token serves it
+            token = path[len(ATTACHMENT_PATH):]
+            holder = next((a for _, a in self.accounts if a.inbound.attachment(token) is not None), self.account)
+            return serve_attachment(holder, token)
         dialect = self._dialect_for(path)
         if dialect is None:
             return self._serve_page(request)
         try:
-            return dialect.handle(request, self.account, self.options)
+            return dialect.handle(request, self._account_of(request), self.options)
         except Exception:  # a bug in the mock: answer 500 and make the test fail loudly
             self._note_handler_error()
             return dialect.render_error(None, errors.ServerError(
                 "Internal error in the Lettr mock (see lettr_server.handler_errors)"))
 
+    def _account_of(self, request: Request) -> Account:
+        """The account of the request's key; the default one without a (well-formed, known) key."""
+        try:
+            token = bearer_token(request)
+        except errors.LettrError:
+            return self.account  # its access check refuses the header as before
+        return self.accounts.account_for(token)
+
+    def _serve_control(self, request: Request) -> Response:
+        try:
+            return self.control.handle(request)
+        except Exception:
+            self._note_handler_error()
+            return error_response(errors.ServerError("Internal error in the Lettr mock's control API "
+                                                     "(see lettr_server.handler_errors)"))
+
     def _serve_page(self, request: Request) -> Response:
         """What is not an API: the links put in emails, the web inbox, else v1's 404."""
         path = request.path
+        if control_owns(path):
+            return self._serve_control(request)
         if path.startswith(links.PREFIX):
             try:
                 return links.handle(request, self.account)

@@ -40,7 +40,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["LocalCA", "local_ca"]
 
-SERVER_HOSTS = ("localhost", "127.0.0.1", "::1")
+#: Lettr's real hosts: the certificate is valid for them too, so the proxy (:mod:`pytest_lettr.proxy`)
+#: can answer a ``CONNECT`` to them, for clients that trust this CA and only those.
+PROXIED_HOSTS = ("app.lettr.com", "api.lettr.dev")
+SERVER_HOSTS = ("localhost", "127.0.0.1", "::1", *PROXIED_HOSTS)
 """What the server certificate is valid for."""
 
 CA_LIFETIME = timedelta(days=3 * 365)
@@ -173,6 +176,7 @@ def _ca_certificate(key: ec.EllipticCurvePrivateKey, now: datetime) -> x509.Cert
             x509.NameConstraints(
                 permitted_subtrees=[
                     x509.DNSName("localhost"),
+                    *(x509.DNSName(name) for name in PROXIED_HOSTS),
                     x509.IPAddress(ipaddress.ip_network("127.0.0.0/8")),
                     x509.IPAddress(ipaddress.ip_network("::1/128")),
                 ],
@@ -204,6 +208,7 @@ def _server_certificate(
             x509.SubjectAlternativeName(
                 [
                     x509.DNSName("localhost"),
+                    *(x509.DNSName(name) for name in PROXIED_HOSTS),
                     x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                     x509.IPAddress(ipaddress.ip_address("::1")),
                 ]

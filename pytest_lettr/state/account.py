@@ -205,10 +205,9 @@ class Account:
         with self.lock:
             while self._scheduled and self._scheduled[0][0] <= now:
                 _, _, email_id = heapq.heappop(self._scheduled)
-                if self.outbox.position(email_id) is None:
-                    continue  # deleted before its time
-                email = self.outbox.get(email_id)
-                if email.status == "scheduled":
+                position = self.outbox.position(email_id)  # None: deleted while it waited
+                email = self.outbox.at(position) if position is not None else None
+                if email is not None and email.status == "scheduled":
                     email.status, email.sent_at = "sent", email.scheduled_at
                     due.append(email)
         for email in due:

@@ -250,9 +250,10 @@ class CampaignStore:
 
     # -- what happened ----------------------------------------------------------------------------
     def emails_of(self, campaign: Campaign) -> list[Email]:
+        """The campaign's emails still in the outbox (a test may have deleted some)."""
         outbox = self.account.outbox
-        return [outbox.get(email_id) for email_id in campaign.email_ids
-                if outbox.position(email_id) is not None]  # an email deleted from the outbox is gone
+        positions = (outbox.position(email_id) for email_id in campaign.email_ids)
+        return [outbox.at(p) for p in positions if p is not None]
 
     def events(self, campaign: Campaign) -> list[tuple[Email, Any]]:
         """``(email, event)`` of every event of the campaign's emails, oldest first."""

@@ -298,6 +298,13 @@ class KeyStore:
         now = self._clock.now()
         return [k for k in self._by_id.values() if not k.revoked(now)]
 
+    def knows(self, raw: str) -> bool:
+        """Whether ``raw`` is one of this store's keys (revoked or not): which account a presented
+        key belongs to. Looked up by hash, confirmed with :func:`hmac.compare_digest`."""
+        digest = hash_key(raw)
+        api_key = self._by_hash.get(digest)
+        return api_key is not None and hmac.compare_digest(api_key.key_hash, digest)
+
     def authenticate(self, raw: str) -> ApiKey:
         """The key ``raw`` stands for, or :class:`Unauthorized` / :class:`KeyExpired`.
 

@@ -140,6 +140,7 @@ def cancel(account: Account, actor: Actor, email: Email) -> Email:
     return email
 
 
+
 # -- the steps ----------------------------------------------------------------------------------
 def _each(items: Sequence[_T], check: Callable[[_T], None]) -> None:
     """Run ``check`` on every item; in a batch, a refusal names the item (``error.extra["item"]``)."""

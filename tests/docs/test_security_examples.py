@@ -75,7 +75,7 @@ def test_the_mailer_key_can_only_send(lettr_server):
 
 def test_the_app_needs_nothing_but_send(lettr_env):
     send_welcome("ada@example.com")
-    used = lettr_env.permissions_used(lettr_env.account.admin_key.id)
+    used = lettr_env.permissions_used(lettr_env.env_key.id)
     assert minimal_permissions(used) == ["emails:send"]
 
 

@@ -169,7 +169,7 @@ def app_sends_welcome(address: str) -> int:
 
 
 def test_lettr_env_points_the_app_at_the_mock(lettr_env: LettrServer) -> None:
-    assert os.environ["LETTR_API_KEY"] == lettr_env.admin_key
+    assert lettr_env.env_key is not None and os.environ["LETTR_API_KEY"] == lettr_env.env_key.key
     assert os.environ["LETTR_BASE_URL"] == lettr_env.v1_url
     assert os.environ["LETTR_API_BASE_URL"] == lettr_env.api_url
     assert app_sends_welcome("ada@example.com") == 200

@@ -7,6 +7,7 @@ the test fails, and the exact usage errors are pinned.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
@@ -30,6 +31,9 @@ class FakeServer:
 
     def check_handler_errors(self) -> None:
         self.calls.append(("check_handler_errors",))
+
+    def route_lettr_hosts(self) -> contextlib.ExitStack:
+        return contextlib.ExitStack()
 
 
 class FakeReport:

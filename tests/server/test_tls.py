@@ -198,7 +198,7 @@ def test_certificate_contents(ca: LocalCA) -> None:
     root_ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
 
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert san.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert san.get_values_for_type(x509.DNSName) == ["localhost", "app.lettr.com", "api.lettr.dev"]
     assert set(san.get_values_for_type(x509.IPAddress)) == {
         ipaddress.ip_address("127.0.0.1"),
         ipaddress.ip_address("::1"),

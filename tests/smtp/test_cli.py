@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import smtplib
 import socket
 import ssl
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from support import message
+from support.serve import serving
 
 from pytest_lettr.cli import build_parser, main
 
@@ -24,26 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def served() -> Iterator[dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_lettr.cli", "serve", "--port", "0", "--smtp-port", "0", "--smtps-port", "0"],
-        stdout=subprocess.PIPE, text=True, env=env)
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Press Ctrl+C"):
-            break
-    text = "".join(lines)
-    smtp = re.search(r"SMTP:\s+(\S+):(\d+) \(STARTTLS\), \S+:(\d+) \(implicit TLS\)", text)
-    bundle = re.search(r"CA bundle:\s+(\S+)", text)
-    key = re.search(r"admin key:\s+(\S+)", text)
-    v1 = re.search(r"v1 API:\s+(\S+)", text)
-    assert smtp and bundle and key and v1, text
-    yield {"host": smtp[1], "port": smtp[2], "tls_port": smtp[3], "ca": bundle[1], "key": key[1], "v1": v1[1]}
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
-    process.stdout.close()
+    with serving() as text:
+        smtp = re.search(r"SMTP:\s+(\S+):(\d+) \(STARTTLS\), \S+:(\d+) \(implicit TLS\)", text)
+        bundle = re.search(r"CA bundle:\s+(\S+)", text)
+        key = re.search(r"admin key:\s+(\S+)", text)
+        v1 = re.search(r"v1 API:\s+(\S+)", text)
+        assert smtp and bundle and key and v1, text
+        yield {"host": smtp[1], "port": smtp[2], "tls_port": smtp[3], "ca": bundle[1], "key": key[1], "v1": v1[1]}
 
 
 def test_the_defaults_are_lettrs_alternate_ports() -> None:
