@@ -22,7 +22,7 @@ from .server import LettrServer
 from .state.account import SENSITIVE_DATA_MODES
 from .webhooks.fixture import lettr_webhooks  # noqa: F401  (registers the fixture)
 
-ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email")
+ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email", "enforce_limits")
 REPORT_KEY = pytest.StashKey[PermissionsReport]()
 SERVER_OPTIONS = ("trust_forwarded_for",)
 
@@ -50,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "lettr(**options): configure the test's Lettr account, e.g. strict_domains=True, "
-        "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, "
+        "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, enforce_limits=True, "
         "rate_limit=(requests, per_seconds), https=True",
     )
     sensitive_data_mode(config)

@@ -33,8 +33,8 @@ ROTATION_PERIOD = timedelta(days=90)
 KEY_FORMATS: dict[str, tuple[str, int]] = {
     "live": ("le_", 36),
     "test": ("le_test_", 36),
-    "api": ("lttr_", 40),
-    "sandbox": ("lttr_sandbox_", 40),
+    "api": ("lttr_", 64),
+    "sandbox": ("lttr_sandbox_", 64),
 }
 
 
@@ -238,7 +238,7 @@ class KeyStore:
                 raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
         if raw_key is not None and not looks_like_key(raw_key):
             raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
-                                   "(or lttr_ / lttr_sandbox_ + 40)", param="key")
+                                   "(or lttr_ / lttr_sandbox_ + 64)", param="key")
         with self._lock:
             if check is not None:
                 check()  # before any id or secret is drawn, so a refusal changes no later id
