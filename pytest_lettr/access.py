@@ -7,8 +7,8 @@
     access.key.id, access.actor.ip_address, access.rate_limit.remaining
 
 The order: the client's address is not locked out (``enforce_limits``: 5 failed authentications
-within 5 minutes block it for 15) → a key is given → it is known (not revoked) → not expired → the client's IP is allowed
-→ the intake's own checks (``intake_checks``: sandbox rules, say) → the rate limit → the
+within 5 minutes block it for 15) → a key is given → it is known (not revoked) → not expired →
+the client's IP is allowed → the intake's own checks (``intake_checks``: sandbox rules, say) → the rate limit → the
 permission. A refusal raises the domain error (with ``extra["rate_limit"]`` once the window is
 known) and is audited: ``auth.failed`` for a 401,
 ``auth.forbidden`` for a permission or restriction refusal, with ``context`` (what was asked, e.g.
