@@ -102,6 +102,23 @@ def field_errors(error: errors.LettrError) -> dict[str, list[str]]:
     return {mask_keys(error.param or "body"): [mask_keys(error.message)]}
 
 
+def _documented_body(error: errors.LettrError, code: str) -> dict[str, Any] | None:
+    """The body of a refusal whose wording the docs fix (the sandbox's, the IP restriction's)."""
+    if isinstance(error, errors.SandboxRestricted):
+        return {"status": "error", "error_code": code, "message": SANDBOX_RESTRICTED}
+    if isinstance(error, errors.Forbidden) and error.restriction == "ip":
+        return {"message": IP_NOT_ALLOWED, "error_code": code}
+    return None
+
+
+def _message(error: errors.LettrError) -> str:
+    if isinstance(error, errors.Forbidden) and error.required_permission:
+        return INSUFFICIENT_SCOPE
+    if isinstance(error, errors.RateLimited):
+        return RATE_LIMITED
+    return mask_keys(error.message)
+
+
 def error_body(error: errors.LettrError, path: str | None = None) -> tuple[int, dict[str, Any]]:
     """The status and body for ``error`` on the route ``path``; anything shaped like a key in a
     message is masked."""
@@ -110,18 +127,12 @@ def error_body(error: errors.LettrError, path: str | None = None) -> tuple[int, 
     status, code = status_of(error)
     if code == "validation_error":
         return status, {"message": "Validation failed.", "error_code": code, "errors": field_errors(error)}
-    if isinstance(error, errors.SandboxRestricted):
-        return status, {"status": "error", "error_code": code, "message": SANDBOX_RESTRICTED}
-    if isinstance(error, errors.Forbidden) and error.restriction == "ip":
-        return status, {"message": IP_NOT_ALLOWED, "error_code": code}
+    documented = _documented_body(error, code)
+    if documented is not None:
+        return status, documented
     if isinstance(error, errors.TemplateNotFound) and (path or "").startswith(TEMPLATE_RESOURCE):
         code = "not_found"
-    message = mask_keys(error.message)
-    if isinstance(error, errors.Forbidden) and error.required_permission:
-        message = INSUFFICIENT_SCOPE
-    elif isinstance(error, errors.RateLimited):
-        message = RATE_LIMITED
-    return status, {"message": message, "error_code": code}
+    return status, {"message": _message(error), "error_code": code}
 
 
 def error_response(error: errors.LettrError, path: str | None = None) -> Response:
