@@ -6,8 +6,9 @@
                        context={"method": "POST", "path": "/v1/emails"})
     access.key.id, access.actor.ip_address, access.rate_limit.remaining
 
-The order: a key is given → it is known (not revoked) → not expired → the client's IP is allowed
-→ the intake's own checks (``intake_checks``: sandbox rules, say) → the rate limit → the
+The order: the client's address is not locked out (``enforce_limits``: 5 failed authentications
+within 5 minutes block it for 15) → a key is given → it is known (not revoked) → not expired →
+the client's IP is allowed → the intake's own checks (``intake_checks``: sandbox rules, say) → the rate limit → the
 permission. A refusal raises the domain error (with ``extra["rate_limit"]`` once the window is
 known) and is audited: ``auth.failed`` for a 401,
 ``auth.forbidden`` for a permission or restriction refusal, with ``context`` (what was asked, e.g.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 from . import errors
 from .permissions import allows, ip_allowed
 from .state import Account, Actor, ApiKey
-from .state.limits import RateLimitStatus
+from .state.limits import RateLimitStatus, count_request
 
 #: ``auth.failed`` records the first 7 characters of a rejected token only if it is at least this long.
 MIN_AUDITED_TOKEN = 20
@@ -56,7 +57,9 @@ def authorize(account: Account, token: str | None, *, client_ip: str | None, per
     key: ApiKey | None = None
     window: RateLimitStatus | None = None
     try:
-        key = _authenticate(account, token)
+        if account.options.enforce_limits:
+            account.auth_lockout.check(client_ip)
+        key = _authenticate_counting_failures(account, token, client_ip)
         actor = Actor(id=key.id, type="api_key", ip_address=client_ip, user_agent=user_agent,
                       key_prefix=key.key_prefix)
         window = _admit(account, key, client_ip, intake_checks)
@@ -74,7 +77,7 @@ def _admit(account: Account, key: ApiKey, client_ip: str | None, intake_checks: 
         raise errors.Forbidden("Request from unauthorized IP address", restriction="ip")
     if intake_checks is not None:
         intake_checks(key)
-    return account.rate_limiter.hit(key.id, key.rate_limit)
+    return count_request(account, key)
 
 
 def _check_permission(account: Account, key: ApiKey, permission: str | None, scope: str | None) -> None:
@@ -93,6 +96,15 @@ def _attach_window(error: errors.LettrError, window: RateLimitStatus | None) -> 
         window = RateLimitStatus(int(error.extra["limit"]), 0, int(error.extra["reset"]))
     if window is not None:
         error.extra.setdefault("rate_limit", window)
+
+
+def _authenticate_counting_failures(account: Account, token: str | None, client_ip: str | None) -> ApiKey:
+    """:func:`_authenticate`; a failure counts towards the client address's lockout."""
+    try:
+        return _authenticate(account, token)
+    except errors.Unauthorized:
+        account.auth_lockout.fail(client_ip)
+        raise
 
 
 def _authenticate(account: Account, token: str | None) -> ApiKey:

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=argparse.SUPPRESS)  # the default now; kept so old command lines work
     serve.set_defaults(strict_domains=True)
     serve.add_argument("--plan", choices=("free", "pro", "enterprise"), default="pro", help="account plan")
+    serve.add_argument("--enforce-limits", action="store_true",
+                       help="enforce Lettr's documented limits (3 requests a second per team, the auth-failure "
+                            "lockout, sandbox windows); their headers are sent either way")
     serve.add_argument("--trust-forwarded-for", action="store_true",
                        help="take the caller IP from X-Forwarded-For (behind a proxy)")
     serve.add_argument("--smtp-port", type=int, default=2587,
@@ -95,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     server = LettrServer(host=args.host, port=args.port, seed=args.seed, admin_key=args.admin_key,
                          strict_domains=args.strict_domains, domains=args.domains, plan=args.plan,
+                         enforce_limits=args.enforce_limits,
                          trust_forwarded_for=args.trust_forwarded_for, smtp_port=args.smtp_port,
                          smtps_port=args.smtps_port, request_log=max(args.request_log, 0),
                          control_token=args.control_token or None, proxy=args.proxy_port is not None,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .server import LettrServer
     from .webhooks.fixture import WebhookTester
 
-ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email")
+ACCOUNT_OPTIONS = ("strict_domains", "domains", "plan", "sensitive_data", "owner_email", "enforce_limits")
 REPORT_KEY: pytest.StashKey[PermissionsReport] = pytest.StashKey()
 LETTR_CLIENT_KEY_NAME = "lettr_client"
 SERVER_OPTIONS = ("trust_forwarded_for",)
@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "lettr(**options): configure the test's Lettr account, e.g. strict_domains=True, "
-        "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, "
+        "plan='enterprise', sensitive_data='error', trust_forwarded_for=True, enforce_limits=True, "
         "rate_limit=(requests, per_seconds), https=True, intercept=False, env_permissions=['emails:send']",
     )
     sensitive_data_mode(config)

@@ -151,6 +151,7 @@ class LettrServer:
         domains: Sequence[str] = (),
         plan: str = "pro",
         sensitive_data: str = "warn",
+        enforce_limits: bool = False,
         trust_forwarded_for: bool = False,
         threaded: bool = True,
         https: bool = False,
@@ -167,7 +168,8 @@ class LettrServer:
         self.options = ServerOptions(trust_forwarded_for=trust_forwarded_for)
         self._fixed_admin_key = admin_key
         self._account_defaults = AccountOptions(strict_domains=strict_domains, domains=tuple(domains),
-                                                plan=plan, sensitive_data=sensitive_data)
+                                                plan=plan, sensitive_data=sensitive_data,
+                                                enforce_limits=enforce_limits)
         self._faker: Any = None
         self._pinned_keys: dict[str, tuple[str, str, str]] = {}  # name -> (mode, id, secret)
         self._pinned: list[str] = []  # the names every fresh account gets, in pinning order
@@ -327,6 +329,7 @@ class LettrServer:
             plan=overrides.pop("plan", defaults.plan),
             sensitive_data=overrides.pop("sensitive_data", defaults.sensitive_data),
             owner_email=overrides.pop("owner_email", None),
+            enforce_limits=bool(overrides.pop("enforce_limits", defaults.enforce_limits)),
         )
         if overrides:
             raise TypeError(f"unknown account options: {', '.join(sorted(overrides))}")
@@ -398,7 +401,7 @@ class LettrServer:
         ``seed_material`` (the fixture passes the test's node id) makes ids and keys depend only on
         the seed and the test, so a failing test reproduces on its own. Options:
         ``strict_domains``, ``domains`` (verified sending domains, added to the server's own),
-        ``plan``, ``sensitive_data``, ``owner_email``.
+        ``plan``, ``sensitive_data``, ``owner_email``, ``enforce_limits``.
         """
         previous, self.account = self.account, self._new_account(seed_material, **account_options)
         previous.close()  # nothing is delivered for the previous account any more
@@ -687,6 +690,17 @@ class LettrServer:
     def stats(self, period: str = "today") -> PeriodStats:
         """The numbers ``GET /v1/stats?period=`` reports, as a dataclass."""
         return period_stats(self.account, period)
+
+    @property
+    def enforce_limits(self) -> bool:
+        """On, every documented limit is enforced at once: 3 requests a second per team (current-API
+        keys), the auth-failure lockout (5 failures in 5 minutes block the address for 15) and the
+        sandbox keys' 10 a minute and 100 a day. Off (the default) their headers still report them."""
+        return self.account.options.enforce_limits
+
+    @enforce_limits.setter
+    def enforce_limits(self, value: bool) -> None:
+        self.account.options.enforce_limits = bool(value)
 
     def set_rate_limit(self, requests: int | None, per_seconds: float = 1) -> None:
         """Turn rate limiting on (``requests`` per ``per_seconds`` per key) or off (``None``)."""

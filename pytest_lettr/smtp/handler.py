@@ -145,7 +145,7 @@ class SubmissionHandler:
 def _sandbox_window(account: Account, key: ApiKey) -> None:
     """A sandbox key's minute and day windows count each SMTP message, as each API request."""
     if key.sandbox:
-        account.sandbox.hit(key.id)
+        account.sandbox.hit(key.id, enforce=account.options.enforce_limits)
 
 
 def _grant(session: Session) -> Grant:

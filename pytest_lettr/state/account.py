@@ -32,7 +32,7 @@ from .domains import Domains, is_domain_name
 from .emails import Email, Outbox
 from .inbound import InboundStore
 from .keys import CreatedKey, KeyStore
-from .limits import IdempotencyStore, RateLimiter
+from .limits import TEAM_LIMIT, AuthLockout, IdempotencyStore, RateLimiter
 from .quota import Quota
 from .sandbox import Sandbox
 from .team import Member, Team, TeamSettings
@@ -69,6 +69,9 @@ class AccountOptions:
     sensitive_data: str = "warn"
     plan: str = "pro"
     owner_email: str | None = None
+    #: Enforce every documented limit at once: the team's 3 requests a second, the auth-failure
+    #: lockout and the sandbox keys' windows (their headers are sent either way).
+    enforce_limits: bool = False
 
 
 class Account:
@@ -85,6 +88,8 @@ class Account:
         self.keys = KeyStore(self.clock, self.entropy, self.audit)
         self.outbox = Outbox()
         self.rate_limiter = RateLimiter(self.clock)
+        self.team_rate_limiter = RateLimiter(self.clock, TEAM_LIMIT)
+        self.auth_lockout = AuthLockout(self.clock)
         self.idempotency = IdempotencyStore(self.clock)
         self.settings = TeamSettings(plan=self.options.plan)
         self.members: dict[str, Member] = {}

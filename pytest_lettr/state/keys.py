@@ -33,8 +33,8 @@ ROTATION_PERIOD = timedelta(days=90)
 KEY_FORMATS: dict[str, tuple[str, int]] = {
     "live": ("le_", 36),
     "test": ("le_test_", 36),
-    "api": ("lttr_", 40),
-    "sandbox": ("lttr_sandbox_", 40),
+    "api": ("lttr_", 64),
+    "sandbox": ("lttr_sandbox_", 64),
 }
 
 
@@ -242,7 +242,7 @@ class KeyStore:
                 raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
         if raw_key is not None and not looks_like_key(raw_key):
             raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
-                                   "(or lttr_ / lttr_sandbox_ + 40)", param="key")
+                                   "(or lttr_ / lttr_sandbox_ + 64)", param="key")
         with self._lock:
             if key_id is not None and key_id in self._by_id:
                 raise ValueError(f"a key with id {key_id!r} exists already")

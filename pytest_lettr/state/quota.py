@@ -1,8 +1,9 @@
 """The sending quota of a ``free`` plan account: so many emails a month and a day.
 
-Usage is counted from the outbox (every email the account sent or scheduled through either
-dialect, except sandbox and cancelled ones), on the account's clock: the month starts on the 1st
-at 00:00 UTC, the day at midnight UTC.
+Each recipient is one email (``learn/sending/usage-quotas.mdx``): a send to 5 addresses uses 5.
+Usage is counted from the outbox (every recipient accepted for an email the account sent or
+scheduled through any intake, except sandbox and cancelled ones), on the account's clock: the
+month starts on the 1st at 00:00 UTC, the day at midnight UTC.
 
     quota = account.quota
     quota.policy.daily_limit = 3            # a test can lower the limits
@@ -20,6 +21,7 @@ from ..errors import DailyQuotaExceeded, QuotaExceeded
 
 if TYPE_CHECKING:
     from .account import Account
+    from .emails import Email
 
 __all__ = ["FREE_DAILY_LIMIT", "FREE_MONTHLY_LIMIT", "Quota", "QuotaPolicy", "QuotaStatus"]
 
@@ -57,6 +59,12 @@ def _next_month(now: datetime) -> datetime:
     return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
 
 
+def accepted_recipients(email: Email) -> int:
+    """How many of ``email``'s recipients were accepted (a fully suppressed email uses none)."""
+    accepted = email.extra.get("accepted")
+    return accepted if isinstance(accepted, int) else len(email.recipients)
+
+
 class Quota:
     """The quota of one account; it applies only while the account's plan is ``free``."""
 
@@ -69,10 +77,11 @@ class Quota:
         return self._account.settings.plan in QUOTA_PLANS
 
     def used(self, since: datetime) -> int:
-        """Emails counted against the quota since ``since``."""
+        """Emails (recipients accepted) counted against the quota since ``since``."""
         outbox = self._account.outbox
-        return sum(1 for position in outbox.positions_between(since, None)
-                   if not outbox.at(position).sandbox and outbox.at(position).status != "cancelled")
+        emails = (outbox.at(position) for position in outbox.positions_between(since, None))
+        return sum(accepted_recipients(email) for email in emails
+                   if not email.sandbox and email.status != "cancelled")
 
     def status(self) -> QuotaStatus:
         now = self._account.clock.now()
@@ -91,7 +100,7 @@ class Quota:
 
     def check(self, count: int = 1) -> None:
         """Raise :class:`QuotaExceeded` (``quota_exceeded`` / ``daily_quota_exceeded``) if ``count``
-        more emails do not fit; the month is checked first."""
+        more emails (recipients) do not fit; the month is checked first."""
         if not self.applies:
             return
         status = self.status()

@@ -1,10 +1,11 @@
 """Sandbox keys (``lttr_sandbox_…``): their rate limits and how their emails are rewritten.
 
 Lettr's sandbox sends every email to the key owner's address, from the sandbox domain (the local
-part of the sender is kept), and limits a sandbox key to 10 requests a minute and 100 a day::
+part of the sender is kept), and limits a sandbox key to 10 requests a minute and 100 a day
+(counted always, refused only under ``enforce_limits``, as every documented limit)::
 
     sandbox = account.sandbox
-    sandbox.hit(key.id)                       # raises RateLimited once over either window
+    sandbox.hit(key.id, enforce=True)         # raises RateLimited once over either window
     sandbox_sender("noreply@shop.example")    # 'noreply@dev.uselettr.com'
 
 The limits live in ``sandbox.policy`` (a test may change them before its first request).
@@ -61,10 +62,11 @@ class Sandbox:
         self._minute = RateLimiter(account.clock)
         self._day = RateLimiter(account.clock)
 
-    def hit(self, key_id: str) -> SandboxStatus:
-        """Count one request of a sandbox key; raise ``RateLimited`` over either limit."""
-        self._minute.enable(self.policy.per_minute, 60)
-        self._day.enable(self.policy.per_day, 86400)
-        minute = self._minute.hit(key_id)
-        day = self._day.hit(key_id)
+    def hit(self, key_id: str, *, enforce: bool = False) -> SandboxStatus:
+        """Count one request of a sandbox key; with ``enforce``, raise ``RateLimited`` over either limit."""
+        for limiter, requests, seconds in ((self._minute, self.policy.per_minute, 60),
+                                           (self._day, self.policy.per_day, 86400)):
+            limiter.requests, limiter.per_seconds = requests, float(seconds)
+        minute = self._minute.hit(key_id, enforce=enforce)
+        day = self._day.hit(key_id, enforce=enforce)
         return SandboxStatus(minute, day)

@@ -104,7 +104,7 @@ def send(account: Account, key: ApiKey, actor: Actor, drafts: Sequence[Draft], *
     """
     _each(drafts, lambda draft: email_limits.check(account, draft))
     if not key.sandbox:
-        account.quota.check(len(drafts))
+        account.quota.check(sum(len(draft.to) + len(draft.cc) + len(draft.bcc) for draft in drafts))
     emails = [_email(account, key, draft) for draft in drafts]
     _each(emails, lambda email: _apply_rules(account, key, email, suppressed))
     for email in emails:

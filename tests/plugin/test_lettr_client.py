@@ -30,7 +30,7 @@ def test_one_client_serves_every_test_with_a_fresh_account(lettr_client: lettr.L
 
 def test_the_client_key_is_a_full_access_api_key(lettr_client: lettr.Lettr, lettr_server: LettrServer) -> None:
     key = lettr_server.pin_key("lettr_client")
-    assert re.fullmatch(r"lttr_[A-Za-z0-9]{40}", key.key)
+    assert re.fullmatch(r"lttr_[A-Za-z0-9]{64}", key.key)
     assert key.api_key.permissions == ["*"] and key.api_key.owner_email == lettr_server.account.owner.email
     assert lettr_client.auth_check().team_id is not None
     assert lettr_server.audit_log == []  # installing it is not an action of the account

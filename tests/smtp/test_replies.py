@@ -27,7 +27,7 @@ def test_documented_codes(error: errors.LettrError, start: str) -> None:
 
 
 def test_a_reply_is_one_line_without_keys() -> None:
-    key = "lttr_" + "a" * 40
+    key = "lttr_" + "a" * 64
     reply = reply_of(errors.InvalidSender(f"bad\r\nsender {key}"))
     assert "\n" not in reply and "\r" not in reply and key not in reply and "lttr_***" in reply
 

@@ -93,7 +93,7 @@ def test_related_html_with_an_inline_image_keeps_the_image_as_an_attachment(lett
 
 
 def test_a_wrong_key_gets_535_and_is_audited_without_the_secret(lettr_server: LettrServer) -> None:
-    wrong = "lttr_" + "x" * 40
+    wrong = "lttr_" + "x" * 64
     with pytest.raises(smtplib.SMTPAuthenticationError) as caught:
         smtp_client(lettr_server, wrong)
     assert caught.value.smtp_code == 535
@@ -273,10 +273,10 @@ def test_no_secret_reaches_the_logs(lettr_server: LettrServer, caplog: pytest.Lo
     with smtp_client(lettr_server) as client:
         client.send_message(message("logged"))
     with pytest.raises(smtplib.SMTPAuthenticationError):
-        smtp_client(lettr_server, "lttr_" + "s" * 40)
+        smtp_client(lettr_server, "lttr_" + "s" * 64)
     assert caplog.records, "aiosmtpd logs its sessions at DEBUG"
     text = caplog.text
-    assert lettr_server.admin_key not in text and "s" * 40 not in text
+    assert lettr_server.admin_key not in text and "s" * 64 not in text
     plain = base64.b64encode(f"\0lettr\0{lettr_server.admin_key}".encode()).decode()
     assert plain not in text
 

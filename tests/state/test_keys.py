@@ -46,7 +46,7 @@ def test_repr_masks_the_key_and_its_hash(store: KeyStore) -> None:
 
 def test_key_formats(store: KeyStore) -> None:
     formats = {"live": r"le_[A-Za-z0-9]{36}", "test": r"le_test_[A-Za-z0-9]{36}",
-               "api": r"lttr_[A-Za-z0-9]{40}", "sandbox": r"lttr_sandbox_[A-Za-z0-9]{40}"}
+               "api": r"lttr_[A-Za-z0-9]{64}", "sandbox": r"lttr_sandbox_[A-Za-z0-9]{64}"}
     for mode, shape in formats.items():
         created = store.create(mode, mode=mode)
         assert re.fullmatch(shape, created.key) and looks_like_key(created.key)

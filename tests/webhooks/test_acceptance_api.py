@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from pytest_lettr import LettrServer
 
 
+@pytest.mark.lettr(enforce_limits=True)  # the sandbox windows are enforced with the switch
 def test_a_rate_limited_sandbox_request_still_reports_the_window_it_ran_out_of(
         lettr_server: LettrServer) -> None:
     lettr_server.clock.freeze()  # the windows are aligned to the minute

@@ -68,7 +68,7 @@ class ApiDialect(Dialect):
         return json_response(reply.status, reply.body, reply.headers)
 
     def render_error(self, call: Call | None, error: errors.LettrError) -> Response:
-        return error_response(error)
+        return error_response(error, None if call is None else call.route.path)
 
     def intake_checks(self, call: Call, key: ApiKey) -> None:
         """Sandbox keys: no writes, 10 requests a minute and 100 a day. A bad Idempotency-Key: 422."""
@@ -76,7 +76,7 @@ class ApiDialect(Dialect):
             if call.route.write:
                 raise errors.SandboxRestricted("Sandbox API keys cannot perform write operations on this resource.",
                                                restriction="sandbox")
-            call.extra["sandbox"] = call.account.sandbox.hit(key.id)
+            call.extra["sandbox"] = call.account.sandbox.hit(key.id, enforce=call.account.options.enforce_limits)
         idempotency_key = call.request.headers.get("Idempotency-Key")
         if call.request.method == "POST" and idempotency_key is not None \
                 and not IDEMPOTENCY_KEY_RE.match(idempotency_key):

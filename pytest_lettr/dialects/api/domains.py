@@ -54,6 +54,16 @@ def _record(domain: Domain, name: str, *, missing: str = "invalid") -> str | Non
     return "valid" if domain.record_status.get(name) else missing
 
 
+#: The target of a subdomain's bounce CNAME (``learn/domains/sending-domains.mdx``).
+CNAME_TARGET = "sparkpostmail.com"
+
+
+def cname_status(domain: Domain) -> str | None:
+    """One value for list, get and verify: ``not_applicable`` for a top-level (apex) domain, which
+    needs SPF instead; a subdomain's CNAME goes with its DKIM record (``None`` until checked)."""
+    return "not_applicable" if is_primary(domain.name) else _record(domain, "dkim")
+
+
 def list_view(domain: Domain) -> dict[str, Any]:
     status = api_status(domain)
     return {
@@ -61,7 +71,7 @@ def list_view(domain: Domain) -> dict[str, Any]:
         "status": status,
         "status_label": _LABELS[status],
         "can_send": domain.status == "verified",
-        "cname_status": _record(domain, "dkim"),
+        "cname_status": cname_status(domain),
         "dkim_status": _record(domain, "dkim"),
         "created_at": ts(domain.created_at),
         "updated_at": ts(domain.last_checked_at or domain.verified_at or domain.created_at),
@@ -112,14 +122,14 @@ def verification_view(domain: Domain) -> dict[str, Any]:
     return {
         "domain": domain.name,
         "dkim_status": _if(found["dkim"], "valid", "invalid"),
-        "cname_status": "not_applicable" if primary else _if(found["dkim"], "valid", "invalid"),
+        "cname_status": cname_status(domain),
         "dmarc_status": dmarc["status"],
         "spf_status": spf["status"],
         "is_primary_domain": primary,
         "ownership_verified": _if(domain.status == "verified", "true"),
         "dns": {
             "dkim_record": _if(found["dkim"], dkim_record),
-            "cname_record": None,
+            "cname_record": _if(not primary and found["dkim"], CNAME_TARGET),
             "dkim_error": _if(not found["dkim"], "DKIM record not found"),
             "cname_error": _if(not (primary or found["dkim"]), "CNAME record not found"),
             "dmarc_record": dmarc["record"],

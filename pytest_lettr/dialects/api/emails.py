@@ -217,7 +217,9 @@ def cancel_scheduled(call: Call) -> Reply:
     except errors.NotCancellable:
         raise errors.NotCancellable(
             f"Failed to cancel scheduled transmission {call.args['request_id'][:64]}.") from None
-    return ok("Scheduled transmission cancelled successfully.", scheduled_view(email))
+    # The Python SDK reads the cancelled record back with ``state == "cancelled"`` (the spec shows
+    # only a message); a later GET shows the spec's ``failed``.
+    return ok("Scheduled transmission cancelled successfully.", {**scheduled_view(email), "state": "cancelled"})
 
 
 def list_scheduled(call: Call) -> Reply:

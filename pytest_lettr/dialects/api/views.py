@@ -14,8 +14,11 @@ from ...state import Email
 from ...state.emails import address_of
 from ...webhooks.payloads import common_fields, render_event, transmission_id
 
-#: Scheduled-email states (the SDK's ``ScheduledEmailState`` plus the spec's delivery states).
+#: What ``GET /emails/scheduled?status=`` filters on: the SDK's ``ScheduledEmailState`` plus the
+#: spec's delivery states.
 SCHEDULED_STATES = ("scheduled", "sending", "sent", "cancelled", "failed", "delivered", "bounced")
+#: The states a scheduled or sent email shows (the spec's ``ShowScheduledTransmissionResponse`` enum).
+SPEC_STATES = ("submitted", "generating", "scheduled", "delivered", "bounced", "failed", "unknown")
 
 
 def _recipients(email: Email) -> list[str]:
@@ -27,7 +30,9 @@ def _delivered(email: Email) -> bool:
 
 
 def detail_state(email: Email) -> str:
-    """``scheduled`` (injected or held, not yet delivered), ``delivered``, ``bounced`` or ``failed``."""
+    """``scheduled`` (injected or held, not yet delivered), ``delivered``, ``bounced`` or ``failed``
+    (also a cancelled email, which never left): one of :data:`SPEC_STATES`, the same in
+    ``GET /emails/{id}`` and ``GET /emails/scheduled/{id}``."""
     if email.status == "bounced":
         return "bounced"
     if email.status in ("failed", "suppressed", "cancelled"):
@@ -38,7 +43,8 @@ def detail_state(email: Email) -> str:
 
 
 def scheduled_state(email: Email) -> str:
-    """Held (``scheduled``/``cancelled``), then the delivery state once handed over."""
+    """The SDK's name for where the email is (the ``status`` filter of the scheduled list): held
+    (``scheduled``/``cancelled``), then the delivery state once handed over."""
     if email.status in ("scheduled", "cancelled"):
         return email.status
     if email.status in ("failed", "suppressed"):
@@ -72,13 +78,15 @@ def email_detail(email: Email, events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def scheduled_view(email: Email) -> dict[str, Any]:
+    """The scheduled record; ``transmission_id`` is a string from the start (the spec and the Node,
+    Go, PHP and Java SDKs type it so), the id ``GET /emails/{id}`` also answers to."""
     held = email.status in ("scheduled", "cancelled")
     recipients = _recipients(email)
     accepted = email.extra.get("accepted", len(recipients))
     return {
         "request_id": transmission_id(email),
-        "transmission_id": None if held else transmission_id(email),
-        "state": scheduled_state(email),
+        "transmission_id": transmission_id(email),
+        "state": detail_state(email),
         "scheduled_at": ts(email.scheduled_at),
         "from": address_of(email.from_),
         "from_name": email.extra.get("from_name"),

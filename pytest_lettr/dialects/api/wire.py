@@ -75,6 +75,16 @@ def status_of(error: errors.LettrError) -> tuple[int, str]:
 MISSING_KEY = "API key is required."
 INVALID_KEY = "Invalid API key."
 INSUFFICIENT_SCOPE = "Your API key does not have the required permissions for this action."
+#: The documented message of a key used from an address its IP restriction does not allow (the
+#: pages show no ``error_code``; the spec's ``ErrorResponse`` requires one, so it is kept).
+IP_NOT_ALLOWED = "Access denied. Your IP address is not allowed."
+#: The documented 403 of a sandbox key on a blocked endpoint (it alone carries ``"status": "error"``).
+SANDBOX_RESTRICTED = "Sandbox API keys are restricted to email sending and read-only endpoints."
+#: The documented message of a 429 ``rate_limit_exceeded`` (the wait is in ``Retry-After``).
+RATE_LIMITED = "Rate limit exceeded. Please slow down your requests."
+#: Paths whose template lookups answer ``not_found`` (a send or a contact's opt-in answers
+#: ``template_not_found``), as each operation's 404 example in the spec shows.
+TEMPLATE_RESOURCE = "/templates"
 #: Seconds an ``idempotency_in_progress`` answer asks the client to wait.
 IN_PROGRESS_RETRY_AFTER = 1
 
@@ -92,21 +102,41 @@ def field_errors(error: errors.LettrError) -> dict[str, list[str]]:
     return {mask_keys(error.param or "body"): [mask_keys(error.message)]}
 
 
-def error_body(error: errors.LettrError) -> tuple[int, dict[str, Any]]:
-    """The status and body for ``error``; anything shaped like a key in a message is masked."""
+def _documented_body(error: errors.LettrError, code: str) -> dict[str, Any] | None:
+    """The body of a refusal whose wording the docs fix (the sandbox's, the IP restriction's)."""
+    if isinstance(error, errors.SandboxRestricted):
+        return {"status": "error", "error_code": code, "message": SANDBOX_RESTRICTED}
+    if isinstance(error, errors.Forbidden) and error.restriction == "ip":
+        return {"message": IP_NOT_ALLOWED, "error_code": code}
+    return None
+
+
+def _message(error: errors.LettrError) -> str:
+    if isinstance(error, errors.Forbidden) and error.required_permission:
+        return INSUFFICIENT_SCOPE
+    if isinstance(error, errors.RateLimited):
+        return RATE_LIMITED
+    return mask_keys(error.message)
+
+
+def error_body(error: errors.LettrError, path: str | None = None) -> tuple[int, dict[str, Any]]:
+    """The status and body for ``error`` on the route ``path``; anything shaped like a key in a
+    message is masked."""
     if isinstance(error, errors.Unauthorized):
         return 401, {"message": INVALID_KEY if error.extra.get("key_prefix") else MISSING_KEY}
     status, code = status_of(error)
     if code == "validation_error":
         return status, {"message": "Validation failed.", "error_code": code, "errors": field_errors(error)}
-    message = mask_keys(error.message)
-    if isinstance(error, errors.Forbidden) and error.required_permission:
-        message = INSUFFICIENT_SCOPE
-    return status, {"message": message, "error_code": code}
+    documented = _documented_body(error, code)
+    if documented is not None:
+        return status, documented
+    if isinstance(error, errors.TemplateNotFound) and (path or "").startswith(TEMPLATE_RESOURCE):
+        code = "not_found"
+    return status, {"message": _message(error), "error_code": code}
 
 
-def error_response(error: errors.LettrError) -> Response:
-    status, body = error_body(error)
+def error_response(error: errors.LettrError, path: str | None = None) -> Response:
+    status, body = error_body(error, path)
     response = json_response(status, body)
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
@@ -128,12 +158,10 @@ def quota_headers(quota: QuotaStatus) -> dict[str, str]:
 
 
 def sandbox_headers(sandbox: SandboxStatus) -> dict[str, str]:
-    """A sandbox key's minute window as ``X-RateLimit-*`` and its day window as ``X-RateLimit-Daily-*``."""
+    """A sandbox key's minute and day windows as the documented ``X-Sandbox-RateLimit-*`` headers."""
     return {
-        "X-RateLimit-Limit": str(sandbox.minute.limit),
-        "X-RateLimit-Remaining": str(sandbox.minute.remaining),
-        "X-RateLimit-Reset": str(sandbox.minute.reset),
-        "X-RateLimit-Daily-Limit": str(sandbox.day.limit),
-        "X-RateLimit-Daily-Remaining": str(sandbox.day.remaining),
-        "X-RateLimit-Daily-Reset": str(sandbox.day.reset),
+        "X-Sandbox-RateLimit-Minute-Limit": str(sandbox.minute.limit),
+        "X-Sandbox-RateLimit-Minute-Remaining": str(sandbox.minute.remaining),
+        "X-Sandbox-RateLimit-Day-Limit": str(sandbox.day.limit),
+        "X-Sandbox-RateLimit-Day-Remaining": str(sandbox.day.remaining),
     }

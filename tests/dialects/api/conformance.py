@@ -72,9 +72,6 @@ OVERLAY_ERROR_CODES = (
 """``error_code`` values missing from ``ErrorCode``: the sandbox 403 (docs/current-api.md), the SDK's
 two 409s, and the request rate limit's 429 (Lettr's rate-limit docs: any endpoint, ``Retry-After``)."""
 
-OVERLAY_SCHEDULED_STATES = ("sending", "sent", "cancelled")
-"""States of Lettr-held scheduled emails (SDK ``ScheduledEmailState``) missing from the spec's enum."""
-
 _PAGE_PAGINATION: dict[str, Any] = {
     "type": "object",
     "required": ["total", "per_page", "current_page", "last_page"],
@@ -200,8 +197,8 @@ def apply_overlay(document: dict[str, Any]) -> None:
        ``sandbox_restricted``) and ``429`` (``rate_limit_exceeded``) where the spec lacks them.
     3. ``POST /emails`` gains ``409`` (``Idempotency-Key`` conflicts the SDK maps to
        ``IdempotencyConflictError`` / ``IdempotencyInProgressError``).
-    4. Scheduled emails: ``state`` may also be :data:`OVERLAY_SCHEDULED_STATES` and
-       ``transmission_id`` may be ``null`` (the SDK's model of a Lettr-held schedule).
+    4. (none: scheduled emails show the spec's states and a string ``transmission_id``; only the
+       cancel answer, which the spec gives no schema, says ``cancelled`` for the SDK.)
     5. ``GET /emails/scheduled`` and ``GET /folders``, which the SDK calls, with the shapes it parses.
     6. ``DELETE /emails/scheduled/{id}`` gains ``404`` (the SDK documents ``NotFoundError`` for an
        unknown id; the spec folds that into its ``409``).
@@ -215,10 +212,6 @@ def apply_overlay(document: dict[str, Any]) -> None:
 
     _add_enum_values(schemas.get("ErrorCode"), OVERLAY_ERROR_CODES)
 
-    scheduled = _dig(schemas, "ShowScheduledTransmissionResponse", "properties", "data", "properties")
-    if isinstance(scheduled, dict):
-        _add_enum_values(scheduled.get("state"), OVERLAY_SCHEDULED_STATES)
-        _allow_null(scheduled.get("transmission_id"))
     rcpt_meta = _dig(schemas, "CommonEventProperties", "properties", "rcpt_meta")
     if isinstance(rcpt_meta, dict) and isinstance(rcpt_meta.get("type"), list) and "object" not in rcpt_meta["type"]:
         rcpt_meta["type"].append("object")
@@ -643,7 +636,6 @@ def validate_httpx_response(response: HTTPResponse, *, strict: bool = False) -> 
 __all__ = [
     "API_PREFIX",
     "OVERLAY_ERROR_CODES",
-    "OVERLAY_SCHEDULED_STATES",
     "SPEC_ENV_VAR",
     "SPEC_PATH",
     "HTTPResponse",

@@ -55,6 +55,27 @@ def test_apex_domains_need_no_cname(client: lettr.Lettr) -> None:
     assert client.domains.get("shop.co.uk").is_primary_domain is True
 
 
+@pytest.mark.parametrize("verified", [False, True])
+def test_an_apex_domain_shows_one_cname_status_everywhere(client: lettr.Lettr, verified: bool) -> None:
+    client.domains.create("shop.example")
+    statuses = [client.domains.verify("shop.example").cname_status] if verified else []
+    statuses += [client.domains.list()[0].cname_status, client.domains.get("shop.example").cname_status]
+    assert statuses == ["not_applicable"] * len(statuses)
+
+
+def test_a_subdomain_lists_the_cname_it_reports(lettr_server: LettrServer, client: lettr.Lettr) -> None:
+    client.domains.create("mail.shop.example")
+    found = client.domains.verify("mail.shop.example")
+    assert found.cname_status == "valid" and found.dns is not None
+    assert (found.dns.cname_record, found.dns.cname_error) == ("sparkpostmail.com", None)
+    assert client.domains.list()[0].cname_status == client.domains.get("mail.shop.example").cname_status == "valid"
+    lettr_server.fail_dns("mail.shop.example", "dkim")
+    missing = client.domains.verify("mail.shop.example")
+    assert missing.cname_status == "invalid" and missing.dns is not None
+    assert (missing.dns.cname_record, missing.dns.cname_error) == (None, "CNAME record not found")
+    assert client.domains.get("mail.shop.example").cname_status == "invalid"
+
+
 def test_delete(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     client.domains.create("old.example")
     client.domains.delete("old.example")

@@ -71,7 +71,7 @@ def test_ip_restriction(lettr_server: LettrServer, make_client: Callable[[str], 
     key = lettr_server.create_key("office", mode="api", ip_restrictions=["10.0.0.0/8"])
     with pytest.raises(lettr.ForbiddenError) as caught:
         make_client(key.key).domains.list()
-    assert caught.value.message == "Request from unauthorized IP address"
+    assert caught.value.message == "Access denied. Your IP address is not allowed."
     assert lettr_server.audit_log[-1].metadata["restriction"] == "ip"
     allowed = lettr_server.create_key("local", mode="api", ip_restrictions=["127.0.0.1"])
     assert make_client(allowed.key).domains.list() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 import httpx
 import lettr
@@ -70,31 +71,53 @@ def test_sandbox_scheduling_is_isolated_too(lettr_server: LettrServer, client: l
     assert sandbox.emails.cancel_scheduled(scheduled.request_id).state == "cancelled"
 
 
-def test_rate_limit_headers_and_the_minute_window(lettr_server: LettrServer, sandbox_key: CreatedKey) -> None:
-    lettr_server.clock.freeze()  # the windows are aligned to the minute and the day
+def _start_of_a_minute(lettr_server: LettrServer) -> None:
+    """Freeze the clock on a minute boundary: the windows are aligned to the minute and the day."""
+    lettr_server.clock.set(datetime(2026, 2, 14, 15, 30, tzinfo=timezone.utc), frozen=True)
+
+
+def test_headers_report_both_windows_without_enforcing_them(lettr_server: LettrServer,
+                                                            sandbox_key: CreatedKey) -> None:
+    _start_of_a_minute(lettr_server)
     with httpx.Client(base_url=lettr_server.api_url,
                       headers={"Authorization": f"Bearer {sandbox_key.key}"}) as http:
         first = http.get("/domains")
-        assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("10", "9")
-        assert (first.headers["X-RateLimit-Daily-Limit"], first.headers["X-RateLimit-Daily-Remaining"]) == (
-            "100", "99")
-        for _ in range(9):
+        assert (first.headers["X-Sandbox-RateLimit-Minute-Limit"],
+                first.headers["X-Sandbox-RateLimit-Minute-Remaining"]) == ("10", "9")
+        assert (first.headers["X-Sandbox-RateLimit-Day-Limit"],
+                first.headers["X-Sandbox-RateLimit-Day-Remaining"]) == ("100", "99")
+        assert first.headers["X-RateLimit-Limit"] == "3"  # the team's window, as for every key
+        answers = [http.get("/domains") for _ in range(12)]
+        assert {a.status_code for a in answers} == {200}
+        assert answers[-1].headers["X-Sandbox-RateLimit-Minute-Remaining"] == "0"
+
+
+@pytest.mark.lettr(enforce_limits=True)
+def test_the_minute_window_is_enforced_with_the_switch(lettr_server: LettrServer, sandbox_key: CreatedKey) -> None:
+    _start_of_a_minute(lettr_server)
+    with httpx.Client(base_url=lettr_server.api_url,
+                      headers={"Authorization": f"Bearer {sandbox_key.key}"}) as http:
+        for _ in range(10):
             assert http.get("/domains").status_code == 200
+            lettr_server.clock.advance(seconds=1)  # under the team's 3 a second
         refused = http.get("/domains")
-        assert refused.status_code == 429 and refused.json()["error_code"] == "rate_limit_exceeded"
-        assert 1 <= int(refused.headers["Retry-After"]) <= 60
-        lettr_server.clock.advance(seconds=61)
+        assert refused.status_code == 429 and refused.json() == {
+            "message": "Rate limit exceeded. Please slow down your requests.", "error_code": "rate_limit_exceeded"}
+        assert int(refused.headers["Retry-After"]) == 50
+        lettr_server.clock.advance(seconds=51)
         again = http.get("/domains")
-        assert again.status_code == 200 and again.headers["X-RateLimit-Daily-Remaining"] == "89"
+        assert again.status_code == 200 and again.headers["X-Sandbox-RateLimit-Day-Remaining"] == "89"
 
 
+@pytest.mark.lettr(enforce_limits=True)
 def test_daily_window(lettr_server: LettrServer, sandbox_key: CreatedKey,
                       make_client: Callable[[str], lettr.Lettr]) -> None:
-    lettr_server.clock.freeze()
+    _start_of_a_minute(lettr_server)
     lettr_server.sandbox.policy.per_day = 3
     client = make_client(sandbox_key.key)
     for _ in range(3):
         client.domains.list()
+        lettr_server.clock.advance(seconds=1)
     with pytest.raises(lettr.RateLimitError) as caught:
         client.domains.list()
     assert caught.value.error_code == "rate_limit_exceeded"

@@ -21,7 +21,7 @@ def schedule(lettr_server: LettrServer, client: lettr.Lettr, minutes: float = 60
 def test_schedule_holds_the_email(lettr_server: LettrServer, client: lettr.Lettr) -> None:
     scheduled = schedule(lettr_server, client, tag="reminders", from_name="Shop")
     assert scheduled.request_id.startswith("sch_")
-    assert (scheduled.state, scheduled.transmission_id, scheduled.accepted) == ("scheduled", None, 1)
+    assert (scheduled.state, scheduled.transmission_id, scheduled.accepted) == ("scheduled", scheduled.request_id, 1)
     assert (scheduled.from_email, scheduled.from_name, scheduled.tag) == ("app@example.com", "Shop", "reminders")
     assert scheduled.recipients == ["ada@example.com"] and scheduled.events == []
     email = lettr_server.emails[-1]
@@ -68,7 +68,7 @@ def test_cancel(lettr_server: LettrServer, client: lettr.Lettr) -> None:
         client.emails.cancel_scheduled(scheduled.request_id)
     assert caught.value.error_code == "schedule_cancellation_failed"
     lettr_server.clock.advance(hours=2)
-    assert client.emails.get_scheduled(scheduled.request_id).state == "cancelled"
+    assert client.emails.get_scheduled(scheduled.request_id).state == "failed"  # the spec has no "cancelled"
     assert lettr_server.account.events == []
 
 
@@ -83,9 +83,28 @@ def test_due_email_is_handed_over(lettr_server: LettrServer, client: lettr.Lettr
     scheduled = schedule(lettr_server, client, minutes=10)
     lettr_server.clock.advance(minutes=11)
     sent = client.emails.get_scheduled(scheduled.request_id)
-    assert (sent.state, sent.transmission_id) == ("sent", scheduled.request_id)
+    # The spec's ``scheduled``: injected, not delivered yet.
+    assert (sent.state, sent.transmission_id) == ("scheduled", scheduled.request_id)
     assert [e.type for e in sent.events] == ["injection"]
     assert lettr_server.emails[-1].status == "sent"
     assert [r.request_id for r in client.emails.list().results] == [scheduled.request_id]
     with pytest.raises(lettr.ConflictError):
         client.emails.cancel_scheduled(scheduled.request_id)
+
+
+@pytest.mark.parametrize("then", ["held", "handed over", "delivered", "bounced", "cancelled"])
+def test_both_reads_of_a_scheduled_email_agree(lettr_server: LettrServer, client: lettr.Lettr, then: str) -> None:
+    scheduled = schedule(lettr_server, client, minutes=10)
+    if then == "cancelled":
+        assert client.emails.cancel_scheduled(scheduled.request_id).state == "cancelled"  # what the SDK reads
+    elif then != "held":
+        lettr_server.clock.advance(minutes=11)
+        if then in ("delivered", "bounced"):
+            lettr_server.simulate(lettr_server.emails[-1].id, "delivered" if then == "delivered" else "bounce")
+    held = client.emails.get_scheduled(scheduled.request_id)
+    detail = client.emails.get(scheduled.request_id)
+    assert (held.state, held.transmission_id) == (detail.state, detail.transmission_id)
+    assert isinstance(held.transmission_id, str)
+    expected = {"held": "scheduled", "handed over": "scheduled", "delivered": "delivered", "bounced": "bounced",
+                "cancelled": "failed"}
+    assert held.state == expected[then]

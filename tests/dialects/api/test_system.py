@@ -46,7 +46,7 @@ def test_non_bearer_authorization_counts_as_missing(lettr_server: LettrServer, a
     assert (response.status_code, response.json()) == (401, {"message": "API key is required."})
 
 
-@pytest.mark.parametrize("key", ["lttr_" + "x" * 40, "not-a-key", "lttr_sandbox_" + "y" * 40])
+@pytest.mark.parametrize("key", ["lttr_" + "x" * 64, "not-a-key", "lttr_sandbox_" + "y" * 64])
 def test_unknown_key_is_401_invalid(lettr_server: LettrServer, make_client: Callable[[str], lettr.Lettr],
                                     key: str) -> None:
     with pytest.raises(lettr.AuthenticationError) as caught:

@@ -45,7 +45,7 @@ def test_get_list_update_delete(client: lettr.Lettr) -> None:
     client.templates.delete("welcome")
     with pytest.raises(lettr.NotFoundError) as caught:
         client.templates.get("welcome")
-    assert caught.value.error_code == "template_not_found"
+    assert caught.value.error_code == "not_found"  # a lookup of the templates resource (the spec's 404 example)
     assert [t.slug for t in client.templates.list().templates] == ["welcome-2"]
 
 
@@ -78,7 +78,7 @@ def test_pagination_and_filters(lettr_server: LettrServer, client: lettr.Lettr) 
 def test_unknown_project(client: lettr.Lettr) -> None:
     with pytest.raises(lettr.NotFoundError) as caught:
         client.templates.list(project_id=999)
-    assert caught.value.error_code == "template_not_found"
+    assert caught.value.error_code == "not_found"
     with pytest.raises(lettr.NotFoundError):
         client.templates.create(name="x", html="<p>x</p>", project_id=999)
 

@@ -69,6 +69,7 @@ def test_the_server_wide_limit_restarts_its_window_after_a_backward_jump(v1: V1,
     assert 0 < _reset_in(response, lettr_server) <= 3600
 
 
+@pytest.mark.lettr(enforce_limits=True)  # the sandbox windows are enforced with the switch
 def test_a_sandbox_key_over_its_daily_limit_is_not_limited_for_a_day_after_a_backward_jump(
         lettr_server: LettrServer) -> None:
     lettr_server.clock.set(datetime(2030, 1, 10, 12, 0, tzinfo=timezone.utc), frozen=True)
