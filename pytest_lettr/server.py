@@ -438,7 +438,8 @@ class LettrServer:
 
         host = self.httpserver.host
         host = host if host in ("localhost", "::1") or host.startswith("127.") else "127.0.0.1"
-        handler = SubmissionHandler(account_of=lambda: self.account, on_bug=self._report_bug)
+        handler = SubmissionHandler(account_of=lambda: self.account, on_bug=self._report_bug,
+                                    account_for=self.accounts.account_for)
         return SMTPListeners(handler, host=host, tls=local_ca().server_ssl_context(), port=port, tls_port=tls_port)
 
     def _report_bug(self, trace: str) -> None:

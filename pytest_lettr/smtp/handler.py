@@ -48,19 +48,24 @@ class Grant:
 
 @dataclass
 class SubmissionHandler:
-    """aiosmtpd handler and authenticator over the current account of a server."""
+    """aiosmtpd handler and authenticator over a server's accounts: a session with ``AUTH`` acts on
+    its key's account (``account_for``), mail without ``AUTH`` goes to the default one."""
 
     account_of: Callable[[], Account]
     on_bug: Callable[[str], None]
+    account_for: Callable[[str | None], Account] | None = None
+
+    def _account(self, token: str | None) -> Account:
+        return self.account_of() if self.account_for is None else self.account_for(token)
 
     # -- AUTH ---------------------------------------------------------------------------------
     def authenticator(self, server: Any, session: Session, envelope: Envelope, mechanism: str,
                       auth_data: Any) -> AuthResult:
         """``AUTH PLAIN`` / ``LOGIN``: user ``lettr`` (or ``api``), a key of the account as password."""
-        account = self.account_of()
         client_ip = _client_ip(session)
         user = bytes(getattr(auth_data, "login", b"") or b"").decode("utf-8", "replace")
         token = bytes(getattr(auth_data, "password", b"") or b"").decode("utf-8", "replace")
+        account = self._account(token)
         try:
             if user not in USERNAMES:
                 error = errors.Unauthorized("Unknown SMTP user name", key_prefix=None, key_length=0)
@@ -78,7 +83,7 @@ class SubmissionHandler:
     # -- the transaction ----------------------------------------------------------------------
     async def handle_MAIL(self, server: Any, session: Session, envelope: Envelope, address: str,
                           mail_options: list[str]) -> str:
-        account = self.account_of()
+        account = self._account(_grant(session).token if session.authenticated else None)
         account.tick()
         if session.authenticated:
             grant = _grant(session)

@@ -159,3 +159,16 @@ def test_resetting_one_account_leaves_the_others_alone(lettr_server: LettrServer
     kept = [e.id for e in lettr_server.accounts.get(busy["id"]).outbox]
     assert kept == ids and len(set(ids)) == 15
     assert lettr_server.handler_errors == []
+
+
+def test_smtp_mail_goes_to_the_account_of_its_auth_key(lettr_server: LettrServer, new_account: NewAccount) -> None:
+    from support import message, smtp_client
+
+    other = new_account()
+    with smtp_client(lettr_server, other["api_key"]) as client:
+        client.send_message(message("to the other account"))
+    assert [e.subject for e in lettr_server.accounts.get(other["id"]).outbox] == ["to the other account"]
+    assert len(lettr_server.emails) == 0  # the default account saw nothing
+    with smtp_client(lettr_server) as client:  # the default account's own key
+        client.send_message(message("to the default account"))
+    assert [e.subject for e in lettr_server.emails] == ["to the default account"]
