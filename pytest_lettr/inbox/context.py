@@ -29,7 +29,9 @@ class Context:
 
     def back(self, location: str) -> Response:
         """After a form: 303 to the page that shows the result (a reload never re-posts)."""
-        return redirect(location, code=303)
+        response = redirect(location, code=303)
+        response.autocorrect_location_header = False  # werkzeug < 2.1 would make it absolute
+        return response
 
     @property
     def actor(self) -> Actor:
