@@ -233,16 +233,8 @@ class KeyStore:
 
         ``key_id`` pins the id (a key re-installed into every fresh account keeps its id); given
         with ``raw_key``, no seeded stream is drawn from, so the account's other ids do not move."""
-        if mode not in KEY_FORMATS:
-            raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
-        check_rate_limit(rate_limit)
-        for what, value in (("permissions", permissions), ("domain_restrictions", domain_restrictions),
-                            ("ip_restrictions", ip_restrictions)):
-            if isinstance(value, str):  # list("example.com") would be eleven one-letter domains
-                raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
-        if raw_key is not None and not looks_like_key(raw_key):
-            raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
-                                   "(or lttr_ / lttr_sandbox_ + 64)", param="key")
+        _check_new_key(mode, rate_limit, raw_key, permissions=permissions,
+                       domain_restrictions=domain_restrictions, ip_restrictions=ip_restrictions)
         with self._lock:
             if key_id is not None and key_id in self._by_id:
                 raise ValueError(f"a key with id {key_id!r} exists already")
@@ -380,6 +372,20 @@ class KeyStore:
     def snapshot(self, key_id: str) -> ApiKey:
         """A copy of a key's current settings (for audit diffs)."""
         return replace(self.get(key_id))
+
+
+def _check_new_key(mode: str, rate_limit: dict[str, Any] | None, raw_key: str | None,
+                   **lists: Sequence[str] | Iterable[str]) -> None:
+    """A new key's arguments: a known mode, a valid rate limit, a well-formed pinned secret, lists."""
+    if mode not in KEY_FORMATS:
+        raise InvalidParameter(f"Unknown key mode '{mode}'", param="mode")
+    check_rate_limit(rate_limit)
+    for what, value in lists.items():
+        if isinstance(value, str):  # list("example.com") would be eleven one-letter domains
+            raise TypeError(f"{what} is a list of strings, not one string: use [{value!r}]")
+    if raw_key is not None and not looks_like_key(raw_key):
+        raise InvalidParameter("A key must be le_ or le_test_ + 36 alphanumerics "
+                               "(or lttr_ / lttr_sandbox_ + 64)", param="key")
 
 
 def audit_view(settings: dict[str, Any]) -> dict[str, Any]:
