@@ -80,6 +80,10 @@ class AccountRegistry:
 
     def account_for(self, token: str | None) -> Account:
         """The account a request with ``token`` acts on: its key's, else the default one."""
+        with self._lock:
+            alone = not self._accounts
+        if alone:  # the common case: no account was made, so no key needs hashing here
+            return self._get_default()
         found = self.find(token)
         return self._get_default() if found is None else found[1]
 
