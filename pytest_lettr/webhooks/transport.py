@@ -21,8 +21,8 @@ What :func:`pytest_lettr.webhooks.delivery.send` uses for a URL target::
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
-import io
 import ipaddress
 import socket
 import ssl
@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
+
+from .http1 import Answer, read_response, request_bytes
 
 __all__ = ["Deadline", "Inflight", "NotDelivered", "loopback_addresses", "post"]
 
@@ -128,10 +130,19 @@ class Inflight:
 
 def _is_loopback_ip(text: str) -> bool | None:
     """``True``/``False`` for an IP literal, ``None`` for a name."""
+    parsed = _ip(text)
+    return None if parsed is None else parsed[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _ip(text: str) -> tuple[bool, str] | None:
+    """Whether an IP literal is loopback, and its normal form; ``None`` for a name (kept per text:
+    parsing costs more than the rest of a kept-alive POST)."""
     try:
-        return ipaddress.ip_address(text).is_loopback
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    return address.is_loopback, str(address)
 
 
 def _local_name(name: str) -> bool:
@@ -146,9 +157,9 @@ def loopback_addresses(host: str | None) -> tuple[str, ...]:
     (('127.0.0.5',), ('::1',))
     """
     name = _bare_host(host)
-    literal = _is_loopback_ip(name)
-    if literal:
-        return (str(ipaddress.ip_address(name)),)
+    literal = _ip(name)
+    if literal is not None and literal[0]:
+        return (literal[1],)
     if literal is None and _local_name(name):
         return _resolved(name)
     raise NotDelivered(f"{name} is not a loopback host (the mock never leaves this machine)")
@@ -192,32 +203,20 @@ class _DeadlineSocket:
         self.sock.settimeout(self.deadline.remaining())
         return self.sock.recv_into(buffer)
 
-    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(_Reader(self))
 
-    def close(self) -> None:
-        """Kept open while the response is read; :meth:`_Connection.release` closes it."""
-
-
-class _Reader(io.RawIOBase):
-    def __init__(self, sock: _DeadlineSocket) -> None:
-        self._sock = sock
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._sock.recv_into(buffer)
-
-
-class _Connection(http.client.HTTPConnection):
-    """An HTTP(S) connection to a checked ``address``; ``host`` stays the name (Host header, SNI)."""
+class _Connection:
+    """An HTTP(S) connection to a checked ``address``; ``host`` stays the name (Host header, SNI).
+    Connects on the first :meth:`request`."""
 
     def __init__(self, host: str, port: int, addresses: tuple[str, ...], deadline: Deadline,
                  inflight: Inflight | None, context: ssl.SSLContext | None) -> None:
-        super().__init__(host, port)
+        self.host, self.port = host, port
         self._addresses, self._deadline, self._inflight, self._context = addresses, deadline, inflight, context
         self._raw: socket.socket | None = None
+        self.sock: _DeadlineSocket | None = None
+        default = 443 if context is not None else 80
+        name = f"[{host}]" if ":" in host else host
+        self.host_header = name if port == default else f"{name}:{port}"
 
     def connect(self) -> None:
         sock = self._dial()
@@ -242,10 +241,21 @@ class _Connection(http.client.HTTPConnection):
                 failure = error
         raise failure or OSError("no address to connect to")
 
+    def request(self, path: str, body: bytes, headers: Mapping[str, str]) -> None:
+        """Send one POST, head and body in a single write."""
+        if self.sock is None:
+            self.connect()
+        assert self.sock is not None
+        self.sock.sendall(request_bytes("POST", path, self.host_header, body, headers))
+
+    def response(self) -> Answer:
+        assert self.sock is not None
+        return read_response(self.sock, MAX_RESPONSE_BODY)
+
     def renew(self, deadline: Deadline) -> None:
         """Bind a kept-alive connection to the deadline of its next attempt."""
         self._deadline = deadline
-        if isinstance(self.sock, _DeadlineSocket):
+        if self.sock is not None:
             self.sock.deadline = deadline
 
     def _track(self, sock: socket.socket) -> None:
@@ -257,7 +267,7 @@ class _Connection(http.client.HTTPConnection):
 
     def release(self) -> None:
         """Close the connection and its socket for good."""
-        self.close()
+        self.sock = None
         if self._raw is not None:
             if self._inflight is not None:
                 self._inflight.discard(self._raw)
@@ -265,7 +275,9 @@ class _Connection(http.client.HTTPConnection):
             self._raw = None
 
 
+@functools.lru_cache(maxsize=256)
 def _target(url: str) -> tuple[SplitResult, int, str]:
+    """The parts of a webhook URL, its port and the request path (kept per URL)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -307,11 +319,10 @@ def _exchange(connection: _Connection, key: tuple[str, str, int, tuple[str, ...]
               headers: Mapping[str, str], inflight: Inflight | None) -> tuple[int, dict[str, str], bytes]:
     reusable = False
     try:
-        connection.request("POST", path, body=body, headers=dict(headers))
-        reply = connection.getresponse()
-        data = reply.read(MAX_RESPONSE_BODY)
-        reusable = inflight is not None and not reply.will_close and reply.isclosed()
-        return reply.status, dict(reply.getheaders()), data
+        connection.request(path, body, headers)
+        answer = connection.response()
+        reusable = inflight is not None and answer.reusable
+        return answer.status, answer.headers, answer.body
     finally:
         if reusable and inflight is not None:
             inflight.give(key, connection)

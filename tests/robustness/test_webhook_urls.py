@@ -17,6 +17,7 @@ from support import Receiver, assert_api_error, assert_v1_error, client_for
 
 from pytest_lettr import LettrServer
 from pytest_lettr.errors import InvalidParameter
+from pytest_lettr.webhooks import transport
 from pytest_lettr.webhooks.delivery import is_loopback_host
 
 SEND = {"from": "shop@example.com", "to": ["ada@example.com"], "subject": "Receipt", "text": "Thanks"}
@@ -151,14 +152,14 @@ def test_any_exception_from_the_http_client_is_a_failed_attempt(
         lettr_server: LettrServer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
     broken, _ = lettr_server.add_webhook(receiver.url + "/broken", ["email.sent"])
     fine, _ = lettr_server.add_webhook(receiver.url + "/fine", ["email.sent"])
-    real_request = http.client.HTTPConnection.request
+    real_request = transport._Connection.request
 
-    def request(self: http.client.HTTPConnection, method: str, url: str, *args: Any, **kwargs: Any) -> None:
-        if url == "/broken":
+    def request(self: transport._Connection, path: str, *args: Any, **kwargs: Any) -> None:
+        if path == "/broken":
             raise error
-        real_request(self, method, url, *args, **kwargs)
+        real_request(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(http.client.HTTPConnection, "request", request)
+    monkeypatch.setattr(transport._Connection, "request", request)
     with client_for(lettr_server) as client:
         first = client.post("/emails", json=SEND, headers={"Idempotency-Key": "retry-me"})
         second = client.post("/emails", json=SEND, headers={"Idempotency-Key": "retry-me"})
