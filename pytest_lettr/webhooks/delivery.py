@@ -59,6 +59,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import unquote, urlsplit
 
+from .pipeline import Outcome, Post, post_together
 from .transport import MAX_RESPONSE_BODY, Deadline, Inflight, NotDelivered, loopback_addresses, post
 
 if TYPE_CHECKING:
@@ -289,16 +290,23 @@ def _send_http(url: str, body: bytes, headers: Mapping[str, str], deadline: Dead
                ssl_context: ssl.SSLContext | None, inflight: Inflight | None) -> DeliveryResponse:
     context = ssl_context or (_default_ssl_context() if url[:6].lower() == "https:" else None)
     try:
-        status, reply_headers, data = post(url, body, headers, deadline, ssl_context=context, inflight=inflight)
-    except NotDelivered as refused:
-        return DeliveryResponse(None, error=f"not delivered: {refused}")
-    except TimeoutError:
+        reply = post(url, body, headers, deadline, ssl_context=context, inflight=inflight)
+    except Exception as error:
+        return http_failure(error, deadline, inflight)
+    return DeliveryResponse(*reply)
+
+
+def http_failure(error: Exception, deadline: Deadline, inflight: Inflight | None) -> DeliveryResponse:
+    """The response recorded for a POST that raised ``error`` (other errors are re-raised)."""
+    if isinstance(error, NotDelivered):
+        return DeliveryResponse(None, error=f"not delivered: {error}")
+    if isinstance(error, TimeoutError):
         return DeliveryResponse(None, error=_timed_out(deadline))
-    except (OSError, http.client.HTTPException) as error:
+    if isinstance(error, (OSError, http.client.HTTPException)):
         if inflight is not None and inflight.closed:
             return DeliveryResponse(None, error=f"not delivered: {inflight.reason}")
         return DeliveryResponse(None, error=f"connection error: {type(error).__name__}: {str(error)[:200]}")
-    return DeliveryResponse(status, reply_headers, data)
+    raise error
 
 
 def _send_wsgi(target: WSGITarget, body: bytes, headers: Mapping[str, str],
@@ -409,6 +417,15 @@ def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], dead
             raise
         return _app_raised(error)
     return exchange.response()
+
+
+def _posted_together(posts: list[Post]) -> list[Outcome]:
+    """:func:`.pipeline.post_together`, with a failure of its own turned into each POST's error."""
+    try:
+        return post_together(posts)
+    except Exception as error:
+        return [Outcome(error=RuntimeError(f"not sent: {_described(error)}"), finished=time.monotonic())
+                for _ in posts]
 
 
 # --- deliveries and attempts ---------------------------------------------------------------------
@@ -638,18 +655,56 @@ class DeliveryEngine:
             self._attempt_together(batch)
 
     def _attempt_together(self, deliveries: list[Delivery]) -> None:
-        """Attempt ``deliveries`` (already marked running) together: POSTs over the network in
-        parallel (all but one in helper threads); in-process apps in the calling thread, one
-        after another (a test's database connection or app context is bound to it)."""
-        remote = [d for d in deliveries if isinstance(d.target, str)]
+        """Attempt ``deliveries`` (already marked running) together: POSTs to plain-HTTP targets
+        written all at once and their answers read as they come, in the calling thread
+        (:mod:`.pipeline`); HTTPS ones in helper threads meanwhile; in-process apps in the
+        calling thread, one after another (a test's database connection or app context is
+        bound to it)."""
+        plain = [d for d in deliveries if isinstance(d.target, str) and d.target[:5].lower() == "http:"]
+        tls = [d for d in deliveries if isinstance(d.target, str) and d not in plain]
         local = [d for d in deliveries if not isinstance(d.target, str)]
-        helping = [self._helpers().submit(self._attempt, d, manual=False) for d in remote[1:]]
+        helping = [self._helpers().submit(self._attempt, d, manual=False) for d in tls]
         try:
-            for delivery in [*remote[:1], *local]:
+            if len(plain) > 1:
+                self._attempt_pipelined(plain)
+            for delivery in [*plain[:1 if len(plain) == 1 else 0], *local]:
                 self._attempt(delivery, manual=False)
         finally:
             for done in helping:
                 done.result()
+
+    def _attempt_pipelined(self, deliveries: list[Delivery]) -> None:
+        """First attempts (or due retries) to plain-HTTP targets, every request written before
+        any answer is read."""
+        started = [(d, *self._begin(d, manual=False)) for d in deliveries]
+        try:
+            prepared = [(d, scheduled, context, *self._headers(d, context)) for d, scheduled, context in started]
+            posts = [Post(d.url, d.body, headers, context.deadline, self.inflight)
+                     for d, _, context, headers, early in prepared if early is None]
+            outcomes = iter(_posted_together(posts))
+            made = []
+            for delivery, scheduled, context, headers, early in prepared:
+                response = early or self._response(next(outcomes), context, headers)
+                made.append(self._record(delivery, context.number, scheduled, context.moment, headers, response,
+                                         False))
+        finally:
+            with self._lock:
+                for delivery in deliveries:
+                    delivery._running = False
+        for delivery, attempt in zip(deliveries, made, strict=True):
+            self._after(delivery, attempt)
+
+    def _response(self, outcome: Outcome, context: AttemptContext, headers: dict[str, str]) -> DeliveryResponse:
+        elapsed = outcome.finished - (context.deadline.at - context.deadline.timeout)
+        if outcome.reply is not None:
+            return DeliveryResponse(*outcome.reply, elapsed=elapsed)
+        assert outcome.error is not None
+        try:
+            failure = http_failure(outcome.error if isinstance(outcome.error, Exception) else
+                                   RuntimeError(outcome.error), context.deadline, self.inflight)
+        except Exception as error:  # a bug in a transport: still a failed attempt, never a crash
+            failure = DeliveryResponse(None, error=f"not sent: {_described(error, headers.values())}")
+        return DeliveryResponse(None, error=failure.error, elapsed=elapsed)
 
     def _helpers(self) -> concurrent.futures.ThreadPoolExecutor:
         """The engine's helper threads, made on first use (starting a thread per POST costs more
@@ -756,24 +811,32 @@ class DeliveryEngine:
     # -- one attempt ----------------------------------------------------------------------------
     def _attempt(self, delivery: Delivery, *, manual: bool) -> Attempt:
         try:
-            scheduled = self.clock.now() if manual else (delivery._due or self.clock.now())
-            moment = self.clock.now()
-            number = delivery.attempt_count + 1
-            timeout = delivery.timeout if delivery.timeout is not None else self.timeout
-            context = AttemptContext(delivery, number, moment, manual, Deadline.after(timeout))
+            scheduled, context = self._begin(delivery, manual=manual)
             headers, response = self._exchange(delivery, context)
-            attempt = self._record(delivery, number, scheduled, moment, headers, response, manual)
+            attempt = self._record(delivery, context.number, scheduled, context.moment, headers, response, manual)
         finally:
             with self._lock:
                 delivery._running = False
+        self._after(delivery, attempt)
+        return attempt
+
+    def _begin(self, delivery: Delivery, *, manual: bool) -> tuple[datetime, AttemptContext]:
+        """When the attempt was due, and its context (number, moment, deadline)."""
+        scheduled = self.clock.now() if manual else (delivery._due or self.clock.now())
+        timeout = delivery.timeout if delivery.timeout is not None else self.timeout
+        context = AttemptContext(delivery, delivery.attempt_count + 1, self.clock.now(), manual,
+                                 Deadline.after(timeout))
+        return scheduled, context
+
+    @staticmethod
+    def _after(delivery: Delivery, attempt: Attempt) -> None:
         if delivery.on_attempt is not None:
             delivery.on_attempt(delivery, attempt)
         if attempt.gone and delivery.on_gone is not None:
             delivery.on_gone(delivery)
-        return attempt
 
-    def _exchange(self, delivery: Delivery, context: AttemptContext) -> tuple[dict[str, str], DeliveryResponse]:
-        """Build the headers and POST; whatever goes wrong becomes the response's ``error``."""
+    def _headers(self, delivery: Delivery, context: AttemptContext) -> tuple[dict[str, str], DeliveryResponse | None]:
+        """The attempt's headers, or the response of an attempt that cannot be sent."""
         if self.inflight.closed:
             return {}, DeliveryResponse(None, error=f"not delivered: {self.inflight.reason}")
         try:
@@ -781,6 +844,16 @@ class DeliveryEngine:
             headers = dict(source(context) if callable(source) else source)
         except Exception as error:  # e.g. an OAuth2 token endpoint that failed
             return {}, DeliveryResponse(None, error=f"not sent: headers failed: {_described(error)}")
+        problem = header_problem(headers)
+        if problem is not None:
+            return headers, DeliveryResponse(None, error=f"not sent: {problem}")
+        return headers, None
+
+    def _exchange(self, delivery: Delivery, context: AttemptContext) -> tuple[dict[str, str], DeliveryResponse]:
+        """Build the headers and POST; whatever goes wrong becomes the response's ``error``."""
+        headers, early = self._headers(delivery, context)
+        if early is not None:
+            return headers, early
         try:
             return headers, send(delivery.target, delivery.body, headers, deadline=context.deadline,
                                  ssl_context=self.ssl_context, inflight=self.inflight)

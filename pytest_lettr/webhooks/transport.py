@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import SplitResult, urlsplit
 
 from .http1 import Answer, read_response, request_bytes
@@ -73,7 +73,7 @@ class Inflight:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
-        self._idle: dict[Any, list[_Connection]] = {}
+        self._idle: dict[Any, list[Connection]] = {}
         self.closed = False
         self.reason = "the account was closed"
 
@@ -89,7 +89,7 @@ class Inflight:
         with self._lock:
             self.closed = False
 
-    def take(self, key: Any, deadline: Deadline) -> _Connection | None:
+    def take(self, key: Any, deadline: Deadline) -> Connection | None:
         """A kept-alive connection to ``key``'s target, now bound to ``deadline``."""
         with self._lock:
             idle = self._idle.get(key)
@@ -98,7 +98,7 @@ class Inflight:
             connection.renew(deadline)
         return connection
 
-    def give(self, key: Any, connection: _Connection) -> None:
+    def give(self, key: Any, connection: Connection) -> None:
         """Keep ``connection`` for the next POST to its target (at most :data:`MAX_IDLE` each)."""
         with self._lock:
             idle = self._idle.setdefault(key, [])
@@ -204,7 +204,7 @@ class _DeadlineSocket:
         return self.sock.recv_into(buffer)
 
 
-class _Connection:
+class Connection:
     """An HTTP(S) connection to a checked ``address``; ``host`` stays the name (Host header, SNI).
     Connects on the first :meth:`request`."""
 
@@ -252,6 +252,11 @@ class _Connection:
         assert self.sock is not None
         return read_response(self.sock, MAX_RESPONSE_BODY)
 
+    @property
+    def raw(self) -> socket.socket | None:
+        """The connected socket (for waiting on several at once)."""
+        return self._raw
+
     def renew(self, deadline: Deadline) -> None:
         """Bind a kept-alive connection to the deadline of its next attempt."""
         self._deadline = deadline
@@ -291,9 +296,12 @@ def _target(url: str) -> tuple[SplitResult, int, str]:
     return parts, port or (443 if parts.scheme == "https" else 80), path
 
 
+Key: TypeAlias = "tuple[str, str, int, tuple[str, ...]]"
+Reply: TypeAlias = "tuple[int, dict[str, str], bytes]"
+
+
 def post(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline, *,
-         ssl_context: ssl.SSLContext | None = None, inflight: Inflight | None = None
-         ) -> tuple[int, dict[str, str], bytes]:
+         ssl_context: ssl.SSLContext | None = None, inflight: Inflight | None = None) -> Reply:
     """POST once; ``(status, headers, body)``, or :class:`NotDelivered` / ``OSError`` /
     ``http.client.HTTPException`` / :class:`TimeoutError` when no answer came.
 
@@ -301,30 +309,43 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline, 
     POST to the same target; if a kept one turns out closed, the POST is made once more on a
     fresh connection (the receiver had hung up before reading it).
     """
-    parts, port, path = _target(url)
-    addresses = loopback_addresses(parts.hostname)
-    context = ssl_context if parts.scheme == "https" else None
-    key = (parts.scheme, parts.hostname or "", port, addresses)
+    key, path = target_key(url, ssl_context)
     kept = inflight.take(key, deadline) if inflight is not None else None
     if kept is not None:
         try:
             return _exchange(kept, key, path, body, headers, inflight)
         except (ConnectionError, http.client.BadStatusLine):
             pass  # closed while idle (RemoteDisconnected is both): try a fresh connection
-    connection = _Connection(key[1], port, addresses, deadline, inflight, context)
-    return _exchange(connection, key, path, body, headers, inflight)
+    return _exchange(fresh(key, deadline, inflight, ssl_context), key, path, body, headers, inflight)
 
 
-def _exchange(connection: _Connection, key: tuple[str, str, int, tuple[str, ...]], path: str, body: bytes,
-              headers: Mapping[str, str], inflight: Inflight | None) -> tuple[int, dict[str, str], bytes]:
-    reusable = False
+def target_key(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Key, str]:
+    """The target's connection key (scheme, host, port, checked addresses) and the request path."""
+    parts, port, path = _target(url)
+    return (parts.scheme, parts.hostname or "", port, loopback_addresses(parts.hostname)), path
+
+
+def fresh(key: Key, deadline: Deadline, inflight: Inflight | None, ssl_context: ssl.SSLContext | None) -> Connection:
+    """A new connection to ``key``'s target (it connects on its first request)."""
+    context = ssl_context if key[0] == "https" else None
+    return Connection(key[1], key[2], key[3], deadline, inflight, context)
+
+
+def _exchange(connection: Connection, key: Key, path: str, body: bytes,
+              headers: Mapping[str, str], inflight: Inflight | None) -> Reply:
     try:
         connection.request(path, body, headers)
         answer = connection.response()
-        reusable = inflight is not None and answer.reusable
-        return answer.status, answer.headers, answer.body
-    finally:
-        if reusable and inflight is not None:
-            inflight.give(key, connection)
-        else:
-            connection.release()
+    except BaseException:
+        connection.release()
+        raise
+    return settle(connection, key, answer, inflight)
+
+
+def settle(connection: Connection, key: Key, answer: Answer, inflight: Inflight | None) -> Reply:
+    """Keep ``connection`` for the next POST to ``key`` if ``answer`` allows it, else close it."""
+    if answer.reusable and inflight is not None:
+        inflight.give(key, connection)
+    else:
+        connection.release()
+    return answer.status, answer.headers, answer.body

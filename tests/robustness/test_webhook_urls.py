@@ -152,14 +152,14 @@ def test_any_exception_from_the_http_client_is_a_failed_attempt(
         lettr_server: LettrServer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
     broken, _ = lettr_server.add_webhook(receiver.url + "/broken", ["email.sent"])
     fine, _ = lettr_server.add_webhook(receiver.url + "/fine", ["email.sent"])
-    real_request = transport._Connection.request
+    real_request = transport.Connection.request
 
-    def request(self: transport._Connection, path: str, *args: Any, **kwargs: Any) -> None:
+    def request(self: transport.Connection, path: str, *args: Any, **kwargs: Any) -> None:
         if path == "/broken":
             raise error
         real_request(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(transport._Connection, "request", request)
+    monkeypatch.setattr(transport.Connection, "request", request)
     with client_for(lettr_server) as client:
         first = client.post("/emails", json=SEND, headers={"Idempotency-Key": "retry-me"})
         second = client.post("/emails", json=SEND, headers={"Idempotency-Key": "retry-me"})

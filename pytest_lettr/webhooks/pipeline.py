@@ -1,0 +1,186 @@
+"""Several webhook POSTs at once from one thread: every request is written first, then the answers
+are read as they arrive.
+
+What the delivery engine uses for the first attempts of one event (a fan-out) to plain-HTTP
+targets::
+
+    outcomes = post_together([Post(url, body, headers, deadline, inflight), ...])
+    status, headers, body = outcomes[0].reply      # or outcomes[0].error, an exception
+
+Five receivers then cost the slowest one's time, not the sum, without handing work to other
+threads (under the GIL, waking a helper thread per POST cost more than the POST). Each POST
+keeps the rules of :func:`pytest_lettr.webhooks.transport.post`: loopback addresses only, its own
+deadline for the whole exchange (a silent or trickling receiver is cut when it runs out, while
+the others are read as soon as they answer), keep-alive per target with one fresh retry when a
+kept connection turns out closed, and :class:`~pytest_lettr.webhooks.transport.Inflight` can cut
+everything at once.
+"""
+
+from __future__ import annotations
+
+import http.client
+import selectors
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .http1 import parse_response
+from .transport import MAX_RESPONSE_BODY, Connection, Deadline, Inflight, Key, Reply, fresh, post, settle, target_key
+
+__all__ = ["Outcome", "Post", "post_together"]
+
+_READ = 65536
+
+
+@dataclass(frozen=True)
+class Post:
+    """One POST to make: ``url`` must be ``http://`` (TLS goes through :func:`transport.post`)."""
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    deadline: Deadline
+    inflight: Inflight | None = None
+
+
+@dataclass
+class Outcome:
+    """What one POST got: a reply, or the exception :func:`transport.post` would have raised;
+    ``finished`` is the monotonic moment it was over."""
+
+    reply: Reply | None = None
+    error: BaseException | None = None
+    finished: float = 0.0
+
+
+@dataclass(eq=False)
+class _Waiting:
+    post: Post
+    key: Key
+    path: str
+    connection: Connection
+    kept: bool
+    outcome: Outcome
+    data: bytearray = field(default_factory=bytearray)
+
+
+def post_together(posts: Sequence[Post]) -> list[Outcome]:
+    """Make every POST; the outcomes in the order of ``posts``."""
+    outcomes = [Outcome() for _ in posts]
+    waiting = [w for w in (_send(p, o) for p, o in zip(posts, outcomes, strict=True)) if w is not None]
+    try:
+        _collect(waiting)
+    finally:
+        for left in waiting:
+            if left.outcome.reply is None and left.outcome.error is None:
+                left.connection.release()
+                left.outcome.error = ConnectionError("the POST was abandoned")
+    for late in [w for w in waiting if w.kept and _closed_while_idle(w.outcome.error)]:
+        _again(late)  # after the others: a kept connection had been closed by the receiver
+    return outcomes
+
+
+def _closed_while_idle(error: BaseException | None) -> bool:
+    return isinstance(error, (ConnectionError, http.client.BadStatusLine))
+
+
+def _again(late: _Waiting) -> None:
+    """POST once more on a fresh connection, as :func:`transport.post` does."""
+    request = late.post
+    late.outcome.error = None
+    try:
+        late.outcome.reply = post(request.url, request.body, request.headers, request.deadline,
+                                  inflight=request.inflight)
+    except Exception as error:
+        late.outcome.error = error
+    late.outcome.finished = time.monotonic()
+
+
+def _send(request: Post, outcome: Outcome) -> _Waiting | None:
+    """Write the request (on a kept connection if there is one); ``None`` if that failed."""
+    try:
+        key, path = target_key(request.url, None)
+        if key[0] != "http":
+            raise ValueError("post_together makes plain-HTTP POSTs only")
+    except Exception as error:
+        return _failed(outcome, error)
+    inflight = request.inflight
+    kept = inflight.take(key, request.deadline) if inflight is not None else None
+    if kept is not None:
+        try:
+            kept.request(path, request.body, request.headers)
+            return _Waiting(request, key, path, kept, True, outcome)
+        except (ConnectionError, http.client.BadStatusLine):
+            kept.release()  # closed while idle: a fresh connection below
+        except Exception as error:
+            kept.release()
+            return _failed(outcome, error)
+    connection = fresh(key, request.deadline, inflight, None)
+    try:
+        connection.request(path, request.body, request.headers)
+    except Exception as error:
+        connection.release()
+        return _failed(outcome, error)
+    return _Waiting(request, key, path, connection, False, outcome)
+
+
+def _failed(outcome: Outcome, error: BaseException) -> _Waiting | None:
+    outcome.error, outcome.finished = error, time.monotonic()
+    return None
+
+
+def _collect(waiting: list[_Waiting]) -> None:
+    """Read every answer as it arrives, each within its own deadline."""
+    open_ = [w for w in waiting if w.connection.raw is not None]
+    with selectors.DefaultSelector() as selector:
+        for item in open_:
+            raw = item.connection.raw
+            assert raw is not None
+            raw.setblocking(False)
+            selector.register(raw, selectors.EVENT_READ, item)
+        pending = set(open_)
+        while pending:
+            now = time.monotonic()
+            for item in [w for w in pending if w.post.deadline.at <= now]:
+                _done(item, pending, selector, error=TimeoutError(f"no answer within {item.post.deadline.timeout:g} s"))
+            if not pending:
+                return
+            wait = min(w.post.deadline.at for w in pending) - now
+            for ready, _ in selector.select(max(wait, 0.0)):
+                _read(ready.data, pending, selector)
+
+
+def _read(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector) -> None:
+    raw = item.connection.raw
+    try:
+        assert raw is not None
+        chunk = raw.recv(_READ)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError as error:
+        _done(item, pending, selector, error=error)
+        return
+    item.data += chunk
+    try:
+        answer = parse_response(item.data, not chunk, MAX_RESPONSE_BODY)
+    except (http.client.HTTPException, ValueError) as error:
+        _done(item, pending, selector, error=error)
+        return
+    if answer is not None:
+        _unregister(item, pending, selector)
+        item.outcome.reply = settle(item.connection, item.key, answer, item.post.inflight)
+        item.outcome.finished = time.monotonic()
+
+
+def _unregister(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector) -> None:
+    pending.discard(item)
+    raw = item.connection.raw
+    if raw is not None:
+        selector.unregister(raw)
+
+
+def _done(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector, *, error: BaseException) -> None:
+    _unregister(item, pending, selector)
+    item.connection.release()
+    item.outcome.error, item.outcome.finished = error, time.monotonic()
+
