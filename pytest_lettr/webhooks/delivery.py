@@ -419,6 +419,19 @@ def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], dead
     return exchange.response()
 
 
+def _by_kind(deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery], list[Delivery]]:
+    """Deliveries to plain-HTTP URLs, to other URLs (HTTPS), and to in-process apps."""
+    plain: list[Delivery] = []
+    tls: list[Delivery] = []
+    local: list[Delivery] = []
+    for delivery in deliveries:
+        if not isinstance(delivery.target, str):
+            local.append(delivery)
+        else:
+            (plain if delivery.target[:5].lower() == "http:" else tls).append(delivery)
+    return plain, tls, local
+
+
 def _posted_together(posts: list[Post]) -> list[Outcome]:
     """:func:`.pipeline.post_together`, with a failure of its own turned into each POST's error."""
     try:
@@ -660,9 +673,7 @@ class DeliveryEngine:
         (:mod:`.pipeline`); HTTPS ones in helper threads meanwhile; in-process apps in the
         calling thread, one after another (a test's database connection or app context is
         bound to it)."""
-        plain = [d for d in deliveries if isinstance(d.target, str) and d.target[:5].lower() == "http:"]
-        tls = [d for d in deliveries if isinstance(d.target, str) and d not in plain]
-        local = [d for d in deliveries if not isinstance(d.target, str)]
+        plain, tls, local = _by_kind(deliveries)
         helping = [self._helpers().submit(self._attempt, d, manual=False) for d in tls]
         try:
             if len(plain) > 1:

@@ -67,17 +67,24 @@ class _Waiting:
 def post_together(posts: Sequence[Post]) -> list[Outcome]:
     """Make every POST; the outcomes in the order of ``posts``."""
     outcomes = [Outcome() for _ in posts]
-    waiting = [w for w in (_send(p, o) for p, o in zip(posts, outcomes, strict=True)) if w is not None]
+    sent = [_send(request, outcome) for request, outcome in zip(posts, outcomes, strict=True)]
+    waiting = [w for w in sent if w is not None]
     try:
         _collect(waiting)
     finally:
-        for left in waiting:
-            if left.outcome.reply is None and left.outcome.error is None:
-                left.connection.release()
-                left.outcome.error = ConnectionError("the POST was abandoned")
-    for late in [w for w in waiting if w.kept and _closed_while_idle(w.outcome.error)]:
-        _again(late)  # after the others: a kept connection had been closed by the receiver
+        _abandon(waiting)
+    for late in waiting:
+        if late.kept and _closed_while_idle(late.outcome.error):
+            _again(late)  # after the others: a kept connection had been closed by the receiver
     return outcomes
+
+
+def _abandon(waiting: list[_Waiting]) -> None:
+    """Close what was left unanswered (only when collecting was interrupted)."""
+    for left in waiting:
+        if left.outcome.reply is None and left.outcome.error is None:
+            left.connection.release()
+            left.outcome.error = ConnectionError("the POST was abandoned")
 
 
 def _closed_while_idle(error: BaseException | None) -> bool:
@@ -131,14 +138,8 @@ def _failed(outcome: Outcome, error: BaseException) -> _Waiting | None:
 
 def _collect(waiting: list[_Waiting]) -> None:
     """Read every answer as it arrives, each within its own deadline."""
-    open_ = [w for w in waiting if w.connection.raw is not None]
     with selectors.DefaultSelector() as selector:
-        for item in open_:
-            raw = item.connection.raw
-            assert raw is not None
-            raw.setblocking(False)
-            selector.register(raw, selectors.EVENT_READ, item)
-        pending = set(open_)
+        pending = _registered(waiting, selector)
         while pending:
             now = time.monotonic()
             for item in [w for w in pending if w.post.deadline.at <= now]:
@@ -148,6 +149,18 @@ def _collect(waiting: list[_Waiting]) -> None:
             wait = min(w.post.deadline.at for w in pending) - now
             for ready, _ in selector.select(max(wait, 0.0)):
                 _read(ready.data, pending, selector)
+
+
+def _registered(waiting: list[_Waiting], selector: selectors.BaseSelector) -> set[_Waiting]:
+    """The connections to wait on, non-blocking and registered with ``selector``."""
+    pending: set[_Waiting] = set()
+    for item in waiting:
+        raw = item.connection.raw
+        if raw is not None:
+            raw.setblocking(False)  # a kept connection's next request sets its timeout again
+            selector.register(raw, selectors.EVENT_READ, item)
+            pending.add(item)
+    return pending
 
 
 def _read(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector) -> None:

@@ -3,59 +3,21 @@ the receiver closed while idle is replaced without losing the delivery."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from support import client_for
 
 from pytest_lettr import LettrServer
 
-
-class KeepAliveReceiver:
-    """HTTP/1.1 with persistent connections; records (connection port, event id) per POST."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[int, str]] = []
-        self.close_next = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.seen.append((self.client_address[1], json.loads(body)["id"]))
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                if receiver.close_next:  # answer, then hang up without saying so
-                    receiver.close_next = False
-                    self.wfile.flush()
-                    self.close_connection = True
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+from .conftest import KeepAliveReceiver
 
 
 @pytest.fixture
 def receiver() -> Iterator[KeepAliveReceiver]:
-    running = KeepAliveReceiver()
-    running.thread.start()
-    yield running
-    running.server.shutdown()
-    running.server.server_close()
+    with KeepAliveReceiver() as running:
+        yield running
 
 
 SEND = {"from": "shop@example.com", "to": ["ada@example.com"], "subject": "Receipt", "text": "Thanks"}

@@ -1,0 +1,176 @@
+"""One event, many webhooks: the body is rendered once and signed once per webhook, the POSTs go
+out together, a slow receiver holds up no other, and each webhook keeps its order and its
+connection."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from support import Receiver, client_for
+from support.rogue import Rogue
+
+from pytest_lettr import LettrServer, verify_webhook
+from pytest_lettr.webhooks import payloads
+
+from .conftest import KeepAliveReceiver
+
+SEND = {"from": "shop@example.com", "to": ["ada@example.com"], "subject": "Receipt", "text": "Thanks"}
+
+
+def send(server: LettrServer, count: int = 1) -> None:
+    with client_for(server) as client:
+        for _ in range(count):
+            assert client.post("/emails", json=SEND).status_code == 200
+
+
+@pytest.fixture
+def keep_alive() -> Iterator[list[KeepAliveReceiver]]:
+    receivers = [KeepAliveReceiver() for _ in range(3)]
+    for receiver in receivers:
+        receiver.__enter__()
+    yield receivers
+    for receiver in receivers:
+        receiver.__exit__()
+
+
+def test_one_events_body_is_rendered_once_and_signed_once_per_webhook(
+        lettr_server: LettrServer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = {f"/hook{n}": lettr_server.add_webhook(f"{receiver.url}/hook{n}", ["email.sent"])[1] for n in range(5)}
+    for n in range(2):
+        lettr_server.api_webhooks.create(f"api {n}", f"{receiver.url}/api{n}")
+    signed: list[bytes] = []
+    real_sign = payloads.sign_webhook
+
+    def counting(body: bytes, *args: object, **kwargs: object) -> str:
+        signed.append(body)
+        return real_sign(body, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(payloads, "sign_webhook", counting)
+    send(lettr_server)
+    v1 = lettr_server.webhooks.deliveries()
+    api = lettr_server.api_webhooks.deliveries()
+    assert len(v1) == 5 and len(api) == 2
+    assert all(d.body is v1[0].body for d in v1) and all(d.body is api[0].body for d in api)
+    assert len(signed) == 5 and all(body is v1[0].body for body in signed)
+    by_path = {r.path: r for r in receiver.requests}
+    for path, secret in secrets.items():  # each receiver can check its own signature
+        request = by_path[path]
+        assert verify_webhook(request.body, request.headers["Lettr-Signature"], secret, tolerance=None)["type"] == \
+            "email.sent"
+
+
+@pytest.mark.parametrize("peer", ["silent", "trickle"])
+def test_a_slow_receiver_holds_up_no_other(lettr_server: LettrServer, receiver: Receiver, peer: str) -> None:
+    """The slow webhook is the first one: read in turn, the others would wait out its deadline."""
+    lettr_server.account.delivery_engine.timeout = 1.0
+    with Rogue(peer, interval=0.05, answer=Rogue.response(200, b"x" * 200)) as slow:
+        stuck, _ = lettr_server.add_webhook(slow.url + "/slow", ["email.sent"])
+        fast = [lettr_server.add_webhook(f"{receiver.url}/fast{n}", ["email.sent"])[0] for n in range(3)]
+        started = time.monotonic()
+        send(lettr_server)
+        took = time.monotonic() - started
+    (cut,) = lettr_server.webhooks.deliveries(stuck.id)
+    assert cut.attempts[0].error == "timeout: no answer within 1 s" and cut.status == "pending"
+    for webhook in fast:
+        (delivery,) = lettr_server.webhooks.deliveries(webhook.id)
+        assert delivery.status == "succeeded" and delivery.attempts[0].duration < 0.8, delivery.attempts[0]
+    assert 1.0 <= took < 3.0  # one deadline, not one per webhook
+    assert sorted(r.path for r in receiver.requests) == ["/fast0", "/fast1", "/fast2"]
+
+
+def test_each_webhook_keeps_its_order_and_its_connection(lettr_server: LettrServer,
+                                                         keep_alive: list[KeepAliveReceiver]) -> None:
+    for peer in keep_alive:
+        lettr_server.add_webhook(peer.url + "/hooks", ["email.sent"])
+    send(lettr_server, 8)
+    events = [e.id for e in lettr_server.account.events if e.type == "email.sent"]
+    for peer in keep_alive:
+        assert [event for _, event in peer.seen] == events
+        assert len({port for port, _ in peer.seen}) == 1
+    assert len(lettr_server.webhook_deliveries) == 24
+    assert {d.status for d in lettr_server.webhook_deliveries} == {"succeeded"}
+
+
+def test_kept_connections_closed_while_idle_are_replaced_in_a_fan_out(
+        lettr_server: LettrServer, keep_alive: list[KeepAliveReceiver]) -> None:
+    for peer in keep_alive:
+        lettr_server.add_webhook(peer.url + "/hooks", ["email.sent"])
+    send(lettr_server)
+    for peer in keep_alive[:2]:
+        peer.close_next = True
+    send(lettr_server, 2)
+    events = [e.id for e in lettr_server.account.events if e.type == "email.sent"]
+    for n, peer in enumerate(keep_alive):
+        assert [event for _, event in peer.seen] == events
+        assert len({port for port, _ in peer.seen}) == (2 if n < 2 else 1)
+    assert all(d.status == "succeeded" and len(d.attempts) == 1 for d in lettr_server.webhook_deliveries)
+
+
+def test_a_fan_out_mixes_plain_https_and_in_process_receivers(lettr_server: LettrServer, receiver: Receiver,
+                                                              tls_receiver: Receiver) -> None:
+    from werkzeug.wrappers import Response
+
+    threads: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> object:
+        threads.append(threading.current_thread().name)
+        return Response("ok")(environ, start_response)  # type: ignore[arg-type]
+
+    for url in (receiver.url + "/a", tls_receiver.url + "/tls", receiver.url + "/b"):
+        lettr_server.add_webhook(url, ["email.sent"])
+    lettr_server.add_webhook(app, ["email.sent"])
+    send(lettr_server)
+    assert [d.status for d in lettr_server.webhook_deliveries] == ["succeeded"] * 4
+    assert sorted(r.path for r in receiver.requests) == ["/a", "/b"] and len(tls_receiver.requests) == 1
+    assert len(threads) == 1 and threads[0] != "" and not threads[0].startswith("lettr-delivery")
+
+
+def test_refused_and_off_machine_targets_fail_alone() -> None:
+    """Engine level: the URL check at registration would refuse a non-loopback host."""
+    from pytest_lettr.clock import Clock
+    from pytest_lettr.webhooks.delivery import DeliveryEngine
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    engine = DeliveryEngine(Clock(), iter(f"del_{n}" for n in range(10)).__next__, timeout=2.0)
+    with Receiver() as live, engine.batch():
+        refused = engine.deliver(f"http://127.0.0.1:{port}/h", b"{}", {}, webhook_id="a")
+        away = engine.deliver("http://example.com/h", b"{}", {}, webhook_id="b")
+        bad = engine.deliver(live.url + "/h", b"{}", {"X-Bad": "line\r\nbreak"}, webhook_id="c")
+        fine = engine.deliver(live.url + "/ok", b"{}", {}, webhook_id="d")
+    assert (refused.attempts[0].error or "").startswith("connection error: ConnectionRefusedError")
+    assert (away.attempts[0].error or "").startswith("not delivered: example.com is not a loopback host")
+    assert (bad.attempts[0].error or "").startswith("not sent: the X-Bad header value has a CR")
+    assert fine.status == "succeeded" and [r.path for r in live.requests] == ["/ok"]
+    engine.shutdown()
+
+
+def test_a_reset_cuts_a_fan_out_in_flight() -> None:
+    with Rogue("silent") as one, Rogue("silent") as two, LettrServer() as server:
+        previous = server.account
+        for peer in (one, two):
+            server.add_webhook(peer.url + "/slow", ["email.sent"])
+        answered: list[int] = []
+
+        def post() -> None:
+            with client_for(server) as client:
+                answered.append(client.post("/emails", json=SEND).status_code)
+
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not (one.requests and two.requests) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        server.reset()
+        thread.join(10)
+        assert not thread.is_alive() and answered == [200] and time.monotonic() - started < 5
+        errors = [d.attempts[0].error or "" for d in previous.delivery_engine.deliveries]
+        assert len(errors) == 2 and all("the account was closed" in e for e in errors), errors
+        assert server.webhook_deliveries == []
