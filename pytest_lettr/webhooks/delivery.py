@@ -123,6 +123,7 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BAD_VALUE = re.compile("[\r\n\0]|[^\x00-\xff]")  # a line break, a NUL, or beyond latin-1
 
 
 def header_problem(headers: Mapping[str, str]) -> str | None:
@@ -131,18 +132,10 @@ def header_problem(headers: Mapping[str, str]) -> str | None:
     for name, value in headers.items():
         if not isinstance(name, str) or _HEADER_NAME.fullmatch(name) is None:
             return f"the header name {str(name)[:40]!r} is not a valid HTTP token"
-        if not isinstance(value, str) or any(c in value for c in "\r\n\0") or not _latin1(value):
+        if not isinstance(value, str) or _BAD_VALUE.search(value) is not None:
             return (f"the {name} header value has a CR, LF or NUL or a character outside latin-1 "
                     "(a header cannot carry it)")
     return None
-
-
-def _latin1(value: str) -> bool:
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 # --- one request ---------------------------------------------------------------------------------

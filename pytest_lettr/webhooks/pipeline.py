@@ -106,7 +106,7 @@ def _again(late: _Waiting) -> None:
 def _send(request: Post, outcome: Outcome) -> _Waiting | None:
     """Write the request (on a kept connection if there is one); ``None`` if that failed."""
     try:
-        key, path = target_key(request.url, None)
+        key, path = target_key(request.url)
         if key[0] != "http":
             raise ValueError("post_together makes plain-HTTP POSTs only")
     except Exception as error:

@@ -31,7 +31,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 from .http1 import Answer, read_response, request_bytes
 
@@ -281,8 +281,8 @@ class Connection:
 
 
 @functools.lru_cache(maxsize=256)
-def _target(url: str) -> tuple[SplitResult, int, str]:
-    """The parts of a webhook URL, its port and the request path (kept per URL)."""
+def _target(url: str) -> tuple[str, str, int, str]:
+    """A webhook URL's scheme, host, port and request path (kept per URL)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -293,7 +293,7 @@ def _target(url: str) -> tuple[SplitResult, int, str]:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not path.isascii():
         raise NotDelivered("the URL has characters outside ASCII (register it percent-encoded)")
-    return parts, port or (443 if parts.scheme == "https" else 80), path
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
 Key: TypeAlias = "tuple[str, str, int, tuple[str, ...]]"
@@ -309,7 +309,7 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline, 
     POST to the same target; if a kept one turns out closed, the POST is made once more on a
     fresh connection (the receiver had hung up before reading it).
     """
-    key, path = target_key(url, ssl_context)
+    key, path = target_key(url)
     kept = inflight.take(key, deadline) if inflight is not None else None
     if kept is not None:
         try:
@@ -319,10 +319,10 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline: Deadline, 
     return _exchange(fresh(key, deadline, inflight, ssl_context), key, path, body, headers, inflight)
 
 
-def target_key(url: str, ssl_context: ssl.SSLContext | None) -> tuple[Key, str]:
+def target_key(url: str) -> tuple[Key, str]:
     """The target's connection key (scheme, host, port, checked addresses) and the request path."""
-    parts, port, path = _target(url)
-    return (parts.scheme, parts.hostname or "", port, loopback_addresses(parts.hostname)), path
+    scheme, host, port, path = _target(url)
+    return (scheme, host, port, loopback_addresses(host)), path
 
 
 def fresh(key: Key, deadline: Deadline, inflight: Inflight | None, ssl_context: ssl.SSLContext | None) -> Connection:
