@@ -412,6 +412,21 @@ def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], dead
     return exchange.response()
 
 
+def _rounds(deliveries: list[Delivery]) -> list[list[Delivery]]:
+    """The first delivery of each webhook (or target), then the second of each, and so on: a
+    webhook's deliveries in one batch go out one after another, in order."""
+    rounds: list[list[Delivery]] = []
+    seen: dict[object, int] = {}
+    for delivery in deliveries:
+        key = delivery.webhook_id or delivery.url
+        number = seen.get(key, 0)
+        seen[key] = number + 1
+        if number == len(rounds):
+            rounds.append([])
+        rounds[number].append(delivery)
+    return rounds
+
+
 def _by_kind(deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery], list[Delivery]]:
     """Deliveries to plain-HTTP URLs, to other URLs (HTTPS), and to in-process apps."""
     plain: list[Delivery] = []
@@ -658,7 +673,8 @@ class DeliveryEngine:
             yield
         finally:
             batch, self._local.batch = self._local.batch, None
-            self._attempt_together(batch)
+            for round_ in _rounds(batch):
+                self._attempt_together(round_)
 
     def _attempt_together(self, deliveries: list[Delivery]) -> None:
         """Attempt ``deliveries`` (already marked running) together: POSTs to plain-HTTP targets

@@ -174,3 +174,63 @@ def test_a_reset_cuts_a_fan_out_in_flight() -> None:
         errors = [d.attempts[0].error or "" for d in previous.delivery_engine.deliveries]
         assert len(errors) == 2 and all("the account was closed" in e for e in errors), errors
         assert server.webhook_deliveries == []
+
+
+class Overlap:
+    """A receiver holding each POST 50 ms, recording the most POSTs per path it held at once."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.busy: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+        self.order: list[tuple[str, bytes]] = []
+        lock = threading.Lock()
+        overlap = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with lock:
+                    overlap.order.append((self.path, body))
+                    overlap.busy[self.path] = overlap.busy.get(self.path, 0) + 1
+                    overlap.most[self.path] = max(overlap.most.get(self.path, 0), overlap.busy[self.path])
+                time.sleep(0.05)
+                with lock:
+                    overlap.busy[self.path] -= 1
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_several_deliveries_of_one_webhook_in_one_batch_go_one_after_another() -> None:
+    """An event emitted while another is delivered joins its batch: a webhook getting both
+    receives them in order, never two at once, while other webhooks are attempted alongside."""
+    from pytest_lettr.clock import Clock
+    from pytest_lettr.webhooks.delivery import DeliveryEngine
+
+    overlap = Overlap()
+    engine = DeliveryEngine(Clock(), iter(f"del_{n}" for n in range(20)).__next__, timeout=5.0)
+    try:
+        with engine.batch():
+            for n in range(3):
+                engine.deliver(overlap.url + "/a", b"a%d" % n, {}, webhook_id="wh_a")
+                engine.deliver(overlap.url + f"/b{n}", b"b", {}, webhook_id=f"wh_b{n}")
+    finally:
+        overlap.close()
+        engine.shutdown()
+    assert [body for path, body in overlap.order if path == "/a"] == [b"a0", b"a1", b"a2"]
+    assert overlap.most["/a"] == 1
+    assert len(overlap.order) == 6 and all(d.status == "succeeded" for d in engine.deliveries)
