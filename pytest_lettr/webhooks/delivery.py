@@ -99,6 +99,9 @@ DEFAULT_TIMEOUT = 30.0
 #: The addresses Lettr delivers webhooks from (§9); in-process deliveries use one as REMOTE_ADDR.
 LETTR_WEBHOOK_ADDRESSES = ("203.0.113.10", "203.0.113.11", "203.0.113.12")
 USER_AGENT = "Lettr-Webhooks/1.0"
+#: The largest body a fan-out writes without a thread of its own (a receiver that stops reading
+#: could stall a bigger write, and with it the other receivers' requests).
+PIPELINED_BODY = 64 * 1024
 #: Threads an engine may use to make the first attempts of one event (or a round of due retries)
 #: in parallel, besides the calling one.
 HELPER_THREADS = 8
@@ -428,16 +431,20 @@ def _rounds(deliveries: list[Delivery]) -> list[list[Delivery]]:
 
 
 def _by_kind(deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery], list[Delivery]]:
-    """Deliveries to plain-HTTP URLs, to other URLs (HTTPS), and to in-process apps."""
+    """Deliveries :mod:`.pipeline` makes (plain HTTP, a body the socket buffers take at once),
+    those helper threads make (HTTPS, big bodies a stalled receiver could leave half-written),
+    and those to in-process apps."""
     plain: list[Delivery] = []
-    tls: list[Delivery] = []
+    threaded: list[Delivery] = []
     local: list[Delivery] = []
     for delivery in deliveries:
         if not isinstance(delivery.target, str):
             local.append(delivery)
+        elif delivery.target[:5].lower() == "http:" and len(delivery.body) <= PIPELINED_BODY:
+            plain.append(delivery)
         else:
-            (plain if delivery.target[:5].lower() == "http:" else tls).append(delivery)
-    return plain, tls, local
+            threaded.append(delivery)
+    return plain, threaded, local
 
 
 def _posted_together(posts: list[Post]) -> list[Outcome]:
@@ -682,8 +689,8 @@ class DeliveryEngine:
         (:mod:`.pipeline`); HTTPS ones in helper threads meanwhile; in-process apps in the
         calling thread, one after another (a test's database connection or app context is
         bound to it)."""
-        plain, tls, local = _by_kind(deliveries)
-        helping = [self._helpers().submit(self._attempt, d, manual=False) for d in tls]
+        plain, threaded, local = _by_kind(deliveries)
+        helping = [self._helpers().submit(self._attempt, d, manual=False) for d in threaded]
         try:
             if len(plain) > 1:
                 self._attempt_pipelined(plain)
@@ -696,9 +703,11 @@ class DeliveryEngine:
     def _attempt_pipelined(self, deliveries: list[Delivery]) -> None:
         """First attempts (or due retries) to plain-HTTP targets, every request written before
         any answer is read."""
-        started = [(d, *self._begin(d, manual=False)) for d in deliveries]
+        prepared = []
         try:
-            prepared = [(d, scheduled, context, *self._headers(d, context)) for d, scheduled, context in started]
+            for delivery in deliveries:  # each deadline starts with its own headers (a token fetch)
+                scheduled, context = self._begin(delivery, manual=False)
+                prepared.append((delivery, scheduled, context, *self._headers(delivery, context)))
             posts = [Post(d.url, d.body, headers, context.deadline, self.inflight)
                      for d, _, context, headers, early in prepared if early is None]
             outcomes = iter(_posted_together(posts))

@@ -234,3 +234,24 @@ def test_several_deliveries_of_one_webhook_in_one_batch_go_one_after_another() -
     assert [body for path, body in overlap.order if path == "/a"] == [b"a0", b"a1", b"a2"]
     assert overlap.most["/a"] == 1
     assert len(overlap.order) == 6 and all(d.status == "succeeded" for d in engine.deliveries)
+
+
+def test_a_big_body_to_a_receiver_that_stops_reading_stalls_no_other() -> None:
+    """8 MiB to a listener that never accepts fills the socket buffers and blocks the write until
+    the deadline; written in turn with the others, it would use up their time too."""
+    from pytest_lettr.clock import Clock
+    from pytest_lettr.webhooks.delivery import PIPELINED_BODY, DeliveryEngine
+
+    stalled = socket.create_server(("127.0.0.1", 0))  # never accepts, never reads
+    engine = DeliveryEngine(Clock(), iter(f"del_{n}" for n in range(10)).__next__, timeout=1.0)
+    try:
+        with Receiver() as live, engine.batch():
+            big = engine.deliver(f"http://127.0.0.1:{stalled.getsockname()[1]}/h", b"x" * (8 << 20), {},
+                                 webhook_id="big")
+            small = [engine.deliver(f"{live.url}/ok{n}", b"{}", {}, webhook_id=f"s{n}") for n in range(2)]
+    finally:
+        stalled.close()
+        engine.shutdown()
+    assert len(big.body) > PIPELINED_BODY and big.attempts[0].error == "timeout: no answer within 1 s"
+    for delivery in small:
+        assert delivery.status == "succeeded" and delivery.attempts[0].duration < 0.8, delivery.attempts[0]
