@@ -34,6 +34,10 @@ Decisions:
   :meth:`DeliveryEngine.shutdown` cuts requests in flight at once and fails later attempts.
 - An in-process app that raises counts as a 500 (the exception is kept on the response), as it
   would behind a real server; :func:`send` can re-raise it instead.
+- One event's deliveries are attempted together (:meth:`DeliveryEngine.batch`): the requests to
+  plain-HTTP receivers are all written, then the answers read as they arrive
+  (:mod:`pytest_lettr.webhooks.pipeline`), in the calling thread; a webhook with several
+  deliveries in one batch gets them one after another, in order.
 - No lock is held while a request is in flight, so a receiver may call back into the mock (and
   cause more deliveries) without deadlock. ``Authorization`` values are masked in the log, and
   header values never appear in an attempt's ``error``.
