@@ -255,3 +255,31 @@ def test_a_big_body_to_a_receiver_that_stops_reading_stalls_no_other() -> None:
     assert len(big.body) > PIPELINED_BODY and big.attempts[0].error == "timeout: no answer within 1 s"
     for delivery in small:
         assert delivery.status == "succeeded" and delivery.attempts[0].duration < 0.8, delivery.attempts[0]
+
+
+PEERS = {
+    "closing": (dict(behaviour="close"), "connection error: RemoteDisconnected"),
+    "garbage": (dict(answer=b"SMTP ready\r\n\r\n"), "connection error: BadStatusLine"),
+    "redirecting": (dict(answer=Rogue.response(307, b"", {"Location": "http://127.0.0.1:9/"})), None),
+    "huge": (dict(behaviour="huge"), None),
+}
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_a_misbehaving_receiver_in_a_fan_out_fails_alone(lettr_server: LettrServer, receiver: Receiver,
+                                                         name: str) -> None:
+    options, error = PEERS[name]
+    lettr_server.account.delivery_engine.timeout = 2.0
+    with Rogue(**options) as peer:  # type: ignore[arg-type]
+        odd, _ = lettr_server.add_webhook(peer.url + "/odd", ["email.sent"])
+        good, _ = lettr_server.add_webhook(receiver.url + "/good", ["email.sent"])
+        send(lettr_server)
+    (attempt,) = lettr_server.webhooks.deliveries(odd.id)[0].attempts
+    if name == "huge":  # judged by its status; 64 KiB of the body kept
+        assert attempt.succeeded and len(attempt.response_body) == 64 * 1024
+    elif error is None:
+        assert attempt.response_code == 307 and not attempt.succeeded
+    else:
+        assert (attempt.error or "").startswith(error), attempt.error
+    assert [d.status for d in lettr_server.webhooks.deliveries(good.id)] == ["succeeded"]
+    assert [r.path for r in receiver.requests] == ["/good"] and lettr_server.handler_errors == []
