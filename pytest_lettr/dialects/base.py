@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .. import access, errors
@@ -24,7 +23,9 @@ from ..permissions import normalise_ip
 from ..state import Account, Actor, ApiKey
 from ..state.keys import contains_key, mask_keys
 from ..state.limits import IdempotentResponse, RateLimitStatus
+from . import routing
 from .common import MAX_IDEMPOTENCY_KEY
+from .routing import Router
 
 if TYPE_CHECKING:
     from ..server import ServerOptions
@@ -280,15 +281,14 @@ class Dialect:
     prefix = ""
 
     def __init__(self, routes: Iterable[Route]) -> None:
-        self.routes: dict[str, Route] = {}
-        rules = []
-        for route in routes:
-            endpoint = f"{route.method} {route.path}"
-            self.routes[endpoint] = route
-            rules.append(Rule(self.prefix + route.path, endpoint=endpoint, methods=[route.method],
-                              strict_slashes=False))
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
-        self._adapter = self.url_map.bind("localhost")
+        self.routes: list[Route] = list(routes)
+        self._router = Router((route.method, self.prefix + route.path) for route in self.routes)
+
+    def match(self, path: str, method: str) -> tuple[Route, dict[str, str]]:
+        """The route serving ``method path`` (with the prefix) and its arguments; raises
+        :class:`~pytest_lettr.dialects.routing.NoRoute` or ``routing.MethodNotAllowed``."""
+        index, args = self._router.match(path, method)
+        return self.routes[index], args
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def render(self, call: Call | None, reply: Reply) -> Response:
@@ -305,20 +305,18 @@ class Dialect:
 
     # -- the pipeline -------------------------------------------------------------------------
     def handle(self, request: Request, account: Account, options: ServerOptions) -> Response:
-        adapter = self._adapter  # no host matching, so one adapter serves every request
         try:
-            endpoint, args = adapter.match(request.path, request.method)
-        except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
+            route, args = self.match(request.path, request.method)
+        except routing.MethodNotAllowed as exc:
+            allowed = ", ".join(exc.allowed)
             response = self.render_error(None, errors.MethodNotAllowed(
                 f"Method {request.method} not allowed on {request.path}; use {allowed}"))
             response.headers["Allow"] = allowed
             return response
-        except NotFound:
+        except routing.NoRoute:
             return self.render_error(None, errors.NotFound(f"No such endpoint: {request.method} "
                                                            f"{request.path}"))
-        route = self.routes[endpoint]
-        call = Call(request, account, options, route, dict(args))
+        call = Call(request, account, options, route, args)
         account.tick()
         try:
             self.authorize(call)
