@@ -70,8 +70,9 @@ class _Scan(HTMLParser):
 
 
 #: What the parser would have to find (an ``<a`` start tag, a ``</body>`` or ``</html>`` end tag,
-#: which may have blanks after ``</``); HTML with none of them gets the pixel at its end.
-_PARSE_NEEDED = re.compile(r"<a|</\s*(?:body|html)", re.IGNORECASE)
+#: which may have blanks after ``</``), in the lowered HTML; HTML with none of them gets the pixel
+#: at its end.
+_PARSE_NEEDED = re.compile(r"<a|</\s*(?:body|html)")
 
 
 def _kind(attrs: _Attrs) -> str | None:
@@ -100,7 +101,7 @@ def _pixel(url: str) -> str:
 
 def rewrite(source: str, mint: Mint, *, opens: bool, clicks: bool) -> Tracked:
     """``source`` as delivered: tracked links (if ``clicks``) and the open pixel (if ``opens``)."""
-    if _PARSE_NEEDED.search(source) is None:  # no link and no closing body/html: nothing to find
+    if _PARSE_NEEDED.search(source.lower()) is None:  # no link and no closing body/html: nothing to find
         return Tracked(source + _pixel(mint("open", "")) if opens else source, False)
     return _rewrite_parsed(source, mint, opens=opens, clicks=clicks)
 
