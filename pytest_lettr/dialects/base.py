@@ -106,8 +106,33 @@ def _reject_constant(name: str) -> Any:
 
 #: Digits past which an integer literal may exceed the largest double (1.8e308 has 309 digits).
 _DOUBLE_DIGITS = 309
-#: What any number beyond a double needs: an exponent, or 309 digits in a row (maybe inside a string).
-_MAYBE_HUGE = re.compile(rf"\d[eE]|\d{{{_DOUBLE_DIGITS}}}")
+
+
+def _holds_non_finite(value: Any) -> bool:
+    """Whether a parsed JSON value holds a number no double can: an infinite float (``1e400``) or
+    an integer past the largest double. Visits the parsed value, not the text (a 20 KB HTML body
+    is a handful of values but 20,000 characters)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if math.isinf(item):
+                return True
+        elif kind is int and not -_DOUBLE_INT < item < _DOUBLE_INT:
+            try:
+                float(item)
+            except OverflowError:
+                return True
+    return False
+
+
+#: Integers below this always fit a double (2**1023); those past it are checked one by one.
+_DOUBLE_INT = 2 ** 1023
 
 
 def _not_finite(literal: str) -> errors.InvalidJson:
@@ -171,8 +196,15 @@ def _decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise errors.InvalidJson("Request body is not valid UTF-8") from None
     try:
-        if _MAYBE_HUGE.search(text) is None:  # the common case keeps json's C number parsing
-            return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        try:  # the common case keeps json's C number parsing
+            value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        except errors.InvalidJson:
+            raise
+        except ValueError:  # malformed, or an integer past Python's digit limit: the careful parse says
+            pass
+        else:
+            if not _holds_non_finite(value):
+                return value
         return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
                           parse_float=_finite_float, parse_int=_finite_int)
     except errors.InvalidJson:
