@@ -39,6 +39,15 @@ RAW_VERIFY = "raw verify (hexdigest + compare_digest)"
 HAND_WRITTEN = "hand-written sign + receiver (header split, time, hexdigest, compare_digest, json.loads)"
 
 
+PRIMARY_GAP = (
+    "sign_webhook + verify_webhook alone is under 0.8 because verify_webhook also decodes the JSON "
+    "event, which raw does not: the two HMACs cost less than raw's (sign_webhook alone beats one "
+    "raw hexdigest, see above), and the decode, already the C scanner json.loads uses without its "
+    "wrapper, is about a third of the pair. Reaching 0.8 with the decode would take a compiled JSON "
+    "parser as a dependency (with json as the fallback for every input it treats differently); "
+    "verify_signature, which leaves the decode to the caller, is the documented fast check.")
+
+
 def payloads(count: int) -> list[bytes]:
     bodies = []
     for i in range(count):
@@ -135,7 +144,7 @@ def hand_written(bodies: list[bytes]) -> None:
 
 def run(quick: bool = False) -> Result:
     bodies = payloads(2_000 if quick else 10_000)
-    rounds = 5 if quick else 25
+    rounds = 5 if quick else 41
     ours(bodies[:100])  # check it works before timing
     HEADERS.update({id(body): sign_webhook(body, SECRET, timestamp=TIMESTAMP) for body in bodies})
     slices = [bodies[start:start + 2_000] for start in range(0, len(bodies), 2_000)]
@@ -179,17 +188,18 @@ def run(quick: bool = False) -> Result:
                    f"{boolean:.2f}x (goal >= 0.8: {'met' if boolean >= 0.8 else 'MISSED'})",
                "raw, a single hexdigest per payload (reference)":
                    f"{median(samples['raw, one hexdigest']):,.0f}/s "
-                   f"(ours is {mine / median(samples['raw, one hexdigest']):.2f}x)",
+                   f"(ours is {paired_ratio(samples['ours'], samples['raw, one hexdigest']):.2f}x)",
                "sign_webhook alone vs one raw hexdigest":
                    f"{paired_ratio(samples['sign_webhook alone'], samples['raw, one hexdigest']):.2f}x",
                "verify_webhook alone vs raw hexdigest + compare_digest":
                    f"{paired_ratio(samples['verify_webhook alone'], samples[RAW_VERIFY]):.2f}x",
                "raw sign + verify + json.loads (what verify_webhook also does)":
                    f"{median(samples['raw + json.loads']):,.0f}/s "
-                   f"(ours is {mine / median(samples['raw + json.loads']):.2f}x)",
+                   f"(ours is {paired_ratio(samples['ours'], samples['raw + json.loads']):.2f}x)",
                "a hand-written sign + receiver doing what verify_webhook does (reference)":
                    f"{median(samples[HAND_WRITTEN]):,.0f}/s "
                    f"(ours is {paired_ratio(samples['ours'], samples[HAND_WRITTEN]):.2f}x)"},
-        notes=[f"{rounds} interleaved rounds of {len(slices[0]):,} payloads each (the slices in turn); "
+        notes=[*([PRIMARY_GAP] if ratio < 0.8 else []),
+               f"{rounds} interleaved rounds of {len(slices[0]):,} payloads each (the slices in turn); "
                "the ratio is the median of the rounds' ours/raw ratios, each pair timed back to back."],
     )
