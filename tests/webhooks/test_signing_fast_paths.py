@@ -145,32 +145,32 @@ def test_a_canonical_looking_header_with_a_non_hex_digest_is_malformed(digest: s
 # --- the JSON scan ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        pytest.param(b'{"a":1}\n', id="trailing-newline"),
-        pytest.param(b'{"a":1} \t\r\n', id="trailing-whitespace"),
-        pytest.param(b' \n{"a":1}', id="leading-whitespace"),
-        pytest.param(b'{"a":[1,2.5,null,true],"b":{"c":"\\u00e9"}}', id="nested"),
-    ],
-)
+ACCEPTED = {  # by id: bodies json.loads takes as an object
+    "trailing-newline": b'{"a":1}\n',
+    "trailing-whitespace": b'{"a":1} \t\r\n',
+    "leading-whitespace": b' \n{"a":1}',
+    "nested": b'{"a":[1,2.5,null,true],"b":{"c":"\\u00e9"}}',
+}
+
+
+@pytest.mark.parametrize("body", list(ACCEPTED.values()), ids=list(ACCEPTED))
 def test_whitespace_around_an_object_is_accepted_like_json_loads(body: bytes) -> None:
     secret = "whsec_json"
     assert verify_webhook(body, sign_webhook(body, secret, timestamp=T), secret, now=T) == json.loads(body)
 
 
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        pytest.param(b'{"a":1} x', "Extra data", id="trailing-data"),
-        pytest.param(b'{"a":1}{"b":2}', "Extra data", id="two-objects"),
-        pytest.param(b'{"a":1}\xa0', "valid UTF-8", id="trailing-invalid-utf8"),
-        pytest.param(b'{"a":1}\xc2\xa0', "Extra data", id="trailing-no-break-space"),
-        pytest.param(b'{"a":Infinity}', "Infinity is not valid JSON", id="infinity"),
-        pytest.param(b'{"a":1', "Expecting", id="truncated"),
-        pytest.param(b'[{"a":1}]', r"not an object \(list\)", id="array-of-object"),
-    ],
-)
+REFUSED = {  # by id: (body, what the error says)
+    "trailing-data": (b'{"a":1} x', "Extra data"),
+    "two-objects": (b'{"a":1}{"b":2}', "Extra data"),
+    "trailing-invalid-utf8": (b'{"a":1}\xa0', "valid UTF-8"),
+    "trailing-no-break-space": (b'{"a":1}\xc2\xa0', "Extra data"),
+    "infinity": (b'{"a":Infinity}', "Infinity is not valid JSON"),
+    "truncated": (b'{"a":1', "Expecting"),
+    "array-of-object": (b'[{"a":1}]', r"not an object \(list\)"),
+}
+
+
+@pytest.mark.parametrize(("body", "message"), list(REFUSED.values()), ids=list(REFUSED))
 def test_anything_but_an_object_is_refused_with_the_decoders_reason(body: bytes, message: str) -> None:
     secret = "whsec_json"
     with pytest.raises(InvalidPayloadError, match=message):
