@@ -210,7 +210,9 @@ def _keyed_secret(secret: str, name: str = "secret") -> KeyedStates:
         raise TypeError(f"{name} must be a str, not {type(secret).__name__}")
     if not secret:
         raise ValueError(f"{name} must not be empty")
-    return keyed(secret)
+    # The cache is keyed by the plain string, so a str subclass's own __eq__ or __hash__ cannot
+    # make two secrets share cached states.
+    return keyed(str.__str__(secret))
 
 
 def _hex_digest(states: KeyedStates, timestamp: int, body: bytes | bytearray | memoryview) -> str:

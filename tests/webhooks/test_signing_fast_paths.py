@@ -109,6 +109,19 @@ def test_a_str_subclass_secret_keys_like_the_plain_string() -> None:
     assert verify_signature(BODY, sign_webhook(BODY, secret, timestamp=T), Secret(secret), now=T)
 
 
+def test_a_str_subclass_that_equals_everything_cannot_borrow_cached_states() -> None:
+    class Liar(str):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return 7
+
+    for secret in ("whsec_cached_first", "whsec_someone_else"):
+        assert sign_webhook(BODY, Liar(secret), timestamp=T) == f"t={T},v1={reference_hex(BODY, secret)}"
+        assert verify_signature(BODY, sign_webhook(BODY, secret, timestamp=T), Liar(secret), now=T)
+
+
 def test_the_cache_and_its_states_never_show_a_secret() -> None:
     secret = "whsec_CacheMustNotShowThis"
     states = keyed_hmac.keyed(secret)
