@@ -30,13 +30,13 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from hmac import compare_digest
 from json.scanner import make_scanner
 from typing import Any, Literal, NamedTuple, TypeAlias
 
@@ -436,7 +436,7 @@ def _canonical_check(payload: RawBody, header: str | None, secret: str,
         return None
     timestamp = int(seconds)
     expected = hex_mac(keyed(secret), b"%d." % timestamp, payload)
-    return compare_digest(expected, header[-64:]), timestamp
+    return hmac.compare_digest(expected, header[-64:]), timestamp
 
 
 def _canonical_seconds(header: str) -> str | None:
@@ -483,7 +483,7 @@ def _check_signature(states: KeyedStates, parsed: SignatureHeader, body: bytes |
     expected = _hex_digest(states, parsed.timestamp, body)
     matched = False
     for candidate in parsed.signatures:  # every candidate, so the time taken tells nothing
-        matched |= compare_digest(expected, candidate)
+        matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise _mismatch()
 
