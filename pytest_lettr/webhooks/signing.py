@@ -287,7 +287,7 @@ def parse_signature_header(header: str | None) -> SignatureHeader:
     exactly one integer ``t`` and at least one 64-character lower-case hex ``v1``.
     """
     if type(header) is str:
-        # What the mock and Lettr send; the general parser below gives the same result for it.
+        # What the mock sends; the general parser below gives the same result for it.
         canonical = _CANONICAL_HEADER.fullmatch(header)
         if canonical is not None:
             return SignatureHeader(int(canonical[1]), (canonical[2],))
@@ -426,8 +426,9 @@ def verify_signature(
 
 def _canonical_check(payload: RawBody, header: str | None, secret: str,
                      tolerance: float | None) -> tuple[bool, int] | None:
-    """The hot path of both verifiers: a bytes body and the canonical one-signature header Lettr
-    and the mock send. ``(signature matches, timestamp)``, or ``None`` for the general path."""
+    """The hot path of both verifiers: a bytes body and the canonical one-signature header the
+    mock sends on ``/v1`` deliveries. ``(signature matches, timestamp)``, or ``None`` for the
+    general path."""
     if not (type(header) is str and type(payload) is bytes and type(secret) is str and secret
             and (tolerance is None or (type(tolerance) is int and tolerance >= 0))):
         return None
