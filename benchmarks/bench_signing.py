@@ -44,7 +44,8 @@ PRIMARY_GAP = (
     "event, which raw does not: the two HMACs cost less than raw's (sign_webhook alone beats one "
     "raw hexdigest, see above), and the decode, already the C scanner json.loads uses without its "
     "wrapper, is about a third of the pair. Reaching 0.8 with the decode would take a compiled JSON "
-    "parser as a dependency (with json as the fallback for every input it treats differently); "
+    "parser as a dependency (orjson takes about 45% of the scanner's time on these payloads, about "
+    "0.9x for the pair), with json as the fallback for every input it treats differently; "
     "verify_signature, which leaves the decode to the caller, is the documented fast check.")
 
 
