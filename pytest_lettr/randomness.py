@@ -55,6 +55,11 @@ class Entropy:
                 found = self._streams[name] = Entropy(f"{self._stream_root}/{name}", self._shared_faker)
             return found
 
+    def derive(self, name: str) -> Entropy:
+        """A generator seeded like :meth:`stream` ``(name)`` but not kept: for a stream per object
+        (one email's tracking tokens) that must not grow the account with every email."""
+        return Entropy(f"{self._stream_root}/{name}", self._shared_faker)
+
     def token(self, length: int, alphabet: str = ALPHANUMERIC) -> str:
         """``length`` characters drawn uniformly from ``alphabet`` (ASCII, at most 256 characters)."""
         table, refused = _byte_tables(alphabet)
