@@ -1,15 +1,16 @@
 """Open and click tracking as a recipient meets it: the delivered HTML and the links behind it.
 
 When an email is sent, :func:`deliver` keeps the HTML as written in ``email.html``; the HTML as
-delivered (:attr:`Email.delivered_html`) is made the first time it is read: with click tracking on, each ``http(s)`` link
-points at ``<server>/lettr/t/c/<token>``; with open tracking on, a 1x1 pixel at
-``<server>/lettr/t/o/<token>`` is added. A link marked ``data-msys-unsubscribe`` becomes an
-unsubscribe link, and the email then carries ``List-Unsubscribe`` (``<server>/lettr/t/l/<token>``)
-and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (:attr:`Email.delivered_headers`).
-The text part is delivered as written.
+delivered (:attr:`Email.delivered_html`) is made the first time it is read: with click tracking
+on, each ``http(s)`` link points at ``<server>/lettr/t/c/<token>``; with open tracking on, a 1x1
+pixel at ``<server>/lettr/t/o/<token>`` is added. A link marked ``data-msys-unsubscribe`` becomes
+an unsubscribe link, and the email then carries ``List-Unsubscribe``
+(``<server>/lettr/t/l/<token>``) and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+(:attr:`Email.delivered_headers`). The text part is delivered as written.
 
 Tokens are 40 seeded alphanumerics (from a stream of their email's own, so they do not depend on
-which email is read first), stored only as their SHA-256; each names one email and one target. Following one records what the recipient did through :func:`lifecycle.simulate
+which email is read first), stored only as their SHA-256; each names one email and one target.
+Following one records what the recipient did through :func:`lifecycle.simulate
 <pytest_lettr.state.lifecycle.simulate>` (so the first open is ``initial_open``, an unsubscribe
 suppresses)::
 
