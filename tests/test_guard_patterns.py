@@ -12,8 +12,9 @@ from pytest_lettr.guard import _MAY_HOLD_NUMBER, _PASSWORD_KEYWORD
 KEYWORD_IN_LOWER_CASE = re.compile(r"pass(?:word|code|phrase)|passwd|pwd")
 NUMBER_START = re.compile(r"[0-9]{3}(?:[- ][0-9]{2}[- ][0-9]{4}|[0-9](?:[0-9]{9}|[ -][0-9]{3,6}[ -][0-9]))")
 
-WORDISH = st.lists(st.sampled_from(["pass", "PASS", "Word", "wd", "code", "PHRASE", "pwd", "PwD", "p", "a", "s",
-                                    " ", "\u0130", "\u212a", "\u017f", "\u00df", "\u0130pass", "é", "word"]), max_size=12).map("".join)
+PIECES = ["pass", "PASS", "Word", "wd", "code", "PHRASE", "pwd", "PwD", "p", "a", "s", " ", "\u0130", "\u212a",
+          "\u017f", "\u00df", "\u0130pass", "é", "word"]
+WORDISH = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 NUMBERISH = st.lists(st.sampled_from([*"0123456789 -x", "\u0661\u0662\u0663"]), max_size=30).map("".join)
 
 
