@@ -12,11 +12,10 @@ Both use one module-level httpx client, so neither pays for building a client pe
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from bench_common import Result, check, interleave, median, python_cpu
+from bench_common import Result, check, interleave, median, python_cpu, user_env
 
 GOAL = "<= 1.5"
 TESTS = 500
@@ -57,8 +56,7 @@ def test_one(lettr_server, n):
 
 def pytest_run(directory: Path, name: str) -> float:
     """CPU seconds of ``python -m pytest name.py`` in ``directory`` (which must pass every test)."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
+    env = user_env()
     out, cpu = python_cpu(["-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                            "-p", "no:xdist", f"{name}.py"], cwd=directory, env=env)
     if f"{TESTS} passed" not in out:
@@ -74,6 +72,8 @@ def per_test_costs(sources: dict[str, str], rounds: int) -> tuple[dict[str, list
         for name, source in {"plain": PLAIN, **sources}.items():
             (directory / f"{name}.py").write_text(source, encoding="utf-8")
         (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        for name in ("plain", *sources):  # caches filled, as on a machine that has run pytest before
+            pytest_run(directory, name)
         samples = interleave(rounds, {name: (lambda n=name: pytest_run(directory, n))
                                       for name in ("plain", *sources)})
     plain = median(samples["plain"])

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_common import ROOT, Result, check, interleave, median, paired_ratio
+from bench_common import ROOT, Result, check, interleave, median, paired_ratio, user_env
 
 GOAL = "<= 1.1"
 TRIVIAL = "def test_trivial():\n    pass\n"
@@ -32,8 +32,7 @@ RUNS = {
 
 
 def _run(directory: Path, extra: list[str], store: dict[str, list[float]], name: str) -> float:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTEST_ADDOPTS", None)
+    env = user_env(PYTHONPATH=str(ROOT))
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra,
                                 "test_trivial.py"], cwd=directory, env=env, stdout=subprocess.PIPE,
@@ -55,7 +54,8 @@ def run(quick: bool = False) -> Result:
         directory = Path(tmp)
         (directory / "test_trivial.py").write_text(TRIVIAL, encoding="utf-8")
         (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        _run(directory, [], {}, "warm-up")
+        for args in RUNS.values():  # caches filled, as on a machine that has run pytest before
+            _run(directory, args, {}, "warm-up")
         samples = interleave(rounds, {name: (lambda args=args, name=name: _run(directory, args, extra, name))
                                       for name, args in RUNS.items()})
     ratio = paired_ratio(samples["with pytest-lettr"], samples["-p no:lettr"])

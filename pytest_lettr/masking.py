@@ -15,6 +15,7 @@ or a webhook secret::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -33,9 +34,16 @@ SECRET_VALUES = re.compile(r"^(le_|lttr_|whsec_|Bearer\s|Basic\s)", re.IGNORECAS
 #: Headers whose names look secret but are not (a client's own retry token).
 _NOT_SECRET = frozenset({"idempotency-key"})
 _WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=_-]+")
-#: A cheap test before a body is parsed: bytes without any of these hold no secret to mask.
-_MAYBE_SECRET = re.compile(rb"le_|lttr_|whsec_|key|token|secret|password|signature|auth|credential",
-                           re.IGNORECASE)
+#: A cheap test before a body is parsed: bytes without any of these (in any case) hold no secret
+#: to mask. Looked for with ``in`` in the lowered bytes: a case-blind regular expression with these
+#: alternatives reads ~150 ns a byte, 20x slower.
+_MAYBE_SECRET = (b"le_", b"lttr_", b"whsec_", b"key", b"token", b"secret", b"password", b"signature", b"auth",
+                 b"credential")
+
+
+def _may_hold_secret(raw: bytes) -> bool:
+    lowered = raw.lower()
+    return any(word in lowered for word in _MAYBE_SECRET)
 
 
 def mask_text(text: str) -> str:
@@ -75,12 +83,23 @@ def _masked_pair(name: str, value: str) -> tuple[str, str]:
 def mask_header(name: str, value: str) -> str:
     """A header value as logged: ``Authorization`` keeps only its scheme, a secret-looking header
     is ``***``, any other has keys and webhook secrets masked."""
-    if name.lower() in ("authorization", "proxy-authorization"):
+    kind = _header_kind(name)
+    if kind == "authorization":
         scheme, _, credentials = value.partition(" ")
         return f"{scheme} {MASK}" if credentials else MASK
-    if (SECRET_NAMES.search(name) and name.lower() not in _NOT_SECRET) or SECRET_VALUES.match(value):
+    if kind == "secret" or SECRET_VALUES.match(value):
         return MASK
     return mask_text(value)
+
+
+@functools.lru_cache(maxsize=512)
+def _header_kind(name: str) -> str:
+    """``"authorization"``, ``"secret"`` or ``"plain"``: what a header's name says of its value
+    (names only are remembered, never values; a client sends the same few names every time)."""
+    lowered = name.lower()
+    if lowered in ("authorization", "proxy-authorization"):
+        return "authorization"
+    return "secret" if SECRET_NAMES.search(name) and lowered not in _NOT_SECRET else "plain"
 
 
 def _mask_value(value: Any, secret: bool = False) -> Any:
@@ -97,7 +116,7 @@ def _mask_value(value: Any, secret: bool = False) -> Any:
 def mask_body(raw: bytes) -> bytes:
     """A body as logged: a JSON body with the values of secret-looking fields ``***`` and keys
     masked; any other body with keys and webhook secrets masked. Nothing to mask: ``raw`` itself."""
-    if not raw or _MAYBE_SECRET.search(raw) is None:
+    if not raw or not _may_hold_secret(raw):
         return raw
     try:
         value = json.loads(raw)

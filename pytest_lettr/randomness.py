@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import random
 import string
 import threading
@@ -21,6 +22,16 @@ from typing import Any
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+
+@functools.cache
+def _byte_tables(alphabet: str) -> tuple[bytes, bytes]:
+    """A byte -> character table for ``alphabet`` and the bytes to drop so that every character is
+    equally likely (those past the largest multiple of its length)."""
+    size = len(alphabet)
+    keep = 256 - 256 % size
+    table = bytes(ord(alphabet[value % size]) if value < keep else 0 for value in range(256))
+    return table, bytes(range(keep, 256))
 
 
 class Entropy:
@@ -44,10 +55,19 @@ class Entropy:
                 found = self._streams[name] = Entropy(f"{self._stream_root}/{name}", self._shared_faker)
             return found
 
+    def derive(self, name: str) -> Entropy:
+        """A generator seeded like :meth:`stream` ``(name)`` but not kept: for a stream per object
+        (one email's tracking tokens) that must not grow the account with every email."""
+        return Entropy(f"{self._stream_root}/{name}", self._shared_faker)
+
     def token(self, length: int, alphabet: str = ALPHANUMERIC) -> str:
-        """``length`` characters drawn from ``alphabet``."""
+        """``length`` characters drawn uniformly from ``alphabet`` (ASCII, at most 256 characters)."""
+        table, refused = _byte_tables(alphabet)
+        found = b""
         with self._lock:
-            return "".join(self._random.choices(alphabet, k=length))
+            while len(found) < length:  # ~3% of bytes are refused for 62 characters: rarely twice
+                found += self._random.randbytes(length + 8).translate(table, refused)
+        return found[:length].decode("ascii")
 
     def new_id(self, prefix: str) -> str:
         """A resource id: ``prefix`` + 24 alphanumerics (``email_…``, ``key_…``), from its own stream."""

@@ -72,22 +72,27 @@ class RecordingStream(io.RawIOBase):
         return len(data)
 
 
-def _environ_value(name: str, value: str) -> str:
-    """One CGI variable of a logged request, masked."""
-    if name.startswith("HTTP_"):
-        return mask_header(name[5:].replace("_", "-"), value)
-    if name == "QUERY_STRING":
-        return mask_query("?" + value)[1:] if value else value
-    if name in ("REQUEST_URI", "RAW_URI"):
-        return mask_query(value)
-    return mask_keys(value) if name == "PATH_INFO" else value
+#: The CGI variables that hold the request target, and how each is masked.
+_TARGETS = {
+    "QUERY_STRING": lambda value: mask_query("?" + value)[1:] if value else value,
+    "REQUEST_URI": mask_query,
+    "RAW_URI": mask_query,
+    "PATH_INFO": mask_keys,
+}
 
 
 def snapshot_request(request: Request, body: bytes) -> Request:
     """A detached, masked copy of ``request`` whose body is ``body`` (what the server read)."""
     # Only text is copied: sockets, streams and the handler of the connection are not kept.
-    environ: dict[str, Any] = {name: _environ_value(name, value) for name, value in request.environ.items()
-                               if isinstance(value, str)}
+    environ: dict[str, Any] = {}
+    for name, value in request.environ.items():
+        if not isinstance(value, str):
+            continue
+        if name.startswith("HTTP_"):
+            value = mask_header(name[5:].replace("_", "-"), value)
+        elif name in _TARGETS:
+            value = _TARGETS[name](value)
+        environ[name] = value
     environ["wsgi.input"] = io.BytesIO(mask_body(body))
     environ["wsgi.input_terminated"] = True  # read it as it is, whatever Content-Length says
     return Request(environ)

@@ -37,7 +37,6 @@ from .faults import Faults
 from .httpserver import LettrHTTPServer
 from .inbox.routes import owns as inbox_owns
 from .requestlog import LOG_ENTRIES
-from .smtp import SMTPListeners
 from .smtp.inbound import ReceivedMessage, received_mails, serve_attachment
 from .state import Account, AccountOptions, CreatedKey, Email, Event
 from .state.api_webhooks import ApiWebhookStore
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from .proxy import LettrProxy
+    from .smtp import SMTPListeners
 
 
 @dataclass
@@ -214,8 +214,9 @@ class LettrServer:
         self.control = ControlAPI(self.accounts, self.faults, base_url=lambda: self.url,
                                   control_token=control_token, trust_forwarded_for=trust_forwarded_for)
         self._inbox: Any = None  # the web inbox, made on its first request (it loads Jinja2)
-        #: The SMTP listeners (``None`` with ``smtp=False``); they start and stop with the server.
-        self.smtp: SMTPListeners | None = self._smtp_listeners(smtp_port, smtps_port) if smtp else None
+        self._smtp_enabled, self._smtp_ports = smtp, (smtp_port, smtps_port)
+        self._smtp: SMTPListeners | None = None
+        self._smtp_lock = threading.Lock()
 
     def _install_api_dialect(self) -> None:
         self.dialects["/api"] = ApiDialect()
@@ -226,9 +227,9 @@ class LettrServer:
         if not self.httpserver.is_running():
             self._install_handler()
             self.httpserver.start()
-        if self.smtp is not None and not self.smtp.is_running():
+        if self._smtp_enabled and any(self._smtp_ports):  # ports asked for: taken ones fail start()
             try:
-                self.smtp.start()
+                self._running_listeners()
             except BaseException:
                 self.stop()
                 raise
@@ -290,8 +291,8 @@ class LettrServer:
         if self._routing is not None:
             self._routing.close()
             self._routing = None
-        if self.smtp is not None:
-            self.smtp.stop()
+        if self._smtp is not None:
+            self._smtp.stop()
         self.faults.clear()  # also ends the delays of requests being served
         if self.httpserver.is_running():
             engine = self.account.delivery_engine
@@ -432,8 +433,24 @@ class LettrServer:
         return self.url + "/api"
 
     # -- SMTP (see docs/smtp.md) ----------------------------------------------------------------
+    @property
+    def smtp(self) -> SMTPListeners | None:
+        """The SMTP listeners (``None`` with ``smtp=False``), made on first use.
+
+        They start with the server when it was given ``smtp_port`` or ``smtps_port``, otherwise
+        when a test first asks for ``smtp_port``, ``smtps_port`` or ``smtp_host`` of the running
+        server (the TLS certificate and the SMTP loop cost a test that never sends mail nothing);
+        they stop with the server.
+        """
+        if not self._smtp_enabled:
+            return None
+        with self._smtp_lock:
+            if self._smtp is None:
+                self._smtp = self._smtp_listeners(*self._smtp_ports)
+            return self._smtp
+
     def _smtp_listeners(self, port: int, tls_port: int) -> SMTPListeners:
-        from .smtp import SubmissionHandler
+        from .smtp import SMTPListeners, SubmissionHandler
         from .tls import local_ca
 
         host = self.httpserver.host
@@ -442,29 +459,38 @@ class LettrServer:
                                     account_for=self.accounts.account_for)
         return SMTPListeners(handler, host=host, tls=local_ca().server_ssl_context(), port=port, tls_port=tls_port)
 
+    def _running_listeners(self) -> SMTPListeners:
+        """The listeners, started if the server runs and they do not yet."""
+        listeners = self._listeners()
+        with self._smtp_lock:
+            if self.httpserver.is_running() and not listeners.is_running():
+                listeners.start()
+        return listeners
+
     def _report_bug(self, trace: str) -> None:
         with self._errors_lock:
             self.handler_errors.append(trace)
 
     def _listeners(self) -> SMTPListeners:
-        if self.smtp is None:
+        listeners = self.smtp
+        if listeners is None:
             raise RuntimeError("this server was made with smtp=False")
-        return self.smtp
+        return listeners
 
     @property
     def smtp_host(self) -> str:
         """The loopback address the SMTP listeners are on."""
-        return self._listeners().host
+        return self._running_listeners().host
 
     @property
     def smtp_port(self) -> int:
         """The submission port: plain at first, ``STARTTLS`` offered (Lettr's 587 / 2587)."""
-        return self._listeners().port
+        return self._running_listeners().port
 
     @property
     def smtps_port(self) -> int:
         """The implicit-TLS port (Lettr's 465 / 2465)."""
-        return self._listeners().tls_port
+        return self._running_listeners().tls_port
 
     @property
     def smtp_ca_bundle(self) -> str:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .. import access, errors
@@ -24,7 +23,9 @@ from ..permissions import normalise_ip
 from ..state import Account, Actor, ApiKey
 from ..state.keys import contains_key, mask_keys
 from ..state.limits import IdempotentResponse, RateLimitStatus
+from . import routing
 from .common import MAX_IDEMPOTENCY_KEY
+from .routing import Router
 
 if TYPE_CHECKING:
     from ..server import ServerOptions
@@ -105,8 +106,33 @@ def _reject_constant(name: str) -> Any:
 
 #: Digits past which an integer literal may exceed the largest double (1.8e308 has 309 digits).
 _DOUBLE_DIGITS = 309
-#: What any number beyond a double needs: an exponent, or 309 digits in a row (maybe inside a string).
-_MAYBE_HUGE = re.compile(rf"\d[eE]|\d{{{_DOUBLE_DIGITS}}}")
+
+
+def _holds_non_finite(value: Any) -> bool:
+    """Whether a parsed JSON value holds a number no double can: an infinite float (``1e400``) or
+    an integer past the largest double. Visits the parsed value, not the text (a 20 KB HTML body
+    is a handful of values but 20,000 characters)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if math.isinf(item):
+                return True
+        elif kind is int and not -_DOUBLE_INT < item < _DOUBLE_INT:
+            try:
+                float(item)
+            except OverflowError:
+                return True
+    return False
+
+
+#: Integers below this always fit a double (2**1023); those past it are checked one by one.
+_DOUBLE_INT = 2 ** 1023
 
 
 def _not_finite(literal: str) -> errors.InvalidJson:
@@ -170,8 +196,15 @@ def _decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise errors.InvalidJson("Request body is not valid UTF-8") from None
     try:
-        if _MAYBE_HUGE.search(text) is None:  # the common case keeps json's C number parsing
-            return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        try:  # the common case keeps json's C number parsing
+            value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        except errors.InvalidJson:
+            raise
+        except ValueError:  # malformed, or an integer past Python's digit limit: the careful parse says
+            pass
+        else:
+            if not _holds_non_finite(value):
+                return value
         return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
                           parse_float=_finite_float, parse_int=_finite_int)
     except errors.InvalidJson:
@@ -280,15 +313,14 @@ class Dialect:
     prefix = ""
 
     def __init__(self, routes: Iterable[Route]) -> None:
-        self.routes: dict[str, Route] = {}
-        rules = []
-        for route in routes:
-            endpoint = f"{route.method} {route.path}"
-            self.routes[endpoint] = route
-            rules.append(Rule(self.prefix + route.path, endpoint=endpoint, methods=[route.method],
-                              strict_slashes=False))
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
-        self._adapter = self.url_map.bind("localhost")
+        self.routes: list[Route] = list(routes)
+        self._router = Router((route.method, self.prefix + route.path) for route in self.routes)
+
+    def match(self, path: str, method: str) -> tuple[Route, dict[str, str]]:
+        """The route serving ``method path`` (with the prefix) and its arguments; raises
+        :class:`~pytest_lettr.dialects.routing.NoRoute` or ``routing.MethodNotAllowed``."""
+        index, args = self._router.match(path, method)
+        return self.routes[index], args
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def render(self, call: Call | None, reply: Reply) -> Response:
@@ -305,20 +337,18 @@ class Dialect:
 
     # -- the pipeline -------------------------------------------------------------------------
     def handle(self, request: Request, account: Account, options: ServerOptions) -> Response:
-        adapter = self._adapter  # no host matching, so one adapter serves every request
         try:
-            endpoint, args = adapter.match(request.path, request.method)
-        except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
+            route, args = self.match(request.path, request.method)
+        except routing.MethodNotAllowed as exc:
+            allowed = ", ".join(exc.allowed)
             response = self.render_error(None, errors.MethodNotAllowed(
                 f"Method {request.method} not allowed on {request.path}; use {allowed}"))
             response.headers["Allow"] = allowed
             return response
-        except NotFound:
+        except routing.NoRoute:
             return self.render_error(None, errors.NotFound(f"No such endpoint: {request.method} "
                                                            f"{request.path}"))
-        route = self.routes[endpoint]
-        call = Call(request, account, options, route, dict(args))
+        call = Call(request, account, options, route, args)
         account.tick()
         try:
             self.authorize(call)

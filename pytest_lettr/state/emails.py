@@ -80,6 +80,9 @@ class Email:
     extra: dict[str, Any] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list, repr=False)
     _outbox: Outbox | None = field(default=None, init=False, repr=False, compare=False)
+    #: Makes :attr:`delivered_html` and :attr:`delivered_headers` on first use (tracking sets it
+    #: when the email is sent: most emails of a test suite are never read as delivered).
+    _delivery: Callable[[Email], None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -96,13 +99,20 @@ class Email:
     def delivered_html(self) -> str | None:
         """The HTML as the recipient gets it: with open tracking, the pixel; with click tracking, links
         through the fake (``html`` keeps it as sent). The same as ``html`` when tracking is off."""
+        self._delivered()
         return self.extra.get("delivered_html", self.html)
 
     @property
     def delivered_headers(self) -> dict[str, str]:
         """``headers`` plus what the fake adds on delivery (``List-Unsubscribe`` and
         ``List-Unsubscribe-Post`` when the HTML has a ``data-msys-unsubscribe`` link)."""
+        self._delivered()
         return {**self.headers, **self.extra.get("delivered_headers", {})}
+
+    def _delivered(self) -> None:
+        render = self._delivery
+        if render is not None:
+            render(self)
 
     @property
     def recipients(self) -> list[str]:

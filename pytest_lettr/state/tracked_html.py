@@ -22,6 +22,7 @@ last ``</body>`` (else ``</html>``, else at the end).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -68,6 +69,12 @@ class _Scan(HTMLParser):
             self.closing[tag] = self._offset()
 
 
+#: What the parser would have to find (an ``<a`` start tag, a ``</body>`` or ``</html>`` end tag,
+#: which may have blanks after ``</``), in the lowered HTML; HTML with none of them gets the pixel
+#: at its end.
+_PARSE_NEEDED = re.compile(r"<a|</\s*(?:body|html)")
+
+
 def _kind(attrs: _Attrs) -> str | None:
     """``"click"``, ``"unsubscribe"`` or ``None`` (the link stays as it is)."""
     values = dict(attrs)
@@ -94,6 +101,12 @@ def _pixel(url: str) -> str:
 
 def rewrite(source: str, mint: Mint, *, opens: bool, clicks: bool) -> Tracked:
     """``source`` as delivered: tracked links (if ``clicks``) and the open pixel (if ``opens``)."""
+    if _PARSE_NEEDED.search(source.lower()) is None:  # no link and no closing body/html: nothing to find
+        return Tracked(source + _pixel(mint("open", "")) if opens else source, False)
+    return _rewrite_parsed(source, mint, opens=opens, clicks=clicks)
+
+
+def _rewrite_parsed(source: str, mint: Mint, *, opens: bool, clicks: bool) -> Tracked:
     scan = _Scan(source)
     scan.feed(source)
     scan.close()

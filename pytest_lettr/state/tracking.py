@@ -1,15 +1,16 @@
 """Open and click tracking as a recipient meets it: the delivered HTML and the links behind it.
 
-When an email is sent, :func:`deliver` keeps the HTML as written in ``email.html`` and stores the
-HTML as delivered (:attr:`Email.delivered_html`): with click tracking on, each ``http(s)`` link
-points at ``<server>/lettr/t/c/<token>``; with open tracking on, a 1x1 pixel at
-``<server>/lettr/t/o/<token>`` is added. A link marked ``data-msys-unsubscribe`` becomes an
-unsubscribe link, and the email then carries ``List-Unsubscribe`` (``<server>/lettr/t/l/<token>``)
-and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (:attr:`Email.delivered_headers`).
-The text part is delivered as written.
+When an email is sent, :func:`deliver` keeps the HTML as written in ``email.html``; the HTML as
+delivered (:attr:`Email.delivered_html`) is made the first time it is read: with click tracking
+on, each ``http(s)`` link points at ``<server>/lettr/t/c/<token>``; with open tracking on, a 1x1
+pixel at ``<server>/lettr/t/o/<token>`` is added. A link marked ``data-msys-unsubscribe`` becomes
+an unsubscribe link, and the email then carries ``List-Unsubscribe``
+(``<server>/lettr/t/l/<token>``) and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+(:attr:`Email.delivered_headers`). The text part is delivered as written.
 
-Tokens are 40 seeded alphanumerics, stored only as their SHA-256; each names one email and one
-target. Following one records what the recipient did through :func:`lifecycle.simulate
+Tokens are 40 seeded alphanumerics (from a stream of their email's own, so they do not depend on
+which email is read first), stored only as their SHA-256; each names one email and one target.
+Following one records what the recipient did through :func:`lifecycle.simulate
 <pytest_lettr.state.lifecycle.simulate>` (so the first open is ``initial_open``, an unsubscribe
 suppresses)::
 
@@ -22,6 +23,7 @@ nothing, and the recipient still gets the pixel or the redirect.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ from .audience.models import token_digest
 from .tracked_html import rewrite
 
 if TYPE_CHECKING:
+    from ..randomness import Entropy
     from .account import Account
     from .emails import Email
 
@@ -59,11 +62,15 @@ class TrackingLinks:
     def __init__(self, account: Account) -> None:
         self._account = account
         self._lock = threading.Lock()
+        #: Held while an email's delivered HTML is made, so it is made once.
+        self.rendering = threading.Lock()
         self._links: dict[str, TrackedLink] = {}
 
-    def mint(self, email_id: str, kind: str, url: str = "") -> str:
-        """A new token for ``kind`` of ``email_id``; returns the full URL to put in the email."""
-        token = self._account.entropy.stream("tracking_tokens").token(_TOKEN_LENGTH)
+    def mint(self, email_id: str, kind: str, url: str = "", *, source: Entropy | None = None) -> str:
+        """A new token for ``kind`` of ``email_id`` (drawn from ``source``, else the account's
+        ``tracking_tokens`` stream); returns the full URL to put in the email."""
+        source = source or self._account.entropy.stream("tracking_tokens")
+        token = source.token(_TOKEN_LENGTH)
         with self._lock:
             self._links[token_digest(token)] = TrackedLink(email_id, kind, url)
         return f"{self._account.link_base}{PATHS[kind]}{token}"
@@ -81,23 +88,33 @@ class TrackingLinks:
 
 
 def deliver(account: Account, email: Email) -> None:
-    """Store the HTML and headers ``email`` is delivered with (tracking applied as it asks)."""
+    """Have ``email`` delivered with tracking as it asks: its delivered HTML and headers are made
+    (and their tokens minted) when first read, see :func:`render`."""
     if email.html is None or email.status in ("failed", "suppressed"):
         return
-    opens, clicks = email.tracking.get("opens", True), email.tracking.get("clicks", True)
-    if not (opens or clicks):
-        return
+    if email.tracking.get("opens", True) or email.tracking.get("clicks", True):
+        email._delivery = functools.partial(render, account)
 
-    def mint(kind: str, url: str) -> str:
-        return account.tracking.mint(email.id, kind, url)
 
-    tracked = rewrite(email.html, mint, opens=opens, clicks=clicks)
-    email.extra["delivered_html"] = tracked.html
-    if tracked.has_unsubscribe:
-        email.extra["delivered_headers"] = {
-            "List-Unsubscribe": f"<{mint('list_unsubscribe', '')}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+def render(account: Account, email: Email) -> None:
+    """Store the HTML and headers ``email`` is delivered with (once, whoever reads it first)."""
+    with account.tracking.rendering:
+        if email._delivery is None or email.html is None:
+            return
+        source = account.entropy.derive(f"tracking:{email.id}")
+
+        def mint(kind: str, url: str) -> str:
+            return account.tracking.mint(email.id, kind, url, source=source)
+
+        opens, clicks = email.tracking.get("opens", True), email.tracking.get("clicks", True)
+        tracked = rewrite(email.html, mint, opens=opens, clicks=clicks)
+        email.extra["delivered_html"] = tracked.html
+        if tracked.has_unsubscribe:
+            email.extra["delivered_headers"] = {
+                "List-Unsubscribe": f"<{mint('list_unsubscribe', '')}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        email._delivery = None
 
 
 def record(account: Account, path: str, token: str, **details: Any) -> TrackedLink:

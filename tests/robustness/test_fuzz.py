@@ -25,7 +25,7 @@ from pytest_lettr.state.emails import Email
 
 from .conftest import client_for
 
-ROUTES: list[Route] = list(V1Dialect().routes.values())
+ROUTES: list[Route] = list(V1Dialect().routes)
 EXAMPLES = 20
 TIMEOUT = 20.0
 

@@ -3,7 +3,10 @@ pixel is kept byte for byte, and only real links (not comments or script text) a
 
 from __future__ import annotations
 
-from pytest_lettr.state.tracked_html import Mint, rewrite
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_lettr.state.tracked_html import Mint, _rewrite_parsed, rewrite
 
 SOURCE = ('Caf&eacute; &amp; <b>x</b>\n<!-- <a href="https://no.example/"> -->\r\n<p>\n&#233; <a\n'
           ' href="https://a.example/x?y=1&amp;z=2"\n class=x>A</a><script>var s="<a href=\'https://s.example/\'>";'
@@ -41,3 +44,21 @@ def test_nothing_changes_with_both_off_and_an_attribute_value_is_escaped() -> No
     assert quoted.html == ('<a href="https://t.example/&quot;x" title="say &quot;hi&quot;" '
                            'data-msys-unsubscribe="1">u</a>')
     assert quoted.has_unsubscribe
+
+
+FRAGMENTS = ["<p>", "</p>", "Hi ", "<A HREF='https://x.example/a'>", "</a>", "<a href=\"mailto:a@b.c\">", "</ body>",
+             "</BODY>", "</html >", "<body>", "<!-- <a href='https://y.example'> -->", "<", "/", "a", " ", ">",
+             "&amp;", "\n", "<b>", "<abbr>", "</\tbody>"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12), st.booleans(), st.booleans())
+def test_the_shortcut_for_html_without_links_gives_what_the_parser_gives(
+        parts: list[str], opens: bool, clicks: bool) -> None:
+    source = "".join(parts)
+
+    def mint(kind: str, url: str) -> str:
+        return f"https://t.test/{kind}?u={url}"
+
+    assert rewrite(source, mint, opens=opens, clicks=clicks) == \
+        _rewrite_parsed(source, mint, opens=opens, clicks=clicks)

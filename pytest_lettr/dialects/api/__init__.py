@@ -52,13 +52,13 @@ class ApiDialect(Dialect):
     def __init__(self) -> None:
         super().__init__(chain.from_iterable(module.ROUTES for module in MODULES))
         with_a_body = operations_with_a_body()
-        self._needs_body = {endpoint for endpoint, route in self.routes.items()
+        self._needs_body = {(route.method, route.path) for route in self.routes
                             if (route.method, _PARAMETER.sub("{}", route.path)) in with_a_body}
 
     def run(self, call: Call) -> Response:
         """A write whose spec requires a body refuses a request without one (a ``PUT`` with no body
         would otherwise be a silent no-op); ``{}`` is a body."""
-        if f"{call.route.method} {call.route.path}" in self._needs_body and not raw_body(call.request).strip():
+        if (call.route.method, call.route.path) in self._needs_body and not raw_body(call.request).strip():
             raise ValidationFailed({"body": ["The request body is required."]})
         return super().run(call)
 

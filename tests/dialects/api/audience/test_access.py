@@ -9,7 +9,6 @@ from collections.abc import Callable
 import httpx
 import lettr
 import pytest
-from werkzeug.exceptions import HTTPException
 
 from pytest_lettr import LettrServer
 from pytest_lettr.dialects.api import ApiDialect
@@ -38,15 +37,15 @@ WRITES = [
 
 
 def test_every_operation_of_the_spec_is_served() -> None:
-    adapter = ApiDialect().url_map.bind("localhost")
+    dialect = ApiDialect()
     missing = []
     operations = [(method.upper(), path) for path, item in load_openapi()["paths"].items()
                   for method in item if method in ("get", "post", "put", "patch", "delete")]
     for method, path in operations:
         concrete = "/api" + re.sub(r"\{[^}]+\}", SOME_ID, path)
         try:
-            adapter.match(concrete, method)
-        except HTTPException:
+            dialect.match(concrete, method)
+        except LookupError:
             missing.append(f"{method} {path}")
     assert (len(operations), missing) == (66, [])
 
