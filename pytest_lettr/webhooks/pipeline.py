@@ -19,6 +19,8 @@ everything at once.
 from __future__ import annotations
 
 import http.client
+import math
+import select
 import selectors
 import time
 from collections.abc import Mapping, Sequence
@@ -136,34 +138,76 @@ def _failed(outcome: Outcome, error: BaseException) -> _Waiting | None:
     return None
 
 
+class _Waiter:
+    """Waits until one of several sockets can be read: ``poll(2)`` where the system has it (less
+    Python per socket than :mod:`selectors`), else the default selector."""
+
+    def __init__(self) -> None:
+        self._poll = select.poll() if hasattr(select, "poll") else None
+        self._selector = None if self._poll is not None else selectors.DefaultSelector()
+        self._items: dict[int, _Waiting] = {}
+
+    def add(self, fd: int, item: _Waiting) -> None:
+        self._items[fd] = item
+        if self._poll is not None:
+            self._poll.register(fd, select.POLLIN)
+        else:
+            assert self._selector is not None
+            self._selector.register(fd, selectors.EVENT_READ)
+
+    def remove(self, fd: int) -> None:
+        if self._items.pop(fd, None) is None:
+            return
+        if self._poll is not None:
+            self._poll.unregister(fd)
+        else:
+            assert self._selector is not None
+            self._selector.unregister(fd)
+
+    def ready(self, timeout: float) -> list[_Waiting]:
+        if self._poll is not None:
+            events = [fd for fd, _ in self._poll.poll(math.ceil(timeout * 1000))]
+        else:
+            assert self._selector is not None
+            events = [key.fd for key, _ in self._selector.select(timeout)]
+        return [self._items[fd] for fd in events if fd in self._items]
+
+    def close(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
+
+
 def _collect(waiting: list[_Waiting]) -> None:
     """Read every answer as it arrives, each within its own deadline."""
-    with selectors.DefaultSelector() as selector:
-        pending = _registered(waiting, selector)
+    waiter = _Waiter()
+    try:
+        pending = _registered(waiting, waiter)
         while pending:
             now = time.monotonic()
             for item in [w for w in pending if w.post.deadline.at <= now]:
-                _done(item, pending, selector, error=TimeoutError(f"no answer within {item.post.deadline.timeout:g} s"))
+                _done(item, pending, waiter, error=TimeoutError(f"no answer within {item.post.deadline.timeout:g} s"))
             if not pending:
                 return
             wait = min(w.post.deadline.at for w in pending) - now
-            for ready, _ in selector.select(max(wait, 0.0)):
-                _read(ready.data, pending, selector)
+            for item in waiter.ready(max(wait, 0.0)):
+                _read(item, pending, waiter)
+    finally:
+        waiter.close()
 
 
-def _registered(waiting: list[_Waiting], selector: selectors.BaseSelector) -> set[_Waiting]:
-    """The connections to wait on, non-blocking and registered with ``selector``."""
+def _registered(waiting: list[_Waiting], waiter: _Waiter) -> set[_Waiting]:
+    """The connections to wait on, non-blocking and registered with ``waiter``."""
     pending: set[_Waiting] = set()
     for item in waiting:
         raw = item.connection.raw
         if raw is not None:
             raw.setblocking(False)  # a kept connection's next request sets its timeout again
-            selector.register(raw, selectors.EVENT_READ, item)
+            waiter.add(raw.fileno(), item)
             pending.add(item)
     return pending
 
 
-def _read(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector) -> None:
+def _read(item: _Waiting, pending: set[_Waiting], waiter: _Waiter) -> None:
     raw = item.connection.raw
     try:
         assert raw is not None
@@ -171,29 +215,29 @@ def _read(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelect
     except (BlockingIOError, InterruptedError):
         return
     except OSError as error:
-        _done(item, pending, selector, error=error)
+        _done(item, pending, waiter, error=error)
         return
     item.data += chunk
     try:
         answer = parse_response(item.data, not chunk, MAX_RESPONSE_BODY)
     except (http.client.HTTPException, ValueError) as error:
-        _done(item, pending, selector, error=error)
+        _done(item, pending, waiter, error=error)
         return
     if answer is not None:
-        _unregister(item, pending, selector)
+        _unregister(item, pending, waiter)
         item.outcome.reply = settle(item.connection, item.key, answer, item.post.inflight)
         item.outcome.finished = time.monotonic()
 
 
-def _unregister(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector) -> None:
+def _unregister(item: _Waiting, pending: set[_Waiting], waiter: _Waiter) -> None:
     pending.discard(item)
     raw = item.connection.raw
     if raw is not None:
-        selector.unregister(raw)
+        waiter.remove(raw.fileno())
 
 
-def _done(item: _Waiting, pending: set[_Waiting], selector: selectors.BaseSelector, *, error: BaseException) -> None:
-    _unregister(item, pending, selector)
+def _done(item: _Waiting, pending: set[_Waiting], waiter: _Waiter, *, error: BaseException) -> None:
+    _unregister(item, pending, waiter)
     item.connection.release()
     item.outcome.error, item.outcome.finished = error, time.monotonic()
 

@@ -283,3 +283,21 @@ def test_a_misbehaving_receiver_in_a_fan_out_fails_alone(lettr_server: LettrServ
         assert (attempt.error or "").startswith(error), attempt.error
     assert [d.status for d in lettr_server.webhooks.deliveries(good.id)] == ["succeeded"]
     assert [r.path for r in receiver.requests] == ["/good"] and lettr_server.handler_errors == []
+
+
+def test_without_poll_the_default_selector_waits_for_the_answers(
+        lettr_server: LettrServer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the system has no poll(2) (Windows), the same fan-out runs on the default selector."""
+    import select
+
+    monkeypatch.delattr(select, "poll")
+    lettr_server.account.delivery_engine.timeout = 1.0
+    with Rogue("silent") as slow:
+        stuck, _ = lettr_server.add_webhook(slow.url + "/slow", ["email.sent"])
+        for n in range(2):
+            lettr_server.add_webhook(f"{receiver.url}/fast{n}", ["email.sent"])
+        send(lettr_server, 2)
+    assert [d.attempts[0].error for d in lettr_server.webhooks.deliveries(stuck.id)] == \
+        ["timeout: no answer within 1 s"] * 2
+    fast = [d for d in lettr_server.webhook_deliveries if d.webhook_id != stuck.id]
+    assert len(fast) == 4 and all(d.status == "succeeded" and d.attempts[0].duration < 0.8 for d in fast)
