@@ -86,7 +86,7 @@ WHEN_MISSED: dict[str, str] = {
     "webhooks": (
         "Each of the five deliveries of a send is a real HTTP POST made before the send is answered: "
         "signing, a kept-alive exchange (one write, one read, a small parser) and the attempt's record, "
-        "about 60-100 us of server CPU each on an idle machine, plus the receivers' own answer time "
+        "about 130-165 us of server CPU each, plus the receivers' own answer time "
         "(they share the two cores). On a loaded machine the five POSTs' CPU stretches with the rest, and "
         "each send waits for five receiver processes to be scheduled. "
         "What would close it further: answering the send first and delivering from a background "
