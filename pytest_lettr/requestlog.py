@@ -26,7 +26,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .masking import mask_body, mask_header, mask_query
+from .masking import mask_body, mask_cgi_header, mask_query
 from .state.keys import mask_keys
 
 __all__ = ["BODY_LIMIT", "LOG_BYTES", "LOG_ENTRIES", "RecordingStream", "RequestLog"]
@@ -89,7 +89,7 @@ def snapshot_request(request: Request, body: bytes) -> Request:
         if not isinstance(value, str):
             continue
         if name.startswith("HTTP_"):
-            value = mask_header(name[5:].replace("_", "-"), value)
+            value = mask_cgi_header(name, value)
         elif name in _TARGETS:
             value = _TARGETS[name](value)
         environ[name] = value

@@ -807,6 +807,8 @@ class DeliveryEngine:
         oldest due delivery of each webhook, attempted together (as one event's first attempts
         are), so a webhook's deliveries keep their order and slow receivers do not add up."""
         made: list[Attempt] = []
+        if not self._pending:  # the usual case: every request ticks, almost none has retries due
+            return made
         while not self.inflight.closed:
             due = self._claim_due()
             if not due:
