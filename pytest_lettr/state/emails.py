@@ -21,6 +21,7 @@ from .stats import Tally
 if TYPE_CHECKING:
     from .account import Account
     from .audit import Actor
+    from .event_index import EventIndex
 
 #: Email statuses of the v1 API.
 STATUSES = ("queued", "sent", "delivered", "bounced", "failed", "scheduled", "cancelled", "suppressed")
@@ -199,6 +200,8 @@ class Outbox:
         self._keys: dict[str, _Keys] = {}
         #: Sends and outcomes per day (see :class:`~pytest_lettr.state.stats.Tally`).
         self.tally = Tally()
+        #: The account's events of these emails (set by the index), told of deletions.
+        self.event_index: EventIndex | None = None
 
     @property
     def lock(self) -> threading.RLock:
@@ -224,13 +227,15 @@ class Outbox:
             if not self._emails or email.created_at >= self._emails[-1].created_at:
                 self._index(email, len(self._emails))
                 self._emails.append(email)
-                return
-            at = bisect_right(self._emails, email.created_at, key=lambda e: e.created_at)
-            for position in range(len(self._emails) - 1, at - 1, -1):
-                self._unindex(self._emails[position], position)
-            self._emails.insert(at, email)
-            for position in range(at, len(self._emails)):
-                self._index(self._emails[position], position)
+            else:
+                at = bisect_right(self._emails, email.created_at, key=lambda e: e.created_at)
+                for position in range(len(self._emails) - 1, at - 1, -1):
+                    self._unindex(self._emails[position], position)
+                self._emails.insert(at, email)
+                for position in range(at, len(self._emails)):
+                    self._index(self._emails[position], position)
+            if email.events and self.event_index is not None:  # events recorded before it was stored
+                self.event_index.rebuild()
 
     def add_many(self, emails: list[Email]) -> None:
         """Store many emails at once (seeded history): one sort and one re-index, not one per email."""
@@ -286,9 +291,12 @@ class Outbox:
             position = self._position.get(email.id)
             if position is None or self._emails[position] is not email:
                 return
+            was_sandbox = self._keys[email.id][0][0]
             self._remove_keys(email, position)
             self._add_keys(email, position)
             self.tally.update(email)
+            if was_sandbox != email.sandbox and self.event_index is not None:
+                self.event_index.moved(email, was_sandbox)
 
     def on_event(self, event: Any) -> None:
         """An account event listener: count the email's new outcome."""
@@ -416,6 +424,8 @@ class Outbox:
         """Remove one email (:class:`NotFound` if unknown); the emails after it are re-indexed."""
         with self._lock:
             email = self.get(email_id)
+            if self.event_index is not None:
+                self.event_index.forget(email)
             at = self._position[email_id]
             for position in range(len(self._emails) - 1, at - 1, -1):
                 self._unindex(self._emails[position], position)
@@ -430,6 +440,8 @@ class Outbox:
             count = len(self._emails)
             self._emails.clear()
             self._reindex()
+            if self.event_index is not None:
+                self.event_index.clear()
             return count
 
 
