@@ -197,6 +197,8 @@ class Outbox:
         self._by_tag: PositionIndex[str] = PositionIndex()
         self._scheduled: PositionIndex[bool] = PositionIndex()
         self._by_recipient_status: PositionIndex[tuple[str, bool, str]] = PositionIndex()
+        self._by_tag_status: PositionIndex[tuple[str, bool, str]] = PositionIndex()
+        self._by_recipient_tag_status: PositionIndex[tuple[str, str, bool, str]] = PositionIndex()
         self._keys: dict[str, _Keys] = {}
         #: Sends and outcomes per day (see :class:`~pytest_lettr.state.stats.Tally`).
         self.tally = Tally()
@@ -275,14 +277,32 @@ class Outbox:
             self._scheduled.add(keys[1], position)
         for key in by_recipient:
             self._by_recipient_status.add(key, position)
+        if email.tags:
+            self._tagged_keys(email, keys, self._by_tag_status.add, self._by_recipient_tag_status.add, position)
 
     def _remove_keys(self, email: Email, position: int) -> None:
-        status, scheduled, by_recipient = self._keys.pop(email.id)
+        keys = self._keys.pop(email.id)
+        status, scheduled, by_recipient = keys
         self._by_status.remove(status, position)
         if scheduled is not None:
             self._scheduled.remove(scheduled, position)
         for key in by_recipient:
             self._by_recipient_status.remove(key, position)
+        if email.tags:
+            self._tagged_keys(email, keys, self._by_tag_status.remove, self._by_recipient_tag_status.remove,
+                              position)
+
+    @staticmethod
+    def _tagged_keys(email: Email, keys: _Keys, by_tag: Callable[[tuple[str, bool, str], int], None],
+                     by_both: Callable[[tuple[str, str, bool, str], int], None], position: int) -> None:
+        """Apply ``by_tag`` to each (tag, sandbox, status) of the email as ``keys`` has it, ``by_both``
+        to each (recipient, tag, sandbox, status); tags and recipients never change once stored,
+        so these are made again from the email rather than kept per email."""
+        sandbox, status = keys[0]
+        for tag in dict.fromkeys(email.tags):
+            by_tag((tag, sandbox, status), position)
+            for address, _, _ in keys[2]:
+                by_both((address, tag, sandbox, status), position)
 
     def refresh(self, email: Email) -> None:
         """Re-index a stored email after its status, sandbox flag, send time or schedule changed,
@@ -325,6 +345,8 @@ class Outbox:
         self._by_status.clear()
         self._scheduled.clear()
         self._by_recipient_status.clear()
+        self._by_tag_status.clear()
+        self._by_recipient_tag_status.clear()
         self._keys.clear()
         for position, email in enumerate(self._emails):
             self._index(email, position)
@@ -363,15 +385,38 @@ class Outbox:
                sandbox: bool | None = None, tags: Sequence[str] | None = None) -> Selection:
         """Positions of the emails created from ``start`` to ``end`` (both included) that match every
         filter given: sent to ``recipient``, in one of ``statuses``, live or sandbox, carrying any
-        of ``tags``. Costs the size of the narrowest index that applies, never the outbox's.
+        of ``tags``. With at most one tag every mix of filters has its own index, so a page costs
+        O(parts x (limit + log n)); several tags with other filters cost the narrowest index's
+        matches. Never a scan of the outbox.
         """
         with self._lock:
             first = bisect_left(self._emails, start, key=_created) if start is not None else 0
             last = bisect_right(self._emails, end, key=_created) if end is not None else len(self._emails)
+            wanted_tags = list(dict.fromkeys(tags)) if tags is not None else None
+            if wanted_tags is None or len(wanted_tags) == 1:
+                return self._one_index(recipient, statuses, sandbox, wanted_tags).window(first, last)
             checks = self._filters(recipient, statuses, sandbox, tags)
-            if not checks:
-                return Selection([range(first, last)])
             return narrowed([(chosen.window(first, last), check) for chosen, check in checks], self._emails)
+
+    def _one_index(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
+                   tags: list[str] | None) -> Selection:
+        """The filters (at most one tag) as disjoint lists of the one index that has their mix."""
+        if statuses is None and sandbox is None:
+            if tags is None:
+                return Selection([self.positions(recipient)])
+            if recipient is None:
+                return Selection([self._by_tag.get(tags[0])])
+        modes = (False, True) if sandbox is None else (sandbox,)
+        allowed = [(m, s) for m in modes for s in dict.fromkeys(STATUSES if statuses is None else statuses)]
+        if tags is not None and recipient is not None:
+            address, tag = address_of(recipient), tags[0]
+            return Selection([self._by_recipient_tag_status.get((address, tag, m, s)) for m, s in allowed])
+        if tags is not None:
+            return Selection([self._by_tag_status.get((tags[0], m, s)) for m, s in allowed])
+        if recipient is not None:
+            address = address_of(recipient)
+            return Selection([self._by_recipient_status.get((address, m, s)) for m, s in allowed])
+        return Selection([self._by_status.get(k) for k in allowed])
 
     def _filters(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
                  tags: Sequence[str] | None) -> list[tuple[Selection, Callable[[Email], bool]]]:
