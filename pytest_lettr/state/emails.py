@@ -311,9 +311,12 @@ class Outbox:
             position = self._position.get(email.id)
             if position is None or self._emails[position] is not email:
                 return
-            was_sandbox = self._keys[email.id][0][0]
-            self._remove_keys(email, position)
-            self._add_keys(email, position)
+            old = self._keys[email.id]
+            was_sandbox = old[0][0]
+            scheduled = email.sandbox if email.scheduled_at is not None else None
+            if old[0] != (email.sandbox, email.status) or old[1] != scheduled:  # else every key is the same
+                self._remove_keys(email, position)
+                self._add_keys(email, position)
             self.tally.update(email)
             if was_sandbox != email.sandbox and self.event_index is not None:
                 self.event_index.moved(email, was_sandbox)

@@ -69,6 +69,15 @@ def _allows(wanted: frozenset[str], value: str) -> bool:
 
 def facets(event: Event, email: Email) -> Facets | None:
     """How ``event`` of ``email`` is filtered (``None``: it has no current-API type, so it is never listed)."""
+    found = _classify(event, email)
+    if found is None:
+        return None
+    sandbox, kind, recipient, bounce_class = found
+    return Facets(sandbox, kind, recipient, email.request_id or email.id, bounce_class)
+
+
+def _classify(event: Event, email: Email) -> tuple[bool, str, str, str | None] | None:
+    """(sandbox, type, recipient, bounce class): what the index lists ``event`` under."""
     kind = api_type(event)
     if kind is None:
         return None
@@ -77,15 +86,18 @@ def facets(event: Event, email: Email) -> Facets | None:
         rendered = render_event(event, email)
         value = str(rendered.get("bounce_class", "")) if rendered is not None else ""
         bounce_class = value or None
-    return Facets(email.sandbox, kind, event_recipient(event, email), email.request_id or email.id, bounce_class)
+    return email.sandbox, kind, event_recipient(event, email), bounce_class
 
 
-def _keys(found: Facets) -> list[tuple[object, ...]]:
-    keys: list[tuple[object, ...]] = [(found.sandbox, found.kind), (found.sandbox, found.kind, found.recipient)]
-    if found.bounce_class is not None:
-        keys += [(found.sandbox, found.kind, None, found.bounce_class),
-                 (found.sandbox, found.kind, found.recipient, found.bounce_class)]
+def _keys(sandbox: bool, kind: str, recipient: str, bounce_class: str | None) -> list[tuple[object, ...]]:
+    keys: list[tuple[object, ...]] = [(sandbox, kind), (sandbox, kind, recipient)]
+    if bounce_class is not None:
+        keys += [(sandbox, kind, None, bounce_class), (sandbox, kind, recipient, bounce_class)]
     return keys
+
+
+def _keys_of(found: Facets) -> list[tuple[object, ...]]:
+    return _keys(found.sandbox, found.kind, found.recipient, found.bounce_class)
 
 
 def _created(event: Event) -> datetime:
@@ -128,13 +140,12 @@ class EventIndex:
         stored = self._stored(event.email_id)
         if stored is None:
             return
-        found = facets(event, stored)
+        found = _classify(event, stored)
         if found is None:
             return
         self._position[event.id] = position
-        self._kinds.add(found.kind)
-        for key in _keys(found):
-            self._lists.add(key, position)
+        self._kinds.add(found[1])
+        self._lists.add_to_each(_keys(*found), position)
 
     def _stored(self, email_id: str) -> Email | None:
         position = self._outbox.position(email_id)
@@ -163,7 +174,7 @@ class EventIndex:
                     continue
                 if sandbox is not None:
                     found = Facets(sandbox, found.kind, found.recipient, found.transmission, found.bounce_class)
-                for key in _keys(found):
+                for key in _keys_of(found):
                     self._lists.remove(key, position)
 
     def moved(self, email: Email, was_sandbox: bool) -> None:
@@ -175,7 +186,7 @@ class EventIndex:
                 found = facets(self._events[position], email)
                 if found is not None:
                     self._position[self._events[position].id] = position
-                    for key in _keys(found):
+                    for key in _keys_of(found):
                         self._lists.add(key, position)
 
     def clear(self) -> None:
