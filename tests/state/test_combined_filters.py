@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.paging import walk_pages
 
 from pytest_lettr.state import Account, Email
 from pytest_lettr.state.emails import STATUSES, address_of
-from pytest_lettr.state.pagination import paginate
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 TAGS = ("welcome", "receipt", "digest")
@@ -74,12 +74,5 @@ def test_every_mix_of_filters_matches_a_scan(specs, changes, data) -> None:  # t
                                        tags=tags)
         assert len(chosen) == len(expected)
         assert [account.outbox.at(p).id for p in sorted(chosen, reverse=True)] == expected
-        limit, after, walked = data.draw(st.integers(1, 4)), None, []
-        while True:
-            page = paginate(chosen, account.outbox.at, limit=limit, starting_after=after)
-            assert page.total_count == len(expected)
-            walked += [email.id for email in page.items]
-            if not page.has_more:
-                break
-            after = account.outbox.position(page.items[-1].id)
-        assert walked == expected
+        limit = data.draw(st.integers(1, 4))
+        assert walk_pages(chosen, account.outbox.at, account.outbox.position, limit) == expected

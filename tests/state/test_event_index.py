@@ -14,6 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.paging import walk_pages
 
 from pytest_lettr.clock import Clock
 from pytest_lettr.state import Account
@@ -22,7 +23,6 @@ from pytest_lettr.state.emails import address_of, clear_outbox, delete_email
 from pytest_lettr.state.event_index import EventFilter
 from pytest_lettr.state.history import seed_history
 from pytest_lettr.state.lifecycle import simulate
-from pytest_lettr.state.pagination import paginate
 from pytest_lettr.state.sending import Draft, send
 from pytest_lettr.webhooks.payloads import api_type, event_recipient, render_event
 
@@ -143,16 +143,7 @@ def test_event_selections_match_a_scan(steps: list[tuple[Any, ...]], data: st.Da
         assert len(chosen) == len(expected)
         assert [account.events[p].id for p in sorted(chosen, reverse=True)] == expected
         limit = data.draw(st.integers(1, 4))
-        walked: list[str] = []
-        after: int | None = None
-        while True:
-            page = paginate(chosen, account.events.__getitem__, limit=limit, starting_after=after)
-            assert page.total_count == len(expected)
-            walked += [event.id for event in page.items]
-            if not page.has_more:
-                break
-            after = account.event_index.position(page.items[-1].id)
-        assert walked == expected
+        assert walk_pages(chosen, account.events.__getitem__, account.event_index.position, limit) == expected
 
 
 def test_an_event_of_a_deleted_email_is_not_listed_and_its_position_is_forgotten() -> None:
