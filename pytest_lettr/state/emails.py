@@ -170,6 +170,12 @@ def narrowed(checks: list[tuple[Selection, Callable[[Email], bool]]], emails: Se
     return checks[driver][0].filtered(lambda p: all(check(emails[p]) for check in others))
 
 
+def _allowed(statuses: Sequence[str] | None, sandbox: bool | None) -> list[tuple[bool, str]]:
+    """The (sandbox, status) pairs a filter lets through (every one for a filter not given)."""
+    modes = (False, True) if sandbox is None else (sandbox,)
+    return [(m, s) for m in modes for s in dict.fromkeys(STATUSES if statuses is None else statuses)]
+
+
 def address_of(mailbox: str) -> str:
     """``"Ada <ada@x.io>"`` → ``"ada@x.io"`` (lower-cased, for indexing and matching)."""
     mailbox = mailbox.strip()
@@ -404,22 +410,21 @@ class Outbox:
     def _one_index(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
                    tags: list[str] | None) -> Selection:
         """The filters (at most one tag) as disjoint lists of the one index that has their mix."""
-        if statuses is None and sandbox is None:
-            if tags is None:
-                return Selection([self.positions(recipient)])
-            if recipient is None:
-                return Selection([self._by_tag.get(tags[0])])
-        modes = (False, True) if sandbox is None else (sandbox,)
-        allowed = [(m, s) for m in modes for s in dict.fromkeys(STATUSES if statuses is None else statuses)]
-        if tags is not None and recipient is not None:
-            address, tag = address_of(recipient), tags[0]
-            return Selection([self._by_recipient_tag_status.get((address, tag, m, s)) for m, s in allowed])
-        if tags is not None:
-            return Selection([self._by_tag_status.get((tags[0], m, s)) for m, s in allowed])
-        if recipient is not None:
-            address = address_of(recipient)
-            return Selection([self._by_recipient_status.get((address, m, s)) for m, s in allowed])
-        return Selection([self._by_status.get(k) for k in allowed])
+        tag = tags[0] if tags else None
+        address = address_of(recipient) if recipient is not None else None
+        if statuses is None and sandbox is None and (tag is None or address is None):
+            return Selection([self.positions(recipient) if tag is None else self._by_tag.get(tag)])
+        return Selection([self._status_list(address, tag, key) for key in _allowed(statuses, sandbox)])
+
+    def _status_list(self, address: str | None, tag: str | None, key: tuple[bool, str]) -> Sequence[int]:
+        """The emails in one (sandbox, status), to ``address`` and carrying ``tag`` when given."""
+        if address is not None and tag is not None:
+            return self._by_recipient_tag_status.get((address, tag, *key))
+        if tag is not None:
+            return self._by_tag_status.get((tag, *key))
+        if address is not None:
+            return self._by_recipient_status.get((address, *key))
+        return self._by_status.get(key)
 
     def _filters(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
                  tags: Sequence[str] | None) -> list[tuple[Selection, Callable[[Email], bool]]]:
@@ -440,8 +445,7 @@ class Outbox:
                        recipient: str | None) -> tuple[Selection, Callable[[Email], bool]]:
         """The status (and sandbox) filter, with the recipient's when one is given: one index of
         (recipient, sandbox, status) answers "emails to X in these states" without a scan."""
-        modes = (False, True) if sandbox is None else (sandbox,)
-        allowed = frozenset((m, s) for m in modes for s in (STATUSES if statuses is None else statuses))
+        allowed = frozenset(_allowed(statuses, sandbox))
         if recipient is None:
             return Selection([self._by_status.get(k) for k in allowed]), lambda e: (e.sandbox, e.status) in allowed
         address = address_of(recipient)

@@ -59,6 +59,11 @@ def _holds(contact: Contact, needle: str) -> bool:
     return not needle or needle in contact.email or any(needle in v.lower() for v in contact.properties.values())
 
 
+def _within(contact: Contact, status: str | None, in_list: AudienceList | None) -> bool:
+    """Whether the contact has ``status`` and is in ``in_list`` (each only when given)."""
+    return (status is None or contact.status == status) and (in_list is None or in_list.id in contact.list_ids)
+
+
 class Audience:
     """Contacts, lists, topics, properties and segments of one account, oldest first."""
 
@@ -356,8 +361,7 @@ class Audience:
         if not needle and segment is None:
             return self._indexed(status, in_list)
         found = self.members(segment) if segment is not None else self.contacts
-        return [c for c in found if _holds(c, needle) and (status is None or c.status == status)
-                and (in_list is None or in_list.id in c.list_ids)]
+        return [c for c in found if _holds(c, needle) and _within(c, status, in_list)]
 
     def _indexed(self, status: str | None, in_list: AudienceList | None) -> Sequence[Contact]:
         if status is None and in_list is None:
@@ -370,7 +374,7 @@ class Audience:
         if len(chosen) == 1:
             return chosen[0]
         narrow = min(chosen, key=len)  # both: the smaller one, tested against the other
-        return [c for c in narrow if c.status == status and in_list is not None and in_list.id in c.list_ids]
+        return [c for c in narrow if _within(c, status, in_list)]
 
     def reindex(self, contact: Contact) -> None:
         """A stored contact's lists or topics changed (the contact operations call this)."""
