@@ -30,6 +30,7 @@ from .audit import Actor, AuditLog
 from .campaigns import CampaignStore
 from .domains import Domains, is_domain_name
 from .emails import Email, Outbox
+from .event_index import EventIndex
 from .inbound import InboundStore
 from .keys import CreatedKey, KeyStore
 from .limits import TEAM_LIMIT, AuthLockout, IdempotencyStore, RateLimiter
@@ -97,6 +98,8 @@ class Account:
         #: Recipient domains a test declared to have no mail records (see ``email_limits``).
         self.unroutable_domains: set[str] = set()
         self.events: list[Event] = []
+        #: ``events`` by what the current API's events list filters on, kept as they are recorded.
+        self.event_index = EventIndex(self.events, self.outbox)
         self.event_listeners: list[Callable[[Event], None]] = []
         self.event_listeners.append(self.outbox.on_event)  # first: stats count before webhooks go out
         self.permissions_used: dict[str, set[str]] = {}
@@ -229,6 +232,7 @@ class Account:
                       email.id if email else None, api_type)
         with self.lock:
             self.events.append(event)
+            self.event_index.add(len(self.events) - 1)
             if email is not None:
                 email.events.append(event)
         with self.delivery_engine.batch():  # v1 and /api webhooks of one event, concurrently

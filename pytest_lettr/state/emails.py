@@ -21,6 +21,7 @@ from .stats import Tally
 if TYPE_CHECKING:
     from .account import Account
     from .audit import Actor
+    from .event_index import EventIndex
 
 #: Email statuses of the v1 API.
 STATUSES = ("queued", "sent", "delivered", "bounced", "failed", "scheduled", "cancelled", "suppressed")
@@ -179,6 +180,12 @@ def narrowed(checks: list[tuple[Selection, Callable[[Email], bool]]], emails: Se
     return checks[driver][0].filtered(lambda p: all(check(emails[p]) for check in others))
 
 
+def _allowed(statuses: Sequence[str] | None, sandbox: bool | None) -> list[tuple[bool, str]]:
+    """The (sandbox, status) pairs a filter lets through (every one for a filter not given)."""
+    modes = (False, True) if sandbox is None else (sandbox,)
+    return [(m, s) for m in modes for s in dict.fromkeys(STATUSES if statuses is None else statuses)]
+
+
 def address_of(mailbox: str) -> str:
     """``"Ada <ada@x.io>"`` → ``"ada@x.io"`` (lower-cased, for indexing and matching)."""
     mailbox = mailbox.strip()
@@ -206,9 +213,13 @@ class Outbox:
         self._by_tag: PositionIndex[str] = PositionIndex()
         self._scheduled: PositionIndex[bool] = PositionIndex()
         self._by_recipient_status: PositionIndex[tuple[str, bool, str]] = PositionIndex()
+        self._by_tag_status: PositionIndex[tuple[str, bool, str]] = PositionIndex()
+        self._by_recipient_tag_status: PositionIndex[tuple[str, str, bool, str]] = PositionIndex()
         self._keys: dict[str, _Keys] = {}
         #: Sends and outcomes per day (see :class:`~pytest_lettr.state.stats.Tally`).
         self.tally = Tally()
+        #: The account's events of these emails (set by the index), told of deletions.
+        self.event_index: EventIndex | None = None
 
     @property
     def lock(self) -> threading.RLock:
@@ -234,13 +245,15 @@ class Outbox:
             if not self._emails or email.created_at >= self._emails[-1].created_at:
                 self._index(email, len(self._emails))
                 self._emails.append(email)
-                return
-            at = bisect_right(self._emails, email.created_at, key=lambda e: e.created_at)
-            for position in range(len(self._emails) - 1, at - 1, -1):
-                self._unindex(self._emails[position], position)
-            self._emails.insert(at, email)
-            for position in range(at, len(self._emails)):
-                self._index(self._emails[position], position)
+            else:
+                at = bisect_right(self._emails, email.created_at, key=lambda e: e.created_at)
+                for position in range(len(self._emails) - 1, at - 1, -1):
+                    self._unindex(self._emails[position], position)
+                self._emails.insert(at, email)
+                for position in range(at, len(self._emails)):
+                    self._index(self._emails[position], position)
+            if email.events and self.event_index is not None:  # events recorded before it was stored
+                self.event_index.rebuild()
 
     def add_many(self, emails: list[Email]) -> None:
         """Store many emails at once (seeded history): one sort and one re-index, not one per email."""
@@ -280,14 +293,32 @@ class Outbox:
             self._scheduled.add(keys[1], position)
         for key in by_recipient:
             self._by_recipient_status.add(key, position)
+        if email.tags:
+            self._tagged_keys(email, keys, self._by_tag_status.add, self._by_recipient_tag_status.add, position)
 
     def _remove_keys(self, email: Email, position: int) -> None:
-        status, scheduled, by_recipient = self._keys.pop(email.id)
+        keys = self._keys.pop(email.id)
+        status, scheduled, by_recipient = keys
         self._by_status.remove(status, position)
         if scheduled is not None:
             self._scheduled.remove(scheduled, position)
         for key in by_recipient:
             self._by_recipient_status.remove(key, position)
+        if email.tags:
+            self._tagged_keys(email, keys, self._by_tag_status.remove, self._by_recipient_tag_status.remove,
+                              position)
+
+    @staticmethod
+    def _tagged_keys(email: Email, keys: _Keys, by_tag: Callable[[tuple[str, bool, str], int], None],
+                     by_both: Callable[[tuple[str, str, bool, str], int], None], position: int) -> None:
+        """Apply ``by_tag`` to each (tag, sandbox, status) of the email as ``keys`` has it, ``by_both``
+        to each (recipient, tag, sandbox, status); tags and recipients never change once stored,
+        so these are made again from the email rather than kept per email."""
+        sandbox, status = keys[0]
+        for tag in dict.fromkeys(email.tags):
+            by_tag((tag, sandbox, status), position)
+            for address, _, _ in keys[2]:
+                by_both((address, tag, sandbox, status), position)
 
     def refresh(self, email: Email) -> None:
         """Re-index a stored email after its status, sandbox flag, send time or schedule changed,
@@ -296,9 +327,15 @@ class Outbox:
             position = self._position.get(email.id)
             if position is None or self._emails[position] is not email:
                 return
-            self._remove_keys(email, position)
-            self._add_keys(email, position)
+            old = self._keys[email.id]
+            was_sandbox = old[0][0]
+            scheduled = email.sandbox if email.scheduled_at is not None else None
+            if old[0] != (email.sandbox, email.status) or old[1] != scheduled:  # else every key is the same
+                self._remove_keys(email, position)
+                self._add_keys(email, position)
             self.tally.update(email)
+            if was_sandbox != email.sandbox and self.event_index is not None:
+                self.event_index.moved(email, was_sandbox)
 
     def on_event(self, event: Any) -> None:
         """An account event listener: count the email's new outcome."""
@@ -327,6 +364,8 @@ class Outbox:
         self._by_status.clear()
         self._scheduled.clear()
         self._by_recipient_status.clear()
+        self._by_tag_status.clear()
+        self._by_recipient_tag_status.clear()
         self._keys.clear()
         for position, email in enumerate(self._emails):
             self._index(email, position)
@@ -365,15 +404,37 @@ class Outbox:
                sandbox: bool | None = None, tags: Sequence[str] | None = None) -> Selection:
         """Positions of the emails created from ``start`` to ``end`` (both included) that match every
         filter given: sent to ``recipient``, in one of ``statuses``, live or sandbox, carrying any
-        of ``tags``. Costs the size of the narrowest index that applies, never the outbox's.
+        of ``tags``. With at most one tag every mix of filters has its own index, so a page costs
+        O(parts x (limit + log n)); several tags with other filters cost the narrowest index's
+        matches. Never a scan of the outbox.
         """
         with self._lock:
             first = bisect_left(self._emails, start, key=_created) if start is not None else 0
             last = bisect_right(self._emails, end, key=_created) if end is not None else len(self._emails)
+            wanted_tags = list(dict.fromkeys(tags)) if tags is not None else None
+            if wanted_tags is None or len(wanted_tags) == 1:
+                return self._one_index(recipient, statuses, sandbox, wanted_tags).window(first, last)
             checks = self._filters(recipient, statuses, sandbox, tags)
-            if not checks:
-                return Selection([range(first, last)])
             return narrowed([(chosen.window(first, last), check) for chosen, check in checks], self._emails)
+
+    def _one_index(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
+                   tags: list[str] | None) -> Selection:
+        """The filters (at most one tag) as disjoint lists of the one index that has their mix."""
+        tag = tags[0] if tags else None
+        address = address_of(recipient) if recipient is not None else None
+        if statuses is None and sandbox is None and (tag is None or address is None):
+            return Selection([self.positions(recipient) if tag is None else self._by_tag.get(tag)])
+        return Selection([self._status_list(address, tag, key) for key in _allowed(statuses, sandbox)])
+
+    def _status_list(self, address: str | None, tag: str | None, key: tuple[bool, str]) -> Sequence[int]:
+        """The emails in one (sandbox, status), to ``address`` and carrying ``tag`` when given."""
+        if address is not None and tag is not None:
+            return self._by_recipient_tag_status.get((address, tag, *key))
+        if tag is not None:
+            return self._by_tag_status.get((tag, *key))
+        if address is not None:
+            return self._by_recipient_status.get((address, *key))
+        return self._by_status.get(key)
 
     def _filters(self, recipient: str | None, statuses: Sequence[str] | None, sandbox: bool | None,
                  tags: Sequence[str] | None) -> list[tuple[Selection, Callable[[Email], bool]]]:
@@ -394,8 +455,7 @@ class Outbox:
                        recipient: str | None) -> tuple[Selection, Callable[[Email], bool]]:
         """The status (and sandbox) filter, with the recipient's when one is given: one index of
         (recipient, sandbox, status) answers "emails to X in these states" without a scan."""
-        modes = (False, True) if sandbox is None else (sandbox,)
-        allowed = frozenset((m, s) for m in modes for s in (STATUSES if statuses is None else statuses))
+        allowed = frozenset(_allowed(statuses, sandbox))
         if recipient is None:
             return Selection([self._by_status.get(k) for k in allowed]), lambda e: (e.sandbox, e.status) in allowed
         address = address_of(recipient)
@@ -426,6 +486,8 @@ class Outbox:
         """Remove one email (:class:`NotFound` if unknown); the emails after it are re-indexed."""
         with self._lock:
             email = self.get(email_id)
+            if self.event_index is not None:
+                self.event_index.forget(email)
             at = self._position[email_id]
             for position in range(len(self._emails) - 1, at - 1, -1):
                 self._unindex(self._emails[position], position)
@@ -440,6 +502,8 @@ class Outbox:
             count = len(self._emails)
             self._emails.clear()
             self._reindex()
+            if self.event_index is not None:
+                self.event_index.clear()
             return count
 
 

@@ -204,4 +204,5 @@ def seed_history(account: Account, days: int = 30, per_day: int = 100) -> list[E
     with account.lock:
         account.outbox.add_many(emails)
         account.events[:] = list(heapq.merge(account.events, new_events, key=_sort_key))
+        account.event_index.rebuild()
     return emails

@@ -39,6 +39,18 @@ class PositionIndex(Generic[K]):
         else:
             insort(positions, position)
 
+    def add_to_each(self, keys: Iterable[K], position: int) -> None:
+        """:meth:`add` ``position`` under every one of ``keys`` (one call for the hot path)."""
+        lists = self._positions
+        for key in keys:
+            positions = lists.get(key)
+            if positions is None:
+                lists[key] = [position]
+            elif positions[-1] < position:
+                positions.append(position)
+            else:
+                insort(positions, position)
+
     def remove(self, key: K, position: int) -> None:
         positions = self._positions.get(key)
         if positions is None:

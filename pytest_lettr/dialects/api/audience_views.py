@@ -6,7 +6,7 @@ here), and request ids of path parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ...clock import isoformat_or_none as ts
@@ -39,7 +39,7 @@ def page(query: Query, *, max_page: int | None = None) -> tuple[int, int]:
     return number or 1, per_page or DEFAULT_PER_PAGE
 
 
-def listing(call: Call, plural: str, items: list[Any], view: Any, query: Query | None = None) -> dict[str, Any]:
+def listing(call: Call, plural: str, items: Sequence[Any], view: Any, query: Query | None = None) -> dict[str, Any]:
     """``{plural: [...], pagination}`` for one page of ``items`` (query checked first)."""
     query = query or Query(call.query)
     number, per_page = page(query)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +16,10 @@ from ...clock import isoformat_or_none as ts
 from ...errors import ValidationFailed
 from ...state import Email, Event, sending
 from ...state.emails import STATUSES, address_of
+from ...state.event_index import EventFilter, EventIndex
 from ...state.indexes import Selection
 from ...state.pagination import paginate
-from ...webhooks.payloads import API_EVENT_TYPES, api_type, event_recipient, render_event
+from ...webhooks.payloads import API_EVENT_TYPES, render_event
 from ..base import Call, Reply, Route
 from .sending import schedule_email, send_email
 from .validation import Query, minus, page_of
@@ -116,74 +116,50 @@ def list_emails(call: Call) -> Reply:
 
 
 # -- GET /emails/events -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class _EventFilter:
-    """The filters of ``GET /emails/events``; an empty set does not filter."""
-
-    types: set[str]
-    recipients: set[str]
-    transmissions: set[str]
-    bounce_classes: set[str]
-
-    def matches(self, event: Event, email: Email) -> bool:
-        kind = api_type(event)
-        return (kind is not None and _allows(self.types, kind)
-                and _allows(self.recipients, event_recipient(event, email))
-                and _allows(self.transmissions, email.request_id or email.id)
-                and (not self.bounce_classes or self._bounce_class_matches(event, email)))
-
-    def _bounce_class_matches(self, event: Event, email: Email) -> bool:
-        rendered = render_event(event, email)
-        return rendered is not None and str(rendered.get("bounce_class", "")) in self.bounce_classes
+def _event_filter(call: Call, query: Query) -> EventFilter:
+    """The filters of ``GET /emails/events``, for the kind of key asking (see :func:`visible`)."""
+    return EventFilter(call.key is not None and call.key.sandbox,
+                       frozenset(query.csv("events", choices=API_EVENT_TYPES)),
+                       frozenset(address_of(r) for r in query.csv("recipients")),
+                       frozenset(query.csv("transmissions")), frozenset(query.csv("bounce_classes")))
 
 
-def _allows(wanted: set[str], value: str) -> bool:
-    """An empty filter allows everything."""
-    return not wanted or value in wanted
-
-
-def _events_in(call: Call, start: datetime, end: datetime, wanted: _EventFilter) -> list[tuple[Event, Email]]:
-    """The visible email events from ``start`` to ``end`` that pass ``wanted``, newest first."""
-    account = call.account
-    with account.lock:  # a snapshot; the filtering runs without the lock sends take
-        events = list(account.events)
-    matches: list[tuple[Event, Email]] = []
-    for event in reversed(events):
-        if event.email_id is None or not start <= event.created_at <= end:
-            continue
-        position = account.outbox.position(event.email_id)
-        email = account.outbox.at(position) if position is not None else None
-        if email is not None and visible(call, email) and wanted.matches(event, email):
-            matches.append((event, email))
-    return matches
-
-
-def _after_cursor(matches: list[tuple[Event, Email]], after_id: str | None) -> int:
-    if after_id is None:
-        return 0
-    index = next((i for i, (event, _) in enumerate(matches) if event.id == after_id), None)
-    if index is None:
+def _event_cursor(index: EventIndex, cursor: str | None, wanted: EventFilter, start: datetime,
+                  end: datetime) -> int | None:
+    """The position of the listed event a ``cursor`` names; it must be one the query lists."""
+    if cursor is None:
+        return None
+    position = index.position(decode_cursor(cursor))
+    found = index.facets_at(position) if position is not None else None
+    if position is None or found is None or not found.passes(wanted) \
+            or not start <= index.at(position).created_at <= end:
         raise ValidationFailed({"cursor": ["The cursor is invalid."]})
-    return index + 1
+    return position
 
 
 def list_events(call: Call) -> Reply:
     query = Query(call.query)
     per_page = query.integer("per_page", default=25, minimum=1, maximum=100) or 25
-    wanted = _EventFilter(set(query.csv("events", choices=API_EVENT_TYPES)),
-                          {address_of(r) for r in query.csv("recipients")},
-                          set(query.csv("transmissions")), set(query.csv("bounce_classes")))
+    wanted = _event_filter(call, query)
     start, end = window(call, query)
     cursor = call.query.get("cursor") or None
     query.check()
-    matches = _events_in(call, start, end, wanted)
-    first = _after_cursor(matches, decode_cursor(cursor) if cursor else None)
-    chosen = matches[first:first + per_page]
-    items = [item for item in (render_event(event, email) for event, email in chosen) if item is not None]
-    more = first + per_page < len(matches)
-    next_cursor = encode_cursor(chosen[-1][0].id) if more and chosen else None
+    account = call.account
+    index = account.event_index
+    matches = index.select(wanted, start, end) if call.key is not None else Selection([])
+    after = _event_cursor(index, cursor, wanted, start, end)
+
+    def fetch(position: int) -> tuple[Event, Email | None]:
+        event = index.at(position)
+        stored = account.outbox.position(event.email_id or "")  # None: deleted meanwhile
+        return event, account.outbox.at(stored) if stored is not None else None
+
+    page = paginate(matches, fetch, limit=per_page, starting_after=after)
+    items = [item for item in (render_event(event, email) for event, email in page.items if email is not None)
+             if item is not None]
+    next_cursor = encode_cursor(page.items[-1][0].id) if page.has_more and page.items else None
     return ok("Email events retrieved successfully.",
-              events_page(items, len(matches), start, end, per_page, next_cursor))
+              events_page(items, page.total_count, start, end, per_page, next_cursor))
 
 
 # -- GET /emails/{requestId} ------------------------------------------------------------------

@@ -153,6 +153,7 @@ def change_membership(audience: Audience, contact: Contact, target: AudienceList
     with audience.account.lock:
         members = contact.topic_ids if topics else contact.list_ids
         changed = (_join if join else _leave)(members, target.id)
+        audience.reindex(contact)
     if changed:
         audience.account.record(_MEMBERSHIP_ACTIONS[(topics, join)], actor, "contact", contact.id,
                                 {"topic_id" if topics else "list_id": target.id})
@@ -175,6 +176,7 @@ def bulk_join(audience: Audience, contacts: list[Contact], ids: list[str], *, to
             members = contact.topic_ids if topics else contact.list_ids
             for item_id in ids:
                 changed += _join(members, item_id) if join else _leave(members, item_id)
+            audience.reindex(contact)
     action = ("contacts.topics_" if topics else "contacts.lists_") + ("added" if join else "removed")
     audience.account.record(action, actor, "contact", None,
                             {"contacts": len(contacts), "targets": len(ids), "changed": changed})
@@ -298,6 +300,7 @@ def _import_row(audience: Audience, row: Row, address: str, update_existing: boo
             existing.properties.update(row.properties)
             _apply_memberships(existing, Row(address, topics=row.topics))
             result.updated += 1
+        audience.reindex(existing)
     result.already_existed += 1
     result.contacts.append((existing, False))
 

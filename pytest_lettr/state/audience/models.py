@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ...randomness import Entropy
@@ -73,6 +73,13 @@ class Contact:
     properties: dict[str, str] = field(default_factory=dict)
     list_ids: list[str] = field(default_factory=list)
     topic_ids: list[str] = field(default_factory=list)
+    #: The audience's contact index once stored (told when ``status`` is set); not a field.
+    _index: ClassVar[Any] = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "status" and self._index is not None:
+            self._index.refresh(self)
 
     @property
     def subscribed(self) -> bool:

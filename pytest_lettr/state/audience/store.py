@@ -16,12 +16,13 @@ and a topic's ``default_subscription`` never change. Every write is audited.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...errors import Conflict, NotFound, ValidationFailed
 from ..audit import Actor
 from ..emails import address_of
+from .index import ContactIndex, ContactsAt
 from .models import (
     PROPERTY_NAME_PATTERN,
     AudienceList,
@@ -58,6 +59,11 @@ def _holds(contact: Contact, needle: str) -> bool:
     return not needle or needle in contact.email or any(needle in v.lower() for v in contact.properties.values())
 
 
+def _within(contact: Contact, status: str | None, in_list: AudienceList | None) -> bool:
+    """Whether the contact has ``status`` and is in ``in_list`` (each only when given)."""
+    return (status is None or contact.status == status) and (in_list is None or in_list.id in contact.list_ids)
+
+
 class Audience:
     """Contacts, lists, topics, properties and segments of one account, oldest first."""
 
@@ -69,6 +75,8 @@ class Audience:
         self._segments: dict[str, Segment] = {}
         self._contacts: dict[str, Contact] = {}
         self._by_email: dict[str, str] = {}
+        #: Contacts by status, list and topic, for counts and filtered pages.
+        self._index = ContactIndex()
         #: Double opt-in confirmations (:mod:`.optin`) by the digest of their token.
         self.confirmations: dict[str, Any] = {}
         #: Contacts the free plan holds at most (every status counts).
@@ -212,6 +220,7 @@ class Audience:
                 for contact in self._contacts.values():
                     if list_id in contact.list_ids:
                         contact.list_ids.remove(list_id)
+                        self._index.refresh(contact)
                 for segment in self._segments.values():
                     if segment.list_id == list_id:
                         segment.list_id = None
@@ -220,7 +229,7 @@ class Audience:
         return len(ids)
 
     def list_size(self, item: AudienceList) -> int:
-        return sum(item.id in c.list_ids for c in self._contacts.values())
+        return self._index.count("list", item.id)
 
     # -- topics -----------------------------------------------------------------------------------
     def create_topic(self, name: str, actor: Actor, *, description: str | None = None,
@@ -250,10 +259,11 @@ class Audience:
             for contact in self._contacts.values():
                 if topic.id in contact.topic_ids:
                     contact.topic_ids.remove(topic.id)
+                    self._index.refresh(contact)
         self._audit(actor, "topic.deleted", "topic", topic.id)
 
     def topic_size(self, topic: Topic) -> int:
-        return sum(topic.id in c.topic_ids for c in self._contacts.values())
+        return self._index.count("topic", topic.id)
 
     def auto_topics(self) -> list[str]:
         """The topics a new contact joins: ``opt_out`` ones (subscribed unless they opt out)."""
@@ -341,22 +351,45 @@ class Audience:
                 if (segment.list_id is None or segment.list_id in c.list_ids) and matches(segment.groups, c, context)]
 
     def search(self, text: str | None = None, *, status: str | None = None, in_list: AudienceList | None = None,
-               segment: Segment | None = None) -> list[Contact]:
+               segment: Segment | None = None) -> Sequence[Contact]:
         """Contacts whose address or a property value holds ``text`` (any case), with ``status``, in
-        ``in_list`` and matched by ``segment`` (each filter only when given), oldest first."""
+        ``in_list`` and matched by ``segment`` (each filter only when given), oldest first.
+
+        Without ``text`` or ``segment`` this is read from the contact index (a page costs its size);
+        a text search or a segment's rules test every contact they could match."""
         needle = (text or "").strip().lower()
+        if not needle and segment is None:
+            return self._indexed(status, in_list)
         found = self.members(segment) if segment is not None else self.contacts
-        return [c for c in found if _holds(c, needle) and (status is None or c.status == status)
-                and (in_list is None or in_list.id in c.list_ids)]
+        return [c for c in found if _holds(c, needle) and _within(c, status, in_list)]
+
+    def _indexed(self, status: str | None, in_list: AudienceList | None) -> Sequence[Contact]:
+        if status is None and in_list is None:
+            return self._index.everyone()
+        chosen: list[ContactsAt] = []
+        if status is not None:
+            chosen.append(self._index.having("status", status))
+        if in_list is not None:
+            chosen.append(self._index.having("list", in_list.id))
+        if len(chosen) == 1:
+            return chosen[0]
+        narrow = min(chosen, key=len)  # both: the smaller one, tested against the other
+        return [c for c in narrow if _within(c, status, in_list)]
+
+    def reindex(self, contact: Contact) -> None:
+        """A stored contact's lists or topics changed (the contact operations call this)."""
+        self._index.refresh(contact)
 
     # -- contacts' records (operations in .contacts) ----------------------------------------------
     def store_contact(self, contact: Contact) -> None:
         self._contacts[contact.id] = contact
         self._by_email[contact.email] = contact.id
+        self._index.add(contact)
 
     def forget_contact(self, contact: Contact) -> None:
         self._contacts.pop(contact.id, None)
         self._by_email.pop(contact.email, None)
+        self._index.remove(contact)
 
     def readdress(self, contact: Contact, email: str) -> None:
         self._by_email.pop(contact.email, None)
