@@ -36,8 +36,9 @@ SECRET_VALUES = re.compile(r"^(le_|lttr_|whsec_|Bearer\s|Basic\s)", re.IGNORECAS
 _NOT_SECRET = frozenset({"idempotency-key"})
 _WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=_-]+")
 #: A cheap test before a body is parsed: bytes without any of these (in any case) hold no secret
-#: to mask (each name :data:`SECRET_NAMES` looks for, each start :data:`SECRET_VALUES` does). Searched for in the lowered bytes: with the case-blind flag instead, the same
-#: alternatives read ~150 ns a byte, 20x slower.
+#: to mask (each name :data:`SECRET_NAMES` looks for, each start :data:`SECRET_VALUES` does).
+#: Searched for in the lowered bytes: with the case-blind flag instead, the same alternatives read
+#: ~150 ns a byte, 20x slower.
 _MAYBE_SECRET = re.compile(rb"le_|lttr_|whsec_|bearer|basic|key|token|secret|password|signature|auth|credential")
 
 
