@@ -45,7 +45,6 @@ Decisions:
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import functools
@@ -67,6 +66,8 @@ from .pipeline import Outcome, Post, post_together
 from .transport import MAX_RESPONSE_BODY, Deadline, Inflight, NotDelivered, loopback_addresses, post
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ..clock import Clock
 
 __all__ = [
@@ -379,6 +380,8 @@ class _ASGIExchange:
 
     def _finished(self) -> asyncio.Event:
         if self._done is None:
+            import asyncio  # only ASGI receivers need it: a session without one never loads it
+
             self._done = asyncio.Event()
         return self._done
 
@@ -390,6 +393,7 @@ class _ASGIExchange:
 
 def _run_coroutine(make: Callable[[], Awaitable[None]]) -> None:
     """Run on a fresh event loop (in a helper thread when called from async code)."""
+    import asyncio
 
     async def main() -> None:
         await make()
@@ -407,6 +411,8 @@ def _send_asgi(target: ASGITarget, body: bytes, headers: Mapping[str, str], dead
                raise_app_errors: bool) -> DeliveryResponse:
     scope = _asgi_scope(target, body, headers)
     exchange = _ASGIExchange(body)
+    import asyncio
+
     try:
         _run_coroutine(lambda: asyncio.wait_for(target.app(scope, exchange.receive, exchange.send),
                                                 deadline.remaining()))
