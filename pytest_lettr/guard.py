@@ -313,20 +313,21 @@ _SCANNERS: tuple[tuple[str, _Scanner], ...] = (
     ("lettr_api_key", _api_key_findings),
     ("webhook_secret", _webhook_secret_findings),
 )
-# Cheap pre-checks: skip a rule when its text cannot occur (most emails hold no secret at all).
-_MAY_HOLD_PASSWORD = re.compile(r"[pP](?:[aA][sS][sS]|[wW][dD])")  # what _PASSWORD_KEYWORD can start with
-# Where an SSN or a card number could first start: the loosest shape of either (three digits, a
-# separator, two digits, the same kind of separator and four; or four digits and then nine more,
-# or a group of three to six and a third group). One pass finds it; both rules start there. It
-# starts with a plain class (not ``[0-9]{3}``), so the search skips to the next digit at C speed.
+# Cheap pre-checks: skip a rule when its text cannot occur (most emails hold no secret at all);
+# the password rule starts at its first keyword. Where an SSN or a card number could first start:
+# the loosest shape of either (three digits, a separator, two digits, the same kind of separator
+# and four; or four digits and then nine more, or a group of three to six and a third group). One
+# pass finds it; both rules start there. It starts with a plain class (not ``[0-9]{3}``), so the
+# search skips to the next digit at C speed.
 _MAY_HOLD_NUMBER = re.compile(r"[0-9][0-9][0-9](?:[- ][0-9]{2}[- ][0-9]{4}|[0-9](?:[0-9]{9}|[ -][0-9]{3,6}[ -][0-9]))")
 
 
 def _starts(text: str) -> dict[str, int]:
     """Where each rule's scan must begin in ``text``; a rule that cannot match is left out."""
     starts: dict[str, int] = {}
-    if _MAY_HOLD_PASSWORD.search(text) is not None:
-        starts["password"] = 0
+    keyword = _PASSWORD_KEYWORD.search(text)
+    if keyword is not None:
+        starts["password"] = keyword.start()
     number = _MAY_HOLD_NUMBER.search(text)
     if number is not None:
         starts["ssn"] = starts["card_number"] = number.start()
@@ -370,7 +371,7 @@ def _scan_html(markup: str) -> list[Finding]:
     # tags for passwords split from their label by markup: "Password: <b>X</b>".
     unescaped = html_lib.unescape(markup) if "&" in markup else markup
     findings = scan_text("html", unescaped)
-    if _MAY_HOLD_PASSWORD.search(markup) is not None:
+    if _PASSWORD_KEYWORD.search(unescaped) is not None:  # stripping tags makes no keyword
         # Stripping the tags of the decoded markup gives html_to_text(markup) unless an entity
         # decoded to "<" or ">" (then the counts differ): one decoding instead of two.
         same = unescaped.count("<") == markup.count("<") and unescaped.count(">") == markup.count(">")

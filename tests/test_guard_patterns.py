@@ -31,3 +31,11 @@ def test_keywords_are_found_where_the_lower_cased_search_finds_them(text: str) -
 def test_a_number_may_start_where_it_did(text: str) -> None:
     found, expected = _MAY_HOLD_NUMBER.search(text), NUMBER_START.search(text)
     assert (found and found.span()) == (expected and expected.span())
+
+
+def test_a_password_label_spelled_with_an_entity_and_split_by_markup_is_found() -> None:
+    from pytest_lettr.guard import scan_email
+
+    findings = scan_email(html="<p>&#80;assword: <b>Xk9#mP2q</b></p>")
+    assert [(f.field, f.rule) for f in findings] == [("html", "password")]
+    assert "Xk9#mP2q" not in findings[0].excerpt
