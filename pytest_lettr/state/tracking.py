@@ -66,10 +66,9 @@ class TrackingLinks:
         self.rendering = threading.Lock()
         self._links: dict[str, TrackedLink] = {}
 
-    def mint(self, email_id: str, kind: str, url: str = "", *, source: Entropy | None = None) -> str:
-        """A new token for ``kind`` of ``email_id`` (drawn from ``source``, else the account's
-        ``tracking_tokens`` stream); returns the full URL to put in the email."""
-        source = source or self._account.entropy.stream("tracking_tokens")
+    def mint(self, email_id: str, kind: str, source: Entropy, url: str = "") -> str:
+        """A new token for ``kind`` of ``email_id``, drawn from ``source`` (the email's own stream);
+        returns the full URL to put in the email."""
         token = source.token(_TOKEN_LENGTH)
         with self._lock:
             self._links[token_digest(token)] = TrackedLink(email_id, kind, url)
@@ -104,7 +103,7 @@ def render(account: Account, email: Email) -> None:
         source = account.entropy.derive(f"tracking:{email.id}")
 
         def mint(kind: str, url: str) -> str:
-            return account.tracking.mint(email.id, kind, url, source=source)
+            return account.tracking.mint(email.id, kind, source, url)
 
         opens, clicks = email.tracking.get("opens", True), email.tracking.get("clicks", True)
         tracked = rewrite(email.html, mint, opens=opens, clicks=clicks)
